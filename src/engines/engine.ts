@@ -1,0 +1,99 @@
+import type { EngineError } from './engine-error.js';
+
+/** The internal, validated form of a chat request (camelCase; wire names live in validation/). */
+export interface ChatRequest {
+  /** The public model name the client asked for (echoed in every chunk). */
+  model: string;
+  messages: ChatMessage[];
+  stream: boolean;
+  maxTokens: number | null;
+  temperature: number | null;
+  topP: number | null;
+  seed: number | null;
+  stop: string[];
+  presencePenalty: number | null;
+  frequencyPenalty: number | null;
+  n: number;
+  tools: ToolDefinition[];
+  toolChoice: ToolChoice;
+  parallelToolCalls: boolean;
+  responseFormat: ResponseFormat;
+  user: string | null;
+  /** Fields the contract does not know, passed to engines that forward (vLLM's `top_k`, ...). */
+  extraBody: Record<string, unknown>;
+}
+
+export type ChatMessage =
+  | { role: 'system' | 'developer'; content: string }
+  | { role: 'user'; content: string }
+  | { role: 'assistant'; content: string | null; toolCalls: AssistantToolCall[] }
+  | { role: 'tool'; content: string; toolCallId: string };
+
+export interface AssistantToolCall {
+  id: string;
+  name: string;
+  /** The JSON text of the arguments, as the client sent it. */
+  arguments: string;
+}
+
+export interface ToolDefinition {
+  name: string;
+  description: string | null;
+  /** JSON schema of the arguments object. */
+  parameters: Record<string, unknown> | null;
+}
+
+export type ToolChoice = { type: 'none' } | { type: 'auto' } | { type: 'required' } | { type: 'function'; name: string };
+
+export type ResponseFormat =
+  | { type: 'text' }
+  | { type: 'json_object' }
+  | { type: 'json_schema'; name: string; schema: Record<string, unknown>; strict: boolean };
+
+export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter';
+
+export interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+  /** `engine`: the backend reported it; `counted`: Oru-el counted with a tokenizer of its own. */
+  source: 'engine' | 'counted';
+}
+
+export type StreamPart =
+  | { type: 'text-delta'; choice: number; text: string }
+  | { type: 'tool-call-start'; choice: number; callIndex: number; callId: string; toolName: string }
+  | { type: 'tool-call-delta'; choice: number; callIndex: number; argumentsText: string }
+  | { type: 'finish'; choice: number; finishReason: FinishReason }
+  /** Once, after every choice finished (or, on an error or abort, with what was produced). */
+  | { type: 'usage'; usage: Usage }
+  | { type: 'error'; error: EngineError };
+
+export interface EngineCapabilities {
+  tools: boolean;
+  jsonSchema: boolean;
+  /** The largest `n` one request may ask for. */
+  maxChoices: number;
+  /** Context window in tokens, when known. */
+  contextSize: number | null;
+}
+
+export interface Engine {
+  /** Stable id for logs and the ledger: "llama-cpp/stories260K", "openai/vllm-a". */
+  readonly id: string;
+  readonly capabilities: EngineCapabilities;
+  /**
+   * Resolves once the backend accepted the work (a 2xx from upstream, a place in the sequence queue).
+   * Failures before that reject with EngineError (the router may fail over); failures after it
+   * arrive as an `error` part, after which the iterable ends.
+   * Aborting `signal` stops the work; the iterable then ends with the usage of what was produced.
+   */
+  startChat(request: ChatRequest, signal: AbortSignal): Promise<AsyncIterable<StreamPart>>;
+  /** Resolves when the engine can serve (model loaded). */
+  ready(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Exhaustiveness check for switches over unions. */
+export function assertNever(value: never): never {
+  throw new Error(`unexpected value: ${JSON.stringify(value)}`);
+}

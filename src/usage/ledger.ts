@@ -1,0 +1,58 @@
+export type RequestOutcome = 'completed' | 'cancelled' | 'error';
+
+/** One row per chat request, written whatever happened to it. */
+export interface LedgerRecord {
+  requestId: string;
+  keyId: string | null;
+  /** The public model name the client asked for. */
+  model: string;
+  /** The engine that served it ("llama-cpp/stories260K"), null when none was reached. */
+  engine: string | null;
+  stream: boolean;
+  promptTokens: number;
+  completionTokens: number;
+  /** `engine`: reported by the backend; `counted`: counted by Oru-el; `none`: no work was done. */
+  usageSource: 'engine' | 'counted' | 'none';
+  /** The first choice's finish reason (`stop`, `length`, `tool_calls`), when it finished. */
+  finishReason: string | null;
+  outcome: RequestOutcome;
+  /** The wire error code when the outcome is `error`. */
+  errorCode: string | null;
+  /** The HTTP status sent. */
+  status: number;
+  ttftMs: number | null;
+  durationMs: number;
+  startedAt: Date;
+  finishedAt: Date;
+}
+
+export interface UsageQuery {
+  keyId?: string;
+  model?: string;
+  since?: Date;
+  until?: Date;
+}
+
+export interface UsageTotalsRow {
+  keyId: string | null;
+  model: string;
+  requests: number;
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+  completed: number;
+  cancelled: number;
+  errors: number;
+}
+
+export interface Ledger {
+  /** Queues the record; never blocks or throws on the request path. */
+  record(entry: LedgerRecord): void;
+  /** Resolves once every queued record is stored. */
+  flush(): Promise<void>;
+  /** Totals per key and model. */
+  totals(query: UsageQuery): Promise<UsageTotalsRow[]>;
+  /** Raw rows, newest first (tests and exports). */
+  rows(query: UsageQuery & { limit?: number }): Promise<LedgerRecord[]>;
+  close(): Promise<void>;
+}

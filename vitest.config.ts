@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // Two cores: llama.cpp tests measure latency (disconnects, queueing); running files in parallel starves them.
+    fileParallelism: false,
+  },
+});
