@@ -97,6 +97,7 @@ function mergeEnvironment(raw: Record<string, unknown>, env: Env): Record<string
   if (env.ORUEL_MODELS_DIR) merged.modelsDir = env.ORUEL_MODELS_DIR;
   merged.modelsDir ??= defaultModelsDir(env);
   if (env.ORUEL_HF_ENDPOINT) merged.hfEndpoint = env.ORUEL_HF_ENDPOINT;
+  if (env.HF_TOKEN) merged.hfToken = env.HF_TOKEN;
   const threads = integerFromEnv(env, 'ORUEL_THREADS');
   if (threads !== undefined) merged.threads = threads;
   return merged;

@@ -61,6 +61,8 @@ export const configSchema = z.strictObject({
   modelsDir: z.string().min(1),
   /** Base URL of the Hugging Face-compatible file server `hf:` URIs are fetched from. */
   hfEndpoint: z.string().url().default('https://huggingface.co'),
+  /** Token for gated or private Hugging Face repositories (HF_TOKEN). */
+  hfToken: z.string().nullable().default(null),
   /** Default CPU threads for embedded models. */
   threads: z.number().int().min(1).default(1),
   models: z.array(modelSchema).default([]),

@@ -1,0 +1,197 @@
+import { LlamaChat, type ChatHistoryItem, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel } from 'node-llama-cpp';
+import type { ChatRequest, Engine, EngineCapabilities, StreamPart } from '../engine.js';
+import { EngineError } from '../engine-error.js';
+import { PartChannel } from '../part-channel.js';
+import { toFinishReason } from './finish-reason.js';
+import { toChatHistory } from './history.js';
+import { samplingFor } from './sampling.js';
+import { SequencePool } from './sequence-pool.js';
+
+export interface LlamaCppEngineOptions {
+  llama: Llama;
+  /** The public model name, for the engine id and messages. */
+  name: string;
+  /** Resolves to the GGUF file to load (a download may happen first). */
+  modelPath: () => Promise<string>;
+  sequences: number;
+  /** Tokens per sequence; 0 = the model's trained context, capped at 4096. */
+  contextSize: number;
+  threads: number;
+  gpuLayers: 'auto' | 'max' | number;
+  maxQueue: number;
+}
+
+/** One slot = one context sequence and the chat evaluator bound to it (it keeps the KV cache warm). */
+interface Slot {
+  sequence: LlamaContextSequence;
+  chat: LlamaChat;
+}
+
+interface Loaded {
+  model: LlamaModel;
+  context: LlamaContext;
+  pool: SequencePool<Slot>;
+  contextSize: number;
+}
+
+const DEFAULT_MAX_CONTEXT = 4096;
+
+/** The embedded engine: a GGUF model run in-process by llama.cpp through node-llama-cpp. */
+export class LlamaCppEngine implements Engine {
+  readonly id: string;
+  readonly capabilities: EngineCapabilities;
+  private loaded: Loaded | null = null;
+  private readonly loading: Promise<void>;
+
+  constructor(private readonly options: LlamaCppEngineOptions) {
+    this.id = `llama-cpp/${options.name}`;
+    this.capabilities = { tools: false, jsonSchema: false, maxChoices: options.sequences, contextSize: null };
+    this.loading = this.load();
+    // The failure is reported through ready(); this keeps it from being an unhandled rejection meanwhile.
+    this.loading.catch(() => undefined);
+  }
+
+  ready(): Promise<void> {
+    return this.loading;
+  }
+
+  async startChat(request: ChatRequest, signal: AbortSignal): Promise<AsyncIterable<StreamPart>> {
+    const loaded = this.loaded;
+    if (!loaded) throw new EngineError('unavailable', `Model "${this.options.name}" is still loading; retry shortly.`, { retryAfterMs: 2000 });
+    this.checkSupported(request);
+    const history = toChatHistory(request.messages);
+    const promptTokens = this.countPromptTokens(loaded, history);
+    const maxTokens = resolveMaxTokens(request, promptTokens, loaded.contextSize);
+    if (!loaded.pool.canAdmit(request.n)) {
+      throw new EngineError('overloaded', `Model "${this.options.name}" is busy and its request queue is full; retry shortly.`, { retryAfterMs: 1000 });
+    }
+    const channel = new PartChannel();
+    void this.generate(loaded, { request, history, promptTokens, maxTokens }, signal, channel);
+    return channel;
+  }
+
+  async close(): Promise<void> {
+    await this.loading.catch(() => undefined);
+    const loaded = this.loaded;
+    this.loaded = null;
+    if (!loaded) return;
+    loaded.pool.rejectAll(new EngineError('unavailable', 'The server is shutting down.'));
+    await loaded.context.dispose();
+    await loaded.model.dispose();
+  }
+
+  private async load(): Promise<void> {
+    const { llama, sequences, threads, gpuLayers, maxQueue } = this.options;
+    const modelPath = await this.options.modelPath();
+    const model = await llama.loadModel({ modelPath, gpuLayers });
+    const contextSize = this.options.contextSize || Math.min(model.trainContextSize, DEFAULT_MAX_CONTEXT);
+    const context = await model.createContext({ sequences, contextSize, threads });
+    const slots = Array.from({ length: sequences }, () => {
+      const sequence = context.getSequence();
+      return { sequence, chat: new LlamaChat({ contextSequence: sequence }) };
+    });
+    const sequenceContext = slots[0]?.sequence.contextSize ?? contextSize;
+    this.loaded = { model, context, pool: new SequencePool(slots, maxQueue), contextSize: sequenceContext };
+    Object.assign(this.capabilities, { contextSize: sequenceContext });
+  }
+
+  private checkSupported(request: ChatRequest): void {
+    if (request.n > this.capabilities.maxChoices) {
+      throw new EngineError('invalid_request', `n must be at most ${this.capabilities.maxChoices} for model "${this.options.name}" (its number of parallel sequences).`, { param: 'n' });
+    }
+    if (request.tools.length > 0 && request.toolChoice.type !== 'none') {
+      throw new EngineError('invalid_request', `Model "${this.options.name}" does not support tools.`, { param: 'tools' });
+    }
+    if (request.responseFormat.type !== 'text') {
+      throw new EngineError('invalid_request', `Model "${this.options.name}" does not support structured output.`, { param: 'response_format' });
+    }
+  }
+
+  /** prompt_tokens is the rendered prompt (chat template applied) in the model's own tokens. */
+  private countPromptTokens(loaded: Loaded, history: ChatHistoryItem[]): number {
+    const chatWrapper = loaded.pool.peek().chat.chatWrapper;
+    const { contextText } = chatWrapper.generateContextState({ chatHistory: history });
+    return contextText.tokenize(loaded.model.tokenizer).length;
+  }
+
+  private async generate(loaded: Loaded, work: GenerationWork, signal: AbortSignal, channel: PartChannel): Promise<void> {
+    // One controller for the whole request: a client abort, or one choice failing, stops every choice.
+    const controller = new AbortController();
+    const abort = () => controller.abort(signal.reason);
+    signal.addEventListener('abort', abort, { once: true });
+    let completionTokens = 0;
+    let evaluated = false;
+    try {
+      const slots = await loaded.pool.acquire(work.request.n, controller.signal);
+      evaluated = true;
+      const counts = await Promise.all(
+        slots.map((slot, choice) =>
+          this.generateChoice(slot, choice, work, controller, channel).finally(() => loaded.pool.release(slot)),
+        ),
+      );
+      completionTokens = counts.reduce((sum, count) => sum + count, 0);
+    } catch (error) {
+      if (!controller.signal.aborted) channel.push({ type: 'error', error: asEngineError(error) });
+    } finally {
+      signal.removeEventListener('abort', abort);
+      // A request that left while queued never reached the model: it used no tokens.
+      const promptTokens = evaluated ? work.promptTokens : 0;
+      channel.push({ type: 'usage', usage: { promptTokens, completionTokens, source: 'engine' } });
+      channel.close();
+    }
+  }
+
+  /** Generates one choice on one slot; returns the tokens it produced (also when stopped early). */
+  private async generateChoice(slot: Slot, choice: number, work: GenerationWork, controller: AbortController, channel: PartChannel): Promise<number> {
+    const meter = slot.sequence.tokenMeter;
+    const tokensBefore = meter.usedOutputTokens;
+    try {
+      const result = await slot.chat.generateResponse(work.history, {
+        ...samplingFor(work.request, choice),
+        maxTokens: work.maxTokens,
+        customStopTriggers: work.request.stop,
+        signal: controller.signal,
+        stopOnAbortSignal: true,
+        onTextChunk: (text) => {
+          if (text !== '') channel.push({ type: 'text-delta', choice, text });
+        },
+      });
+      if (!controller.signal.aborted) channel.push({ type: 'finish', choice, finishReason: toFinishReason(result.metadata.stopReason) });
+    } catch (error) {
+      if (!controller.signal.aborted) {
+        channel.push({ type: 'error', error: asEngineError(error) });
+        controller.abort(error);
+      }
+    }
+    return meter.usedOutputTokens - tokensBefore;
+  }
+}
+
+interface GenerationWork {
+  request: ChatRequest;
+  history: ChatHistoryItem[];
+  promptTokens: number;
+  maxTokens: number;
+}
+
+/** Fits max_tokens into the context: the default is whatever room the prompt leaves. */
+function resolveMaxTokens(request: ChatRequest, promptTokens: number, contextSize: number): number {
+  const room = contextSize - promptTokens;
+  if (room <= 0) {
+    throw new EngineError('context_length_exceeded', `This model's maximum context length is ${contextSize} tokens, but the messages take ${promptTokens} tokens.`, { param: 'messages' });
+  }
+  if (request.maxTokens === null) return room;
+  if (request.maxTokens > room) {
+    throw new EngineError(
+      'context_length_exceeded',
+      `This model's maximum context length is ${contextSize} tokens. However, you requested ${promptTokens + request.maxTokens} tokens (${promptTokens} in the messages, ${request.maxTokens} in the completion). Please reduce the length of the messages or completion.`,
+      { param: 'max_tokens' },
+    );
+  }
+  return request.maxTokens;
+}
+
+function asEngineError(error: unknown): EngineError {
+  if (error instanceof EngineError) return error;
+  return new EngineError('internal', 'The model failed while generating.', { cause: error });
+}

@@ -1,0 +1,25 @@
+import type { ResponseIdentity } from '../../assembly/wire-types.js';
+import type { ChatRequest, Engine } from '../../engines/engine.js';
+import type { PublicModel } from '../../router/model-registry.js';
+import type { UsageMeter } from '../../usage/usage-meter.js';
+
+/** Everything one chat request's response needs, built once by the route. */
+export interface ChatContext {
+  request: ChatRequest;
+  model: PublicModel;
+  identity: ResponseIdentity;
+  meter: UsageMeter;
+  /** Aborted when the client goes away. */
+  signal: AbortSignal;
+  /** Headers already decided for this response (request id, CORS). */
+  headers: Record<string, string | number | string[]>;
+  /** Set once an engine accepted the work, for the ledger. */
+  onEngine: (engine: Engine) => void;
+}
+
+/** How a response ended, for the ledger. */
+export interface ChatOutcome {
+  outcome: 'completed' | 'cancelled' | 'error';
+  status: number;
+  errorCode: string | null;
+}

@@ -1,0 +1,40 @@
+import type { Engine } from '../engines/engine.js';
+import { GatewayError } from '../errors/gateway-error.js';
+
+export interface PublicModel {
+  /** The name clients send as `model`. */
+  name: string;
+  /** Deployments serving it, in order of preference. */
+  engines: Engine[];
+  /** Unix seconds, for GET /models. */
+  created: number;
+  ownedBy: string;
+}
+
+/** Public model names -> the engines behind them. Clients only ever see public names. */
+export class ModelRegistry {
+  private readonly models = new Map<string, PublicModel>();
+
+  add(model: PublicModel): void {
+    this.models.set(model.name, model);
+  }
+
+  list(): PublicModel[] {
+    return [...this.models.values()];
+  }
+
+  get(name: string): PublicModel | undefined {
+    return this.models.get(name);
+  }
+
+  /** The model, or the contract's 404 `model_not_found`. */
+  resolve(name: string): PublicModel {
+    const model = this.models.get(name);
+    if (!model) throw new GatewayError('model_not_found', `The model \`${name}\` does not exist or you do not have access to it.`, { param: 'model' });
+    return model;
+  }
+
+  engines(): Engine[] {
+    return this.list().flatMap((model) => model.engines);
+  }
+}
