@@ -1,0 +1,65 @@
+import { MAX_INTEGER_COLUMN } from '../storage/schema.js';
+import type { NewKeyInput } from './key-store.js';
+
+const MAX_NAME_LENGTH = 200;
+const MAX_MODEL_NAME_LENGTH = 256;
+
+/** A key cannot be created with these values; the message says which field and why. */
+export class InvalidKeyInputError extends Error {
+  /** Tells the CLI to print the message alone, without a stack trace. */
+  readonly operatorFacing = true;
+  constructor(
+    readonly field: keyof NewKeyInput,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'InvalidKeyInputError';
+  }
+}
+
+export type ValidKeyInput = Required<NewKeyInput>;
+
+/** Checks and normalizes (trims the name, removes duplicate models) what a new key may hold. */
+export function validateKeyInput(input: NewKeyInput): ValidKeyInput {
+  return {
+    name: validName(input.name),
+    models: validModels(input.models ?? null),
+    rpm: validLimit('rpm', input.rpm ?? null),
+    tpm: validLimit('tpm', input.tpm ?? null),
+    maxConcurrent: validLimit('maxConcurrent', input.maxConcurrent ?? null),
+    expiresAt: validExpiry(input.expiresAt ?? null),
+  };
+}
+
+function validName(name: string): string {
+  const trimmed = name.trim();
+  if (trimmed === '') throw new InvalidKeyInputError('name', 'A key needs a name.');
+  if (trimmed.length > MAX_NAME_LENGTH) throw new InvalidKeyInputError('name', `A key name has at most ${MAX_NAME_LENGTH} characters.`);
+  return trimmed;
+}
+
+function validModels(models: string[] | null): string[] | null {
+  if (models === null) return null;
+  const names = [...new Set(models.map((model) => model.trim()))];
+  if (names.length === 0) throw new InvalidKeyInputError('models', 'The model list is empty; leave it out to allow every model.');
+  for (const name of names) {
+    if (name === '' || name.length > MAX_MODEL_NAME_LENGTH) {
+      throw new InvalidKeyInputError('models', `Model names have 1 to ${MAX_MODEL_NAME_LENGTH} characters.`);
+    }
+  }
+  return names;
+}
+
+function validLimit(field: 'rpm' | 'tpm' | 'maxConcurrent', value: number | null): number | null {
+  if (value === null) return null;
+  if (!Number.isInteger(value) || value < 1 || value > MAX_INTEGER_COLUMN) {
+    throw new InvalidKeyInputError(field, `${field} must be a whole number from 1 to ${MAX_INTEGER_COLUMN}, got ${value}.`);
+  }
+  return value;
+}
+
+function validExpiry(expiresAt: Date | null): Date | null {
+  if (expiresAt === null) return null;
+  if (Number.isNaN(expiresAt.getTime())) throw new InvalidKeyInputError('expiresAt', 'The expiry is not a valid date.');
+  return expiresAt;
+}

@@ -1,0 +1,30 @@
+import { PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { Logger } from './logger.js';
+
+const POOL_SIZE = 10;
+const CONNECT_TIMEOUT_MS = 10_000;
+
+export function createPostgresDialect(connectionString: string, logger: Logger | undefined): PostgresDialect {
+  const pool = new pg.Pool({
+    connectionString,
+    max: POOL_SIZE,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    types: numericBigintTypes(),
+  });
+  // An idle client losing its connection (a Postgres restart) emits 'error' on the pool; without a
+  // listener Node would crash the process. The pool replaces the client on the next query.
+  pool.on('error', (error) => logger?.warn({ err: error }, 'idle Postgres connection failed; it will be replaced'));
+  return new PostgresDialect({ pool });
+}
+
+/**
+ * pg returns int8 (bigint columns, count(*), sum(integer)) as text so no precision is lost beyond
+ * 2^53. Our bigints are millisecond timestamps and token counts, far below that, so they are parsed
+ * as numbers: the same type SQLite returns. Scoped to this pool, not pg's global parsers.
+ */
+function numericBigintTypes(): pg.TypeOverrides {
+  const types = new pg.TypeOverrides();
+  types.setTypeParser(pg.types.builtins.INT8, (text: string) => Number(text));
+  return types;
+}

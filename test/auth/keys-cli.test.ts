@@ -1,0 +1,119 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashApiKey } from '../../src/auth/api-key.js';
+import { SqlKeyStore } from '../../src/auth/sql-key-store.js';
+import { registerKeysCommand, type CliIo } from '../../src/cli/keys.js';
+import { withDatabase } from '../../src/storage/with-database.js';
+import { spawnCli } from '../storage/test-cli.js';
+
+interface CliResult {
+  out: string;
+  err: string;
+  error: unknown;
+}
+
+/** Runs `oruel keys ...` in this process against the given database URL. */
+async function runKeys(args: string[], databaseUrl: string): Promise<CliResult> {
+  const result: CliResult = { out: '', err: '', error: undefined };
+  const io: CliIo = { out: (text) => void (result.out += text), err: (text) => void (result.err += text), env: { ORUEL_DATABASE_URL: databaseUrl } };
+  const program = new Command('oruel').exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err });
+  registerKeysCommand(program, io);
+  await program.parseAsync(['keys', ...args], { from: 'user' }).catch((error: unknown) => (result.error = error));
+  return result;
+}
+
+describe('oruel keys (in process)', () => {
+  let dir: string;
+  let url: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'oruel-keys-cli-'));
+    url = `sqlite:${join(dir, 'keys.db')}`;
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('create prints the key alone on stdout and the details on stderr', async () => {
+    const result = await runKeys(['create', '--name', 'ci', '--models', 'a, b', '--rpm', '60', '--tpm', '1000', '--max-concurrent', '2', '--expires', '2099-01-01'], url);
+    expect(result.error).toBeUndefined();
+    expect(result.out).toMatch(/^oruel_[0-9A-Za-z]{40}\n$/);
+    expect(result.err).toMatch(/Created key key_\w+ \(name "ci", models a,b, limits rpm=60 tpm=1000 concurrent=2, expires 2099-01-01T00:00:00Z\)/);
+    expect(result.err).toContain('shown once; store it now');
+    expect(result.err).not.toContain(result.out.trim());
+    const verified = await withDatabase(url, (database) => new SqlKeyStore(database.db).verify(result.out.trim()));
+    expect(verified).toMatchObject({ name: 'ci', models: ['a', 'b'], rpm: 60, tpm: 1000, maxConcurrent: 2 });
+  });
+
+  it('list shows keys as a table or JSON, never the key or its hash', async () => {
+    const created = await runKeys(['create', '--name', 'listed'], url);
+    const key = created.out.trim();
+    const table = await runKeys(['list'], url);
+    expect(table.out.split('\n')[0]).toMatch(/^id\s+name\s+prefix\s+models\s+limits\s+created\s+expires\s+revoked$/);
+    expect(table.out).toMatch(new RegExp(`key_\\w+\\s+listed\\s+${key.slice(0, 10)}\\s+all\\s+none\\s+\\S+\\s+-\\s+-`));
+    const json = await runKeys(['list', '--format', 'json'], url);
+    const records = JSON.parse(json.out) as Array<{ name: string }>;
+    expect(records.map((record) => record.name)).toContain('listed');
+    for (const output of [table.out, json.out]) {
+      expect(output).not.toContain(key);
+      expect(output).not.toContain(hashApiKey(key));
+    }
+  });
+
+  it('revoke marks the key revoked; an unknown id is an operator error', async () => {
+    const key = (await runKeys(['create', '--name', 'doomed'], url)).out.trim();
+    const [record] = (await withDatabase(url, (database) => new SqlKeyStore(database.db).list())).filter((candidate) => candidate.name === 'doomed');
+    const revoked = await runKeys(['revoke', record!.id], url);
+    expect(revoked.error).toBeUndefined();
+    expect(revoked.out).toBe(`Revoked ${record!.id}.\n`);
+    expect(await withDatabase(url, (database) => new SqlKeyStore(database.db).verify(key))).toBeNull();
+
+    const unknown = await runKeys(['revoke', 'key_nope'], url);
+    expect(unknown.error).toMatchObject({ operatorFacing: true, message: expect.stringContaining('No API key has the id "key_nope"') });
+  });
+
+  it('refuses bad option values with operator errors, before touching the database', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['create', '--rpm', 'ten'], /--rpm must be a whole number/],
+      [['create', '--tpm', '0'], /--tpm must be a whole number/],
+      [['create', '--models', ' , '], /--models names no model/],
+      [['create', '--expires', '2020-01-01'], /in the past/],
+      [['create', '--expires', 'tomorrow'], /--expires must be an ISO 8601 date/],
+      [['create', '--name', ' '], /needs a name/],
+      [['list', '--format', 'xml'], /--format must be one of table, json/],
+    ];
+    for (const [args, message] of cases) {
+      const result = await runKeys(args, url);
+      expect(result.error, args.join(' ')).toMatchObject({ operatorFacing: true, message: expect.stringMatching(message) });
+      expect(result.out).toBe('');
+    }
+  });
+});
+
+describe('oruel keys (spawned CLI)', () => {
+  let dir: string;
+  let url: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'oruel-keys-spawn-'));
+    url = `sqlite:${join(dir, 'x.db')}`;
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('create, list and revoke work end to end with exit codes', async () => {
+    const created = await spawnCli(['keys', 'create', '--name', 't'], url);
+    expect(created.code).toBe(0);
+    expect(created.stdout).toMatch(/^oruel_[0-9A-Za-z]{40}\n$/);
+    expect(created.stderr).toContain('shown once; store it now');
+
+    const listed = await spawnCli(['keys', 'list', '--format', 'json'], url);
+    expect(listed.code).toBe(0);
+    const [record] = JSON.parse(listed.stdout) as Array<{ id: string; name: string }>;
+    expect(record?.name).toBe('t');
+
+    const revoked = await spawnCli(['keys', 'revoke', record!.id], url);
+    expect(revoked.code).toBe(0);
+    const unknown = await spawnCli(['keys', 'revoke', 'key_unknown'], url);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toBe('oruel: No API key has the id "key_unknown". See the ids with `oruel keys list`.\n');
+  });
+});
