@@ -7,6 +7,7 @@ export type EngineErrorCode =
   | 'context_length_exceeded' // the prompt does not fit the model's context
   | 'upstream_error' // the upstream answered with an error of its own
   | 'rate_limited' // the upstream said 429
+  | 'invalid_output' // the model's output broke the request's schema (a grammar cannot express every rule)
   | 'internal'; // a bug or crash inside the engine
 
 export interface EngineErrorOptions {

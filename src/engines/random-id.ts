@@ -12,3 +12,4 @@ export function randomId(length: number): string {
 
 export const newRequestId = (): string => `req_${randomId(24)}`;
 export const newCompletionId = (): string => `chatcmpl-${randomId(29)}`;
+export const newToolCallId = (): string => `call_${randomId(24)}`;

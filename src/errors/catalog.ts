@@ -15,6 +15,7 @@ export const ERROR_CATALOG = {
   rate_limit_exceeded: { status: 429, type: 'rate_limit_error', code: 'rate_limit_exceeded' },
   insufficient_quota: { status: 429, type: 'insufficient_quota', code: 'insufficient_quota' },
   internal_error: { status: 500, type: 'server_error', code: 'internal_error' },
+  invalid_model_output: { status: 500, type: 'server_error', code: 'invalid_model_output' },
   upstream_error: { status: 502, type: 'server_error', code: 'upstream_error' },
   overloaded: { status: 503, type: 'server_error', code: 'overloaded' },
   unavailable: { status: 503, type: 'server_error', code: 'engine_unavailable' },
@@ -33,4 +34,5 @@ export const ENGINE_ERROR_KIND: Record<EngineErrorCode, ErrorKind> = {
   upstream_error: 'upstream_error',
   rate_limited: 'rate_limit_exceeded',
   internal: 'internal_error',
+  invalid_output: 'invalid_model_output',
 };

@@ -2,10 +2,12 @@ import { LlamaChat, type ChatHistoryItem, type Llama, type LlamaContext, type Ll
 import type { ChatRequest, Engine, EngineCapabilities, StreamPart } from '../engine.js';
 import { EngineError } from '../engine-error.js';
 import { PartChannel } from '../part-channel.js';
-import { toFinishReason } from './finish-reason.js';
+import { generateChoice, type ChoiceWork } from './choice-generator.js';
+import { planGeneration, type GenerationPlan } from './generation-plan.js';
 import { toChatHistory } from './history.js';
-import { samplingFor } from './sampling.js';
+import { SchemaValidator } from './schema-validator.js';
 import { SequencePool } from './sequence-pool.js';
+import { supportsTools } from './tool-capability.js';
 
 export interface LlamaCppEngineOptions {
   llama: Llama;
@@ -42,10 +44,11 @@ export class LlamaCppEngine implements Engine {
   readonly capabilities: EngineCapabilities;
   private loaded: Loaded | null = null;
   private readonly loading: Promise<void>;
+  private readonly validator = new SchemaValidator();
 
   constructor(private readonly options: LlamaCppEngineOptions) {
     this.id = `llama-cpp/${options.name}`;
-    this.capabilities = { tools: false, jsonSchema: false, maxChoices: options.sequences, contextSize: null };
+    this.capabilities = { tools: false, jsonSchema: true, maxChoices: options.sequences, contextSize: null };
     this.loading = this.load();
     // The failure is reported through ready(); this keeps it from being an unhandled rejection meanwhile.
     this.loading.catch(() => undefined);
@@ -60,13 +63,14 @@ export class LlamaCppEngine implements Engine {
     if (!loaded) throw new EngineError('unavailable', `Model "${this.options.name}" is still loading; retry shortly.`, { retryAfterMs: 2000 });
     this.checkSupported(request);
     const history = toChatHistory(request.messages);
-    const promptTokens = this.countPromptTokens(loaded, history);
+    const plan = await planGeneration(request, this.options.llama, this.validator);
+    const promptTokens = this.countPromptTokens(loaded, history, plan);
     const maxTokens = resolveMaxTokens(request, promptTokens, loaded.contextSize);
     if (!loaded.pool.canAdmit(request.n)) {
       throw new EngineError('overloaded', `Model "${this.options.name}" is busy and its request queue is full; retry shortly.`, { retryAfterMs: 1000 });
     }
     const channel = new PartChannel();
-    void this.generate(loaded, { request, history, promptTokens, maxTokens }, signal, channel);
+    void this.generate(loaded, { request, history, plan, promptTokens, maxTokens }, signal, channel);
     return channel;
   }
 
@@ -91,26 +95,27 @@ export class LlamaCppEngine implements Engine {
       return { sequence, chat: new LlamaChat({ contextSequence: sequence }) };
     });
     const sequenceContext = slots[0]?.sequence.contextSize ?? contextSize;
+    const chatWrapper = slots[0]?.chat.chatWrapper;
     this.loaded = { model, context, pool: new SequencePool(slots, maxQueue), contextSize: sequenceContext };
-    Object.assign(this.capabilities, { contextSize: sequenceContext });
+    Object.assign(this.capabilities, { contextSize: sequenceContext, tools: chatWrapper ? supportsTools(chatWrapper) : false });
   }
 
   private checkSupported(request: ChatRequest): void {
     if (request.n > this.capabilities.maxChoices) {
       throw new EngineError('invalid_request', `n must be at most ${this.capabilities.maxChoices} for model "${this.options.name}" (its number of parallel sequences).`, { param: 'n' });
     }
-    if (request.tools.length > 0 && request.toolChoice.type !== 'none') {
-      throw new EngineError('invalid_request', `Model "${this.options.name}" does not support tools.`, { param: 'tools' });
-    }
-    if (request.responseFormat.type !== 'text') {
-      throw new EngineError('invalid_request', `Model "${this.options.name}" does not support structured output.`, { param: 'response_format' });
+    if (request.tools.length > 0 && request.toolChoice.type !== 'none' && !this.capabilities.tools) {
+      throw new EngineError('invalid_request', `Model "${this.options.name}" does not support tools: its chat template has no tool-call format.`, { param: 'tools' });
     }
   }
 
   /** prompt_tokens is the rendered prompt (chat template applied) in the model's own tokens. */
-  private countPromptTokens(loaded: Loaded, history: ChatHistoryItem[]): number {
+  private countPromptTokens(loaded: Loaded, history: ChatHistoryItem[], plan: GenerationPlan): number {
     const chatWrapper = loaded.pool.peek().chat.chatWrapper;
-    const { contextText } = chatWrapper.generateContextState({ chatHistory: history });
+    const { contextText } = chatWrapper.generateContextState({
+      chatHistory: history,
+      ...(plan.functions ? { availableFunctions: plan.functions, documentFunctionParams: true } : {}),
+    });
     return contextText.tokenize(loaded.model.tokenizer).length;
   }
 
@@ -146,17 +151,8 @@ export class LlamaCppEngine implements Engine {
     const meter = slot.sequence.tokenMeter;
     const tokensBefore = meter.usedOutputTokens;
     try {
-      const result = await slot.chat.generateResponse(work.history, {
-        ...samplingFor(work.request, choice),
-        maxTokens: work.maxTokens,
-        customStopTriggers: work.request.stop,
-        signal: controller.signal,
-        stopOnAbortSignal: true,
-        onTextChunk: (text) => {
-          if (text !== '') channel.push({ type: 'text-delta', choice, text });
-        },
-      });
-      if (!controller.signal.aborted) channel.push({ type: 'finish', choice, finishReason: toFinishReason(result.metadata.stopReason) });
+      const finishReason = await generateChoice(slot.chat, choice, work, controller.signal, (part) => channel.push(part));
+      if (!controller.signal.aborted) channel.push({ type: 'finish', choice, finishReason });
     } catch (error) {
       if (!controller.signal.aborted) {
         channel.push({ type: 'error', error: asEngineError(error) });
@@ -167,11 +163,8 @@ export class LlamaCppEngine implements Engine {
   }
 }
 
-interface GenerationWork {
-  request: ChatRequest;
-  history: ChatHistoryItem[];
+interface GenerationWork extends ChoiceWork {
   promptTokens: number;
-  maxTokens: number;
 }
 
 /** Fits max_tokens into the context: the default is whatever room the prompt leaves. */
