@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
-import { startServer } from '../main.js';
 
 interface ServeOptions {
   config?: string;
@@ -36,6 +35,8 @@ export function registerServeCommand(program: Command): void {
         threads: optionalInteger(options.threads),
         sequences: optionalInteger(options.sequences),
       });
+      // Loaded on demand: the server pulls in llama.cpp and Fastify, which `keys` and `usage` do not need.
+      const { startServer } = await import('../main.js');
       const server = await startServer(config);
       const stop = async (signal: string) => {
         server.app.log.info({ signal }, 'shutting down: finishing open requests and storing the ledger');
