@@ -1,0 +1,105 @@
+import { basename } from 'node:path';
+import type { BenchOptions } from './options.js';
+import { decodeTokensPerSecond, tokensPerSecond, type GenerationSample } from './sample.js';
+import { median, summarize, type Summary } from './stats.js';
+import { aggregateTokensPerSecond, type ConcurrentRun } from './through-server.js';
+
+export const TARGET_RATIO = 0.95;
+
+/** Everything the run measured, raw. */
+export interface Measurements {
+  options: BenchOptions;
+  prompt: string;
+  chatWrapper: string;
+  /** Per sequence, as llama.cpp created it. */
+  contextSize: number;
+  client: string;
+  /** Interleaved with `server`: direct[i] ran just before server[i]. */
+  direct: GenerationSample[];
+  server: GenerationSample[];
+  /** CPU time (all threads) per interleaved round: see InterleavedRounds. */
+  cpuMs: { direct: number[]; server: number[]; client: number[] };
+  /** CPU the (idle) server process used while the direct rounds ran. */
+  serverCpuDuringDirectMs: number;
+  concurrency: { streams: number; runs: ConcurrentRun[] }[];
+  serverRssBytes: { before: number; after: number };
+}
+
+export interface Figures {
+  model: string;
+  tokens: number;
+  rounds: number;
+  threads: number;
+  sequences: number;
+  contextSize: number;
+  prompt: string;
+  chatWrapper: string;
+  client: string;
+  completionTokens: { direct: number[]; server: number[]; allEqualTokens: boolean };
+  finishReasons: { direct: string[]; server: string[] };
+  throughput: { direct: Summary; server: Summary; ratio: number; pairedRatioMedian: number; target: number; meetsTarget: boolean };
+  decode: { direct: Summary; server: Summary; ratio: number };
+  ttftMs: { direct: Summary; server: Summary };
+  /** CPU per request, all threads: less sensitive to a busy machine than wall time. */
+  cpuMsPerRequest: { direct: Summary; server: Summary; client: Summary; serverExtraUsPerToken: number };
+  aggregate: { streams: number; tokensPerSecond: Summary; streamTtftMs: Summary; completionTokens: number[] }[];
+  serverRssMiB: { before: number; after: number };
+  serverCpuDuringDirectMs: number;
+  /** The server ran under `--cpu-prof`: its figures include the profiler's cost. */
+  profiled: boolean;
+}
+
+export function computeFigures(m: Measurements): Figures {
+  const directRates = m.direct.map(tokensPerSecond);
+  const serverRates = m.server.map(tokensPerSecond);
+  const directDecode = m.direct.map(decodeTokensPerSecond);
+  const serverDecode = m.server.map(decodeTokensPerSecond);
+  const ratio = median(serverRates) / median(directRates);
+  const allTokens = [...m.direct, ...m.server, ...m.concurrency.flatMap((level) => level.runs.flatMap((run) => run.samples))];
+  return {
+    model: basename(m.options.modelPath),
+    tokens: m.options.tokens,
+    rounds: m.options.rounds,
+    threads: m.options.threads,
+    sequences: m.options.sequences,
+    contextSize: m.contextSize,
+    prompt: m.prompt,
+    chatWrapper: m.chatWrapper,
+    client: m.client,
+    completionTokens: {
+      direct: m.direct.map((s) => s.completionTokens),
+      server: m.server.map((s) => s.completionTokens),
+      allEqualTokens: allTokens.every((s) => s.completionTokens === m.options.tokens),
+    },
+    finishReasons: { direct: unique(m.direct.map((s) => s.finishReason)), server: unique(m.server.map((s) => s.finishReason)) },
+    throughput: {
+      direct: summarize(directRates),
+      server: summarize(serverRates),
+      ratio,
+      // Rounds are interleaved, so each pair shares the machine's state at that moment.
+      pairedRatioMedian: median(serverRates.map((rate, i) => rate / (directRates[i] ?? Number.NaN))),
+      target: TARGET_RATIO,
+      meetsTarget: ratio >= TARGET_RATIO,
+    },
+    decode: { direct: summarize(directDecode), server: summarize(serverDecode), ratio: median(serverDecode) / median(directDecode) },
+    ttftMs: { direct: summarize(m.direct.map((s) => s.ttftMs)), server: summarize(m.server.map((s) => s.ttftMs)) },
+    cpuMsPerRequest: {
+      direct: summarize(m.cpuMs.direct),
+      server: summarize(m.cpuMs.server),
+      client: summarize(m.cpuMs.client),
+      serverExtraUsPerToken: ((median(m.cpuMs.server) - median(m.cpuMs.direct)) * 1000) / m.options.tokens,
+    },
+    aggregate: m.concurrency.map((level) => ({
+      streams: level.streams,
+      tokensPerSecond: summarize(level.runs.map(aggregateTokensPerSecond)),
+      streamTtftMs: summarize(level.runs.flatMap((run) => run.samples.map((s) => s.ttftMs))),
+      completionTokens: level.runs.flatMap((run) => run.samples.map((s) => s.completionTokens)),
+    })),
+    serverRssMiB: { before: toMiB(m.serverRssBytes.before), after: toMiB(m.serverRssBytes.after) },
+    serverCpuDuringDirectMs: m.serverCpuDuringDirectMs,
+    profiled: m.options.cpuProfDir !== null,
+  };
+}
+
+const unique = (values: readonly string[]): string[] => [...new Set(values)];
+const toMiB = (bytes: number): number => bytes / (1024 * 1024);

@@ -1,0 +1,16 @@
+/** The IPC messages between the benchmark (parent) and the server process (child). */
+export interface ServerChildConfig {
+  modelPath: string;
+  modelName: string;
+  threads: number;
+  sequences: number;
+  contextSize: number;
+}
+
+/** `close` has no reply: the process exits once the server closed. */
+export type ParentMessage = { type: 'stats'; id: number } | { type: 'close' };
+
+export type ChildMessage =
+  | { type: 'ready'; baseURL: string; apiKey: string }
+  | { type: 'failed'; message: string }
+  | { type: 'stats'; id: number; rssBytes: number; cpuMicros: number };
