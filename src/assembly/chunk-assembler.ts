@@ -1,6 +1,6 @@
 import { assertNever, type FinishReason, type StreamPart, type Usage } from '../engines/engine.js';
 import type { WireError } from '../errors/gateway-error.js';
-import { toGatewayError } from '../errors/gateway-error.js';
+import { GatewayError, toGatewayError } from '../errors/gateway-error.js';
 import { toWireUsage } from './usage.js';
 import type { ResponseIdentity, WireChunk, WireChunkChoice } from './wire-types.js';
 
@@ -63,9 +63,17 @@ export class ChunkAssembler {
     }
   }
 
-  /** Called when the parts end: emits held finishes if usage never came. */
+  /**
+   * Called when the parts end: emits held finishes if usage never came. Parts that end with a choice
+   * unfinished and no error are a truncated answer, and are said to be one (never a clean end).
+   */
   end(): WireChunk[] {
-    if (this.ended || this.finishes.size === 0) return [];
+    if (this.ended) return [];
+    if (this.finishes.size < this.choiceCount) {
+      this.ended = true;
+      this.failure = new GatewayError('internal_error', 'The engine ended the response before it was complete.').toWire();
+      return [errorChunk(this.identity, this.failure)];
+    }
     return this.closing();
   }
 

@@ -1,5 +1,5 @@
 import { assertNever, type FinishReason, type StreamPart, type Usage } from '../engines/engine.js';
-import type { EngineError } from '../engines/engine-error.js';
+import { EngineError } from '../engines/engine-error.js';
 import { toWireUsage } from './usage.js';
 import type { ResponseIdentity, WireCompletion, WireToolCall } from './wire-types.js';
 
@@ -49,9 +49,16 @@ export class CompletionAssembler {
     }
   }
 
-  /** The first error the engine reported, if any: the response must then be an error, not a completion. */
+  /**
+   * The first error the engine reported, if any: the response must then be an error, not a completion.
+   * A choice left without a finish is a truncated answer and counts as an error too.
+   */
   get error(): EngineError | null {
-    return this.failure;
+    if (this.failure) return this.failure;
+    if (this.choices.some((state) => state.finishReason === null)) {
+      return new EngineError('internal', 'The engine ended the response before it was complete.');
+    }
+    return null;
   }
 
   result(): WireCompletion {
@@ -70,7 +77,7 @@ export class CompletionAssembler {
           ...(state.toolCalls.length > 0 ? { tool_calls: state.toolCalls.filter(Boolean) } : {}),
         },
         logprobs: null,
-        finish_reason: state.finishReason ?? 'stop',
+        finish_reason: state.finishReason ?? 'stop', // unreachable once `error` was checked
       })),
       usage: toWireUsage(this.usage ?? { promptTokens: 0, completionTokens: 0, source: 'counted' }),
     };

@@ -275,3 +275,18 @@ describe('purity', () => {
     expect(parts).toStrictEqual(copy);
   });
 });
+
+describe('a truncated answer is never a clean end', () => {
+  it('parts that end with a choice unfinished and no error give the error event, and the stream counts as failed', () => {
+    const assembler = new ChunkAssembler(identity, 2, 'final-chunk');
+    assembler.start();
+    assembler.accept(text('Hel'));
+    assembler.accept(finish('stop', 0));
+    assembler.accept(usagePart());
+    const tail = assembler.end();
+    expect(tail).toHaveLength(1);
+    expect(tail[0]?.choices[0]?.finish_reason).toBe('error');
+    expect(tail[0]?.error?.type).toBe('server_error');
+    expect(assembler.failed).toBe(true);
+  });
+});

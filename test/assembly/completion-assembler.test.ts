@@ -94,6 +94,11 @@ describe('CompletionAssembler', () => {
     expect(complete([{ type: 'finish', choice: 0, finishReason: 'stop' }, usage(1, 1)]).error).toBeNull();
   });
 
+  it('parts that end without a finish are an error, not a completion', () => {
+    const truncated = complete([{ type: 'text-delta', choice: 0, text: 'a' }, usage(1, 1)]);
+    expect(truncated.error?.code).toBe('internal');
+  });
+
   it('refuses a part for a choice that does not exist (an engine bug must not pass silently)', () => {
     expect(() => complete([{ type: 'text-delta', choice: 1, text: 'x' }], 1)).toThrow(/choice 1/);
   });
