@@ -43,6 +43,7 @@ export class LlamaCppEngine implements Engine {
   readonly id: string;
   readonly capabilities: EngineCapabilities;
   private loaded: Loaded | null = null;
+  private closed = false;
   private readonly loading: Promise<void>;
   private readonly validator = new SchemaValidator();
 
@@ -59,6 +60,7 @@ export class LlamaCppEngine implements Engine {
   }
 
   async startChat(request: ChatRequest, signal: AbortSignal): Promise<AsyncIterable<StreamPart>> {
+    if (this.closed) throw new EngineError('unavailable', `Model "${this.options.name}" is shut down.`);
     const loaded = this.loaded;
     if (!loaded) throw new EngineError('unavailable', `Model "${this.options.name}" is still loading; retry shortly.`, { retryAfterMs: 2000 });
     this.checkSupported(request);
@@ -75,6 +77,7 @@ export class LlamaCppEngine implements Engine {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await this.loading.catch(() => undefined);
     const loaded = this.loaded;
     this.loaded = null;
@@ -124,6 +127,8 @@ export class LlamaCppEngine implements Engine {
     const controller = new AbortController();
     const abort = () => controller.abort(signal.reason);
     signal.addEventListener('abort', abort, { once: true });
+    // The client may have left while startChat was still preparing (a grammar takes milliseconds).
+    if (signal.aborted) abort();
     let completionTokens = 0;
     let evaluated = false;
     try {

@@ -54,8 +54,9 @@ async function failBeforeParts(writer: SseWriter, response: ServerResponse, cont
     writer.end();
     return { outcome: 'error', status: 200, errorCode: wire.code };
   }
-  writer.end();
+  // The status and JSON body first: ending the writer first would commit an empty 200.
   writeRawError(response, error, context.headers);
+  writer.end();
   return { outcome: 'error', status: error.status, errorCode: wire.code ?? error.kind };
 }
 
