@@ -38,7 +38,8 @@ export async function generateChoice(chat: LlamaChat, choice: number, work: Choi
     case 'auto-tools':
       return generateWithModelToolSyntax(chat, choice, work, base, output.maxParallelCalls, emit);
     case 'forced-tools':
-      return generateForcedCalls(chat, choice, work, base, output.grammar, output.callDepth, emit);
+      // `stop` applies to text; cutting grammar-forced calls short would only break their JSON.
+      return generateForcedCalls(chat, choice, work, { ...base, customStopTriggers: [] }, output.grammar, output.callDepth, emit);
   }
 }
 
@@ -106,9 +107,20 @@ async function generateForcedCalls(chat: LlamaChat, choice: number, work: Choice
   const result = await chat.generateResponse(work.history, forcedOptions);
   const stopReason = toFinishReason(result.metadata.stopReason);
   if (stopReason === 'length' || options.signal?.aborted) return stopReason;
-  const parsed = JSON.parse(text) as { name: string; arguments: unknown } | { name: string; arguments: unknown }[];
-  for (const call of Array.isArray(parsed) ? parsed : [parsed]) failOnInvalid(work.plan.checkArguments(call.name, call.arguments), `arguments of ${call.name}`);
+  for (const call of parseForcedCalls(text)) failOnInvalid(work.plan.checkArguments(call.name, call.arguments), `arguments of ${call.name}`);
   return 'tool_calls';
+}
+
+type ForcedCall = { name: string; arguments: unknown };
+
+function parseForcedCalls(text: string): ForcedCall[] {
+  let parsed: ForcedCall | ForcedCall[];
+  try {
+    parsed = JSON.parse(text) as ForcedCall | ForcedCall[];
+  } catch (error) {
+    throw new EngineError('invalid_output', `The model produced tool calls that are not valid JSON: ${(error as Error).message}.`);
+  }
+  return Array.isArray(parsed) ? parsed : [parsed];
 }
 
 function failOnInvalid(problem: string | null, what: string): void {

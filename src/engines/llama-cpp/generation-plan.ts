@@ -1,5 +1,6 @@
 import type { ChatModelFunctions, GbnfJsonSchema, Llama, LlamaGrammar } from 'node-llama-cpp';
 import type { ChatRequest, ToolDefinition } from '../engine.js';
+import { grammarForSchema } from './json-grammar.js';
 import { toGbnfSchema } from './json-schema-to-gbnf.js';
 import type { SchemaValidator } from './schema-validator.js';
 
@@ -46,12 +47,6 @@ async function outputMode(request: ChatRequest, offered: ToolDefinition[], llama
     return { kind: 'text', grammar, check: (text) => checkJson(text, check) };
   }
   return { kind: 'text', grammar: null, check: null };
-}
-
-/** Schemas built at run time defeat node-llama-cpp's compile-time schema typing; the runtime accepts any GbnfJsonSchema. */
-function grammarForSchema(llama: Llama, schema: GbnfJsonSchema): Promise<LlamaGrammar> {
-  const create = llama.createGrammarForJsonSchema as (schema: GbnfJsonSchema) => Promise<LlamaGrammar>;
-  return create.call(llama, schema);
 }
 
 function toFunctions(tools: ToolDefinition[]): ChatModelFunctions {

@@ -10,7 +10,8 @@ const addFormats = ((addFormatsModule as unknown as { default?: FormatsPlugin })
  * this catches what a grammar cannot express (minimum, pattern, an integer written as 1e5, ...).
  */
 export class SchemaValidator {
-  private readonly ajv = new Ajv({ strict: false, allErrors: false, validateSchema: false });
+  // strictNumbers: Infinity (what an overlong exponent parses to) is no number a client can use.
+  private readonly ajv = new Ajv({ strict: false, strictNumbers: true, allErrors: false, validateSchema: false });
   private readonly cache = new Map<string, ValidateFunction>();
 
   constructor() {

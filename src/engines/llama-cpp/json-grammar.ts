@@ -1,0 +1,21 @@
+import type { GbnfJsonSchema, Llama, LlamaGrammar } from 'node-llama-cpp';
+
+/**
+ * node-llama-cpp's JSON-schema grammar lets an integer carry an exponent (`461e3`) and any number an
+ * exponent of up to 16 digits (`6e62009587677033` parses as Infinity). Clients read the first as a
+ * float and cannot use the second at all, so the number rules are narrowed before compiling:
+ * integers are plain digits within 2^53, and exponents have at most two digits.
+ */
+const INTEGER_RULE = /^integer-number-rule ::= .*$/m;
+const FRACTIONAL_RULE = /^fractional-number-rule ::= .*$/m;
+const SAFE_INTEGER = 'integer-number-rule ::= "-"? ("0" | [1-9] [0-9]{0,14})';
+const SAFE_FRACTIONAL = 'fractional-number-rule ::= "-"? ("0" | [1-9] [0-9]{0,14}) ("." [0-9]{1,16})? ([eE] [-+]? [0-9]{1,2})?';
+
+/** A grammar for values of `schema`, with the same end-of-output settings node-llama-cpp gives its own. */
+export async function grammarForSchema(llama: Llama, schema: GbnfJsonSchema): Promise<LlamaGrammar> {
+  // Schemas built at run time defeat node-llama-cpp's compile-time schema typing; the runtime takes any GbnfJsonSchema.
+  const create = llama.createGrammarForJsonSchema as (schema: GbnfJsonSchema) => Promise<LlamaGrammar>;
+  const generated = await create.call(llama, schema);
+  const grammar = generated.grammar.replace(INTEGER_RULE, SAFE_INTEGER).replace(FRACTIONAL_RULE, SAFE_FRACTIONAL);
+  return llama.createGrammar({ grammar, stopGenerationTriggers: ['\n'.repeat(4)], trimWhitespaceSuffix: true });
+}
