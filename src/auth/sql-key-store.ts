@@ -2,10 +2,10 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { toNumber, type DatabaseSchema } from '../storage/schema.js';
 import { apiKeyDisplayPrefix, generateApiKey, hashApiKey, randomBase62 } from './api-key.js';
-import { validateKeyInput } from './key-input.js';
-import { fromKeyRow, toKeyRow } from './key-row.js';
+import { validateKeyInput, validateKeyPatch } from './key-input.js';
+import { fromKeyRow, patchColumns, toKeyRow } from './key-row.js';
 import { isKeyActive } from './key-status.js';
-import type { ApiKeyRecord, KeyStore, NewKeyInput } from './key-store.js';
+import { KeyRevokedError, type ApiKeyRecord, type KeyPatch, type KeyStore, type NewKeyInput } from './key-store.js';
 
 export interface SqlKeyStoreOptions {
   /** The clock deciding expiry; tests pass a fixed one. */
@@ -26,7 +26,7 @@ export class SqlKeyStore implements KeyStore {
   async create(input: NewKeyInput): Promise<{ record: ApiKeyRecord; key: string }> {
     const valid = validateKeyInput(input);
     const key = generateApiKey();
-    const record: ApiKeyRecord = { id: newKeyId(), prefix: apiKeyDisplayPrefix(key), ...valid, revokedAt: null, createdAt: this.#now() };
+    const record: ApiKeyRecord = { id: newKeyId(), prefix: apiKeyDisplayPrefix(key), ...valid, revokedAt: null, createdAt: this.#now(), updatedAt: null };
     await this.#db.insertInto('api_keys').values(toKeyRow(record, hashApiKey(key))).execute();
     return { record, key };
   }
@@ -44,6 +44,35 @@ export class SqlKeyStore implements KeyStore {
   async list(): Promise<ApiKeyRecord[]> {
     const rows = await this.#db.selectFrom('api_keys').selectAll().orderBy('created_at').orderBy('id').execute();
     return rows.map(fromKeyRow);
+  }
+
+  async get(id: string): Promise<ApiKeyRecord | null> {
+    const row = await this.#db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
+    return row === undefined ? null : fromKeyRow(row);
+  }
+
+  /** Throws InvalidKeyInputError when a field is out of range; an empty patch only reads the key. */
+  async update(id: string, patch: KeyPatch): Promise<ApiKeyRecord | null> {
+    const columns = patchColumns(validateKeyPatch(patch));
+    if (Object.keys(columns).length > 0) {
+      await this.#db.updateTable('api_keys').set({ ...columns, updated_at: this.#now().getTime() }).where('id', '=', id).execute();
+    }
+    return this.get(id);
+  }
+
+  async rotate(id: string): Promise<{ record: ApiKeyRecord; key: string } | null> {
+    const key = generateApiKey();
+    // `revoked_at is null` in the same statement: a revocation racing the rotation wins.
+    const result = await this.#db
+      .updateTable('api_keys')
+      .set({ key_hash: hashApiKey(key), prefix: apiKeyDisplayPrefix(key), updated_at: this.#now().getTime() })
+      .where('id', '=', id)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    const record = await this.get(id);
+    if (record === null) return null;
+    if (result.numUpdatedRows === 0n) throw new KeyRevokedError(id);
+    return { record, key };
   }
 
   /** Revoking a key twice keeps the first revocation time and still returns true. */

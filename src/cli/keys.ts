@@ -1,10 +1,16 @@
 import type { Command } from 'commander';
+import { InvalidKeyInputError } from '../auth/key-input.js';
+import { KeyRevokedError, type ApiKeyRecord } from '../auth/key-store.js';
+import { publishKeyChange } from '../auth/redis-key-change-feed.js';
 import { SqlKeyStore } from '../auth/sql-key-store.js';
-import type { ApiKeyRecord, NewKeyInput } from '../auth/key-store.js';
 import { loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
 import { withDatabase } from '../storage/with-database.js';
 import { formatTable } from '../usage/report-format.js';
+import { BUDGET_EXAMPLE, ISO_EXAMPLE, keyPatch, newKeyInput, type KeyOptions } from './key-options.js';
 import { OperatorError } from './run-command.js';
+
+export { parseIsoDate } from './key-options.js';
 
 /** Where a command writes, and the environment it reads its configuration from (tests pass their own). */
 export interface CliIo {
@@ -26,124 +32,153 @@ interface ConfigOption {
   config?: string;
 }
 
-interface CreateOptions extends ConfigOption {
-  name: string;
-  models?: string;
-  rpm?: string;
-  tpm?: string;
-  maxConcurrent?: string;
-  expires?: string;
-}
-
-interface ListOptions extends ConfigOption {
+interface FormatOption extends ConfigOption {
   format: string;
 }
 
 const LIST_FORMATS = ['table', 'json'];
+const CONFIG_HELP = 'YAML config file';
+const RUNNING_SERVERS = 'Running servers apply it at once when they share Redis with this command, otherwise within 2 s.';
 
 export function registerKeysCommand(program: Command, io: CliIo = processIo): void {
-  const keys = program.command('keys').description('Create, list and revoke API keys.');
-  keys
-    .command('create')
-    .description('Create an API key. The key alone goes to stdout, once; details go to stderr.')
-    .option('--name <name>', 'a label for the key', 'unnamed')
-    .option('--models <list>', 'comma-separated models the key may use (default: all)')
-    .option('--rpm <n>', 'requests per minute')
-    .option('--tpm <n>', 'tokens per minute')
-    .option('--max-concurrent <n>', 'requests in flight at once')
-    .option('--expires <iso>', `expiry time, ISO 8601 (${ISO_EXAMPLE})`)
-    .option('--config <file>', 'YAML config file')
-    .action((options: CreateOptions) => createKey(options, io));
+  const keys = program.command('keys').description('Create, list, show, update, rotate and revoke API keys.');
+  const create = keys.command('create').description('Create an API key. The key alone goes to stdout, once; details go to stderr.');
+  withKeyOptions(create, 'unnamed').action((options: KeyOptions & ConfigOption) => createKey(options, io));
   keys
     .command('list')
     .description('List API keys (never the keys themselves).')
     .option('--format <format>', 'table or json', 'table')
-    .option('--config <file>', 'YAML config file')
-    .action((options: ListOptions) => listKeys(options, io));
+    .option('--config <file>', CONFIG_HELP)
+    .action((options: FormatOption) => listKeys(options, io));
+  keys
+    .command('get <id>')
+    .description('Show one API key (never the key itself).')
+    .option('--format <format>', 'table or json', 'table')
+    .option('--config <file>', CONFIG_HELP)
+    .action((id: string, options: FormatOption) => getKey(id, options, io));
+  const update = keys
+    .command('update <id>')
+    .description(`Change a key's name, models, limits, budget or expiry; \`none\` clears a limit or the budget, \`never\` the expiry. ${RUNNING_SERVERS}`)
+    .option('--all-models', 'allow every model (removes the allow-list)');
+  withKeyOptions(update).action((id: string, options: KeyOptions & ConfigOption) => updateKey(id, options, io));
+  keys
+    .command('rotate <id>')
+    .description(`Give a key a new secret (same id and settings); the old one stops working. The new key alone goes to stdout. ${RUNNING_SERVERS}`)
+    .option('--config <file>', CONFIG_HELP)
+    .action((id: string, options: ConfigOption) => rotateKey(id, options, io));
   keys
     .command('revoke <id>')
-    .description('Revoke an API key by id; requests with it are refused from now on.')
-    .option('--config <file>', 'YAML config file')
+    .description(`Revoke an API key by id; requests with it are refused from now on. ${RUNNING_SERVERS}`)
+    .option('--config <file>', CONFIG_HELP)
     .action((id: string, options: ConfigOption) => revokeKey(id, options, io));
 }
 
-async function createKey(options: CreateOptions, io: CliIo): Promise<void> {
-  const input = newKeyInput(options);
-  const { record, key } = await withDatabase(databaseUrl(options, io), (database) => new SqlKeyStore(database.db).create(input));
-  io.out(`${key}\n`);
-  io.err(
-    `Created key ${record.id} (name "${record.name}", models ${modelsText(record)}, limits ${limitsText(record)}, expires ${record.expiresAt === null ? 'never' : dateText(record.expiresAt)}).\n` +
-      'The key above is shown once; store it now.\n',
-  );
+function withKeyOptions(command: Command, defaultName?: string): Command {
+  return command
+    .option('--name <name>', 'a label for the key', defaultName)
+    .option('--models <list>', 'comma-separated models the key may use (default: all)')
+    .option('--rpm <n>', 'requests per minute')
+    .option('--tpm <n>', 'tokens per minute')
+    .option('--max-concurrent <n>', 'requests in flight at once')
+    .option('--budget <tokens/period>', `token budget per period: ${BUDGET_EXAMPLE}`)
+    .option('--expires <iso>', `expiry time, ISO 8601 (${ISO_EXAMPLE})`)
+    .option('--config <file>', CONFIG_HELP);
 }
 
-async function listKeys(options: ListOptions, io: CliIo): Promise<void> {
-  if (!LIST_FORMATS.includes(options.format)) throw new OperatorError(`--format must be one of ${LIST_FORMATS.join(', ')}, got "${options.format}".`);
-  const records = await withDatabase(databaseUrl(options, io), (database) => new SqlKeyStore(database.db).list());
+async function createKey(options: KeyOptions & ConfigOption, io: CliIo): Promise<void> {
+  const input = newKeyInput(options);
+  const { record, key } = await withKeyStore(options, io, (store) => store.create(input));
+  io.out(`${key}\n`);
+  io.err(`Created key ${describeKey(record)}.\nThe key above is shown once; store it now.\n`);
+}
+
+async function listKeys(options: FormatOption, io: CliIo): Promise<void> {
+  checkFormat(options.format);
+  const records = await withKeyStore(options, io, (store) => store.list());
   if (options.format === 'json') io.out(`${JSON.stringify(records, null, 2)}\n`);
   else if (records.length === 0) io.out('No API keys yet. Create one with `oruel keys create`.\n');
-  else io.out(formatTable(['id', 'name', 'prefix', 'models', 'limits', 'created', 'expires', 'revoked'], records.map(keyCells)));
+  else io.out(keysTable(records));
+}
+
+async function getKey(id: string, options: FormatOption, io: CliIo): Promise<void> {
+  checkFormat(options.format);
+  const record = found(await withKeyStore(options, io, (store) => store.get(id)), id);
+  io.out(options.format === 'json' ? `${JSON.stringify(record, null, 2)}\n` : keysTable([record]));
+}
+
+async function updateKey(id: string, options: KeyOptions & ConfigOption, io: CliIo): Promise<void> {
+  const patch = keyPatch(options);
+  const record = found(await withKeyStore(options, io, (store) => store.update(id, patch)), id);
+  await announceChange(options, id, io);
+  io.out(`Updated ${describeKey(record)}.\n`);
+}
+
+async function rotateKey(id: string, options: ConfigOption, io: CliIo): Promise<void> {
+  const rotated = await withKeyStore(options, io, (store) => store.rotate(id));
+  if (rotated === null) throw noSuchKey(id);
+  await announceChange(options, id, io);
+  io.out(`${rotated.key}\n`);
+  io.err(`Rotated key ${rotated.record.id}: the key above replaces the old one, which no longer works. It is shown once; store it now.\n`);
 }
 
 async function revokeKey(id: string, options: ConfigOption, io: CliIo): Promise<void> {
-  const revoked = await withDatabase(databaseUrl(options, io), (database) => new SqlKeyStore(database.db).revoke(id));
-  if (!revoked) throw new OperatorError(`No API key has the id "${id}". See the ids with \`oruel keys list\`.`);
+  const revoked = await withKeyStore(options, io, (store) => store.revoke(id));
+  if (!revoked) throw noSuchKey(id);
+  await announceChange(options, id, io);
   io.out(`Revoked ${id}.\n`);
 }
 
 /** The database URL after the config file, the environment (ORUEL_DATABASE_URL) and the defaults. */
 export function databaseUrl(options: ConfigOption, io: CliIo): string {
-  return loadConfig({ configFile: options.config }, io.env).database.url;
+  return configOf(options, io).database.url;
 }
 
-function newKeyInput(options: CreateOptions): NewKeyInput {
-  return {
-    name: options.name,
-    models: options.models === undefined ? null : modelList(options.models),
-    rpm: optionalCount(options.rpm, '--rpm'),
-    tpm: optionalCount(options.tpm, '--tpm'),
-    maxConcurrent: optionalCount(options.maxConcurrent, '--max-concurrent'),
-    expiresAt: options.expires === undefined ? null : futureDate(options.expires),
-  };
+function configOf(options: ConfigOption, io: CliIo): Config {
+  return loadConfig({ configFile: options.config }, io.env);
 }
 
-function modelList(text: string): string[] {
-  const models = text.split(',').map((model) => model.trim()).filter((model) => model !== '');
-  if (models.length === 0) throw new OperatorError('--models names no model; leave it out to allow every model.');
-  return models;
-}
-
-function optionalCount(text: string | undefined, option: string): number | null {
-  if (text === undefined) return null;
-  if (!/^\d+$/.test(text.trim()) || Number(text) < 1) throw new OperatorError(`${option} must be a whole number of at least 1, got "${text}".`);
-  return Number(text);
-}
-
-function futureDate(text: string): Date {
-  const date = parseIsoDate(text, '--expires');
-  if (date.getTime() <= Date.now()) throw new OperatorError(`--expires ${text} is in the past.`);
-  return date;
-}
-
-const ISO_EXAMPLE = 'e.g. 2026-01-31, 2026-01-31T12:00:00Z; a date alone is midnight UTC';
-const ISO_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})?)?$/;
-
-/**
- * An ISO 8601 date or date-time, strictly: JavaScript alone would take "2024-02-30" for March 1st
- * and many non-ISO strings. A date-time without an offset is local time, as in JavaScript.
- */
-export function parseIsoDate(text: string, option: string): Date {
-  const match = ISO_DATE_TIME.exec(text.trim());
-  const date = new Date(text.trim());
-  if (!match || Number.isNaN(date.getTime()) || !isCalendarDate(Number(match[1]), Number(match[2]), Number(match[3]))) {
-    throw new OperatorError(`${option} must be an ISO 8601 date or date-time (${ISO_EXAMPLE}), got "${text}".`);
+async function withKeyStore<T>(options: ConfigOption, io: CliIo, work: (store: SqlKeyStore) => Promise<T>): Promise<T> {
+  try {
+    return await withDatabase(databaseUrl(options, io), (database) => work(new SqlKeyStore(database.db)));
+  } catch (error) {
+    // The store's messages name the field or the key; its stack would only hide them.
+    if (error instanceof InvalidKeyInputError || error instanceof KeyRevokedError) throw new OperatorError(error.message);
+    throw error;
   }
-  return date;
 }
 
-function isCalendarDate(year: number, month: number, day: number): boolean {
-  const date = new Date(Date.UTC(year, month - 1, day));
-  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+/** Tells running servers through Redis (when configured) so their key caches drop the key now. */
+async function announceChange(options: ConfigOption, id: string, io: CliIo): Promise<void> {
+  const config = configOf(options, io);
+  if (config.redis.url === null) return;
+  const quiet = { warn: () => undefined, error: () => undefined };
+  try {
+    await publishKeyChange(config.redis.url, config.redis.keyPrefix, id, quiet);
+  } catch (error) {
+    io.err(`warning: could not tell running servers through Redis (${(error as Error).message}); they apply the change within ${config.limits.keyCacheTtlMs / 1000} s.\n`);
+  }
+}
+
+function checkFormat(format: string): void {
+  if (!LIST_FORMATS.includes(format)) throw new OperatorError(`--format must be one of ${LIST_FORMATS.join(', ')}, got "${format}".`);
+}
+
+function found(record: ApiKeyRecord | null, id: string): ApiKeyRecord {
+  if (record === null) throw noSuchKey(id);
+  return record;
+}
+
+function noSuchKey(id: string): OperatorError {
+  return new OperatorError(`No API key has the id "${id}". See the ids with \`oruel keys list\`.`);
+}
+
+function describeKey(record: ApiKeyRecord): string {
+  const expires = record.expiresAt === null ? 'never' : dateText(record.expiresAt);
+  return `${record.id} (name "${record.name}", models ${modelsText(record)}, limits ${limitsText(record)}, expires ${expires})`;
+}
+
+function keysTable(records: ApiKeyRecord[]): string {
+  return formatTable(['id', 'name', 'prefix', 'models', 'limits', 'created', 'expires', 'revoked'], records.map(keyCells));
 }
 
 function keyCells(record: ApiKeyRecord): string[] {
@@ -159,6 +194,7 @@ function limitsText(record: ApiKeyRecord): string {
     record.rpm === null ? null : `rpm=${record.rpm}`,
     record.tpm === null ? null : `tpm=${record.tpm}`,
     record.maxConcurrent === null ? null : `concurrent=${record.maxConcurrent}`,
+    record.budget === null ? null : `budget=${record.budget.tokens}/${record.budget.period}`,
   ].filter((limit) => limit !== null);
   return limits.length === 0 ? 'none' : limits.join(' ');
 }

@@ -3,7 +3,8 @@ import { withDatabase } from '../storage/with-database.js';
 import type { UsageQuery } from '../usage/ledger.js';
 import { selectUsageTotals } from '../usage/ledger-queries.js';
 import { formatTotals, isReportFormat, REPORT_FORMATS } from '../usage/report-format.js';
-import { databaseUrl, parseIsoDate, processIo, type CliIo } from './keys.js';
+import { parseIsoDate } from './key-options.js';
+import { databaseUrl, processIo, type CliIo } from './keys.js';
 import { OperatorError } from './run-command.js';
 
 interface UsageOptions {

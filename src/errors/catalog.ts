@@ -3,6 +3,10 @@ import type { EngineErrorCode } from '../engines/engine-error.js';
 /** Every error a client can see: one row per code, used by the HTTP handler and the SSE error event. */
 export const ERROR_CATALOG = {
   invalid_api_key: { status: 401, type: 'invalid_request_error', code: 'invalid_api_key' },
+  invalid_admin_token: { status: 401, type: 'invalid_request_error', code: 'invalid_admin_token' },
+  admin_api_disabled: { status: 404, type: 'invalid_request_error', code: 'admin_api_disabled' },
+  key_not_found: { status: 404, type: 'invalid_request_error', code: 'key_not_found' },
+  key_revoked: { status: 409, type: 'invalid_request_error', code: 'key_revoked' },
   invalid_request: { status: 400, type: 'invalid_request_error', code: null },
   invalid_json: { status: 400, type: 'invalid_request_error', code: 'invalid_json' },
   context_length_exceeded: { status: 400, type: 'invalid_request_error', code: 'context_length_exceeded' },

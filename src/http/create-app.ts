@@ -5,10 +5,12 @@ import type { KeyStore } from '../auth/key-store.js';
 import type { Config } from '../config/schema.js';
 import { newRequestId } from '../engines/random-id.js';
 import { GatewayError } from '../errors/gateway-error.js';
+import type { Admission } from '../limits/admission.js';
 import type { ModelRegistry } from '../router/model-registry.js';
 import type { Ledger } from '../usage/ledger.js';
 import { requireApiKey } from './auth-hook.js';
 import { fromFastifyError, sendError } from './error-response.js';
+import { registerAdminApi } from './routes/admin-api.js';
 import { registerChatRoute } from './routes/chat-completions.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerModelRoutes } from './routes/models.js';
@@ -19,6 +21,8 @@ export interface AppDependencies {
   registry: ModelRegistry;
   keyStore: KeyStore;
   ledger: Ledger;
+  /** Step 4: allow-list and rate limits, per key. */
+  admission: Admission;
   isReady: () => boolean;
 }
 
@@ -77,11 +81,12 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
         api.decorateRequest('apiKey', null);
         api.addHook('preHandler', requireApiKey(deps.keyStore, config.server.auth));
         registerModelRoutes(api, deps.registry);
-        registerChatRoute(api, { registry: deps.registry, ledger: deps.ledger, keepAliveMs: config.server.keepAliveMs });
+        registerChatRoute(api, { registry: deps.registry, ledger: deps.ledger, admission: deps.admission, keepAliveMs: config.server.keepAliveMs });
       },
       { prefix },
     );
   }
+  await registerAdminApi(app, { keyStore: deps.keyStore, ledger: deps.ledger, adminToken: config.admin.token });
   return app;
 }
 

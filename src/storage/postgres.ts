@@ -15,6 +15,12 @@ export function createPostgresDialect(connectionString: string, logger: Logger |
   // An idle client losing its connection (a Postgres restart) emits 'error' on the pool; without a
   // listener Node would crash the process. The pool replaces the client on the next query.
   pool.on('error', (error) => logger?.warn({ err: error }, 'idle Postgres connection failed; it will be replaced'));
+  // The pool listens only to idle clients. A client checked out (by a query or a transaction) that
+  // loses its connection emits 'error' with no listener, which would crash the process on any
+  // Postgres restart; its query fails on its own, and the pool drops the dead client on release.
+  pool.on('connect', (client) => {
+    client.on('error', (error) => logger?.warn({ err: error }, 'Postgres connection lost while in use; the query fails and the connection is replaced'));
+  });
   return new PostgresDialect({ pool });
 }
 

@@ -17,6 +17,12 @@ export interface ApiKeysTable {
   expires_at: number | null;
   revoked_at: number | null;
   created_at: number;
+  /** Tokens allowed per budget period; null = no budget. */
+  budget_tokens: number | null;
+  /** `day`, `week` or `month` (UTC calendar periods); null when there is no budget. */
+  budget_period: string | null;
+  /** Last update or rotation; null until the first one. */
+  updated_at: number | null;
 }
 
 export interface UsageLedgerTable {

@@ -1,71 +1,66 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from '../storage/logger.js';
 import type { DatabaseSchema, UsageLedgerTable } from '../storage/schema.js';
+import { FlushWaiters, LedgerFlushError } from './flush-waiters.js';
 import type { Ledger, LedgerRecord, UsageQuery, UsageTotalsRow } from './ledger.js';
 import { insertLedgerRows, selectLedgerRecords, selectUsageTotals } from './ledger-queries.js';
 import { toLedgerRow } from './ledger-row.js';
 import { retryDelayMs } from './retry-backoff.js';
+import { SpillBacklog } from './spill-backlog.js';
 
 export type { Logger } from '../storage/logger.js';
+export { LedgerFlushError } from './flush-waiters.js';
 
 export interface SqlLedgerOptions {
   logger: Logger;
   /** Rows per INSERT statement (16 parameters each; SQLite allows 32766 per statement). */
   batchSize?: number;
-  /** Records held in memory while the database fails; records beyond it are dropped and counted. */
+  /** Records held in memory while the database fails; beyond it they go to disk (or, without a spill directory, are dropped and counted). */
   maxQueued?: number;
   /** First delay after a failed insert; it doubles up to `retryMaxMs`. */
   retryBaseMs?: number;
   retryMaxMs?: number;
   /** How long `flush()` waits for a failing database before it rejects. */
   flushTimeoutMs?: number;
+  /** Where rows wait on disk during a long outage, and at shutdown when the database is down. Absent: memory only. */
+  spillDir?: string | null;
+  /** The database must have failed this long before queued rows go to disk. */
+  spillAfterMs?: number;
 }
 
-const DEFAULTS = { batchSize: 100, maxQueued: 50_000, retryBaseMs: 200, retryMaxMs: 10_000, flushTimeoutMs: 15_000 };
+type Settings = Required<Omit<SqlLedgerOptions, 'logger' | 'spillDir'>>;
+
+const DEFAULTS: Settings = { batchSize: 100, maxQueued: 50_000, retryBaseMs: 200, retryMaxMs: 10_000, flushTimeoutMs: 15_000, spillAfterMs: 5_000 };
 const MAX_BATCH_SIZE = 1_000;
 /** After the first failure, one log line per this many failed attempts, not one per attempt. */
 const FAILURE_LOG_EVERY = 10;
 
-/** flush() gave up: the database kept failing. The records stay queued and are still retried. */
-export class LedgerFlushError extends Error {
-  constructor(
-    message: string,
-    readonly unsaved: number,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'LedgerFlushError';
-  }
-}
-
-interface FlushWaiter {
-  /** Resolved once this many records (counted since the ledger was created) are stored. */
-  target: number;
-  resolve(): void;
-  reject(error: Error): void;
-  timer: NodeJS.Timeout;
-}
-
 /**
  * The ledger in the `usage_ledger` table, written off the request path: `record()` only queues, and
- * a background writer inserts the queue in batches. A failed insert keeps its rows at the head of
- * the queue and is retried with backoff, so records are stored in order and none is lost to a short
- * outage; only a queue full for longer than `maxQueued` records drops (and reports) new ones.
+ * a background writer inserts the queue in batches. A failed insert puts its rows back at the head
+ * of the queue and is retried with backoff. When the database stays down (longer than
+ * `spillAfterMs`, or more than `maxQueued` rows), the queue moves to files in `spillDir`, which are
+ * inserted once the database answers again, and at the next start if the process ends first.
  * The ledger does not own the database: close the ledger, then the database.
  */
 export class SqlLedger implements Ledger {
   readonly #db: Kysely<DatabaseSchema>;
   readonly #logger: Logger;
-  readonly #settings: Required<Omit<SqlLedgerOptions, 'logger'>>;
-  readonly #queue: UsageLedgerTable[] = [];
+  readonly #settings: Settings;
+  readonly #backlog: SpillBacklog | null;
+  readonly #waiters = new FlushWaiters();
+  #queue: UsageLedgerTable[] = [];
+  /** The batch being inserted, out of the queue until the insert settles. */
+  #inFlight: UsageLedgerTable[] = [];
   #accepted = 0;
   #stored = 0;
   #dropped = 0;
-  #writing = false;
+  #writer: Promise<void> | null = null;
+  #spillWrite: Promise<void> | null = null;
   #retryTimer: NodeJS.Timeout | null = null;
   #failedAttempts = 0;
+  #failingSince: number | null = null;
   #lastError: unknown = null;
-  #waiters: FlushWaiter[] = [];
   #closing: Promise<void> | null = null;
   #stopped = false;
 
@@ -73,6 +68,9 @@ export class SqlLedger implements Ledger {
     this.#db = db;
     this.#logger = options.logger;
     this.#settings = settingsFrom(options);
+    this.#backlog = options.spillDir ? new SpillBacklog(options.spillDir, options.logger) : null;
+    // Rows an earlier run left on disk are stored first.
+    if (this.#backlog !== null) this.#scheduleWrite();
   }
 
   record(entry: LedgerRecord): void {
@@ -80,7 +78,8 @@ export class SqlLedger implements Ledger {
       this.#logger.error({ requestId: entry.requestId }, 'usage ledger is closed; record dropped');
       return;
     }
-    if (this.#queue.length >= this.#settings.maxQueued) {
+    if (this.#held() >= this.#settings.maxQueued) this.#spillQueue();
+    if (this.#held() >= this.#memoryLimit()) {
       this.#noteDropped();
       return;
     }
@@ -98,17 +97,15 @@ export class SqlLedger implements Ledger {
   }
 
   /**
-   * Resolves once every record queued before the call is stored. While the database fails, it
-   * retries at once and then with backoff, and rejects with LedgerFlushError after `flushTimeoutMs`.
+   * Resolves once every record accepted before the call is in the database (spilled ones included).
+   * While the database fails, it retries at once and then with backoff, and rejects with
+   * LedgerFlushError after `flushTimeoutMs`.
    */
   flush(): Promise<void> {
     const target = this.#accepted;
     if (this.#stored >= target) return Promise.resolve();
     this.#retryNow();
-    return new Promise((resolve, reject) => {
-      const waiter: FlushWaiter = { target, resolve, reject, timer: setTimeout(() => this.#expire(waiter), this.#settings.flushTimeoutMs) };
-      this.#waiters.push(waiter);
-    });
+    return this.#waiters.wait(target, this.#settings.flushTimeoutMs, () => this.#flushTimeoutError());
   }
 
   totals(query: UsageQuery): Promise<UsageTotalsRow[]> {
@@ -119,29 +116,56 @@ export class SqlLedger implements Ledger {
     return selectLedgerRecords(this.#db, query);
   }
 
-  /** Refuses new records, then flushes; rejects (after logging how many are lost) when the flush fails. */
+  /**
+   * Refuses new records, then flushes. If the database is still down, the rows go to the spill
+   * directory and close() resolves; without one (or if the disk fails too) it rejects after
+   * logging how many records are lost.
+   */
   close(): Promise<void> {
     this.#closing ??= this.#flushAndStop();
     return this.#closing;
   }
 
   async #flushAndStop(): Promise<void> {
-    try {
-      await this.flush();
-    } catch (error) {
-      this.#logger.error({ err: error, lost: this.#queue.length }, 'usage ledger closed with records it could not store');
-      throw error;
-    } finally {
-      this.#stopped = true;
-      if (this.#retryTimer !== null) clearTimeout(this.#retryTimer);
-      this.#retryTimer = null;
-    }
+    let failure: unknown = null;
+    await this.flush().catch((error: unknown) => (failure = error));
+    this.#stop();
+    await this.#writer;
+    await this.#spillWrite;
+    if (failure === null) return;
+    if (this.#backlog !== null && (await this.#spillRemaining(this.#backlog))) return;
+    this.#logger.error({ err: failure, lost: this.#queue.length }, 'usage ledger closed with records it could not store');
+    throw failure;
+  }
+
+  /** At shutdown with the database down: true once every unsaved row is on disk. */
+  async #spillRemaining(backlog: SpillBacklog): Promise<boolean> {
+    if (this.#queue.length > 0 && !(await backlog.save(this.#queue.splice(0)))) return false;
+    this.#logger.warn({ records: backlog.rowsOnDisk, spillDir: backlog.dir }, 'database unavailable at shutdown; usage records saved to disk, stored at the next start');
+    return true;
+  }
+
+  #stop(): void {
+    this.#stopped = true;
+    if (this.#retryTimer !== null) clearTimeout(this.#retryTimer);
+    this.#retryTimer = null;
+  }
+
+  /** While one spill is being written, another maxQueued rows may gather for the next; only then are rows dropped. */
+  #memoryLimit(): number {
+    return this.#backlog === null ? this.#settings.maxQueued : 2 * this.#settings.maxQueued;
+  }
+
+  /** Rows waiting in memory (rows being written to disk are on their way out and do not count). */
+  #held(): number {
+    return this.#queue.length + this.#inFlight.length;
   }
 
   #scheduleWrite(): void {
-    if (this.#writing || this.#retryTimer !== null || this.#stopped) return;
-    this.#writing = true;
-    setImmediate(() => void this.#writeQueue());
+    if (this.#writer !== null || this.#retryTimer !== null || this.#stopped) return;
+    this.#writer = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.#writeLoop())
+      .finally(() => (this.#writer = null));
   }
 
   #retryNow(): void {
@@ -151,22 +175,68 @@ export class SqlLedger implements Ledger {
     this.#scheduleWrite();
   }
 
-  /** Runs until the queue is empty or an insert fails; records queued meanwhile join the same run. */
-  async #writeQueue(): Promise<void> {
-    while (this.#queue.length > 0 && !this.#stopped) {
-      const batch = this.#queue.slice(0, this.#settings.batchSize);
-      try {
-        await insertLedgerRows(this.#db, batch);
-      } catch (error) {
-        this.#writing = false;
-        this.#onWriteFailed(error);
-        return;
-      }
-      this.#queue.splice(0, batch.length);
-      this.#stored += batch.length;
-      this.#onWriteSucceeded();
+  /** Runs until there is nothing to write or a write fails; records queued meanwhile join the same run. */
+  async #writeLoop(): Promise<void> {
+    while (!this.#stopped) {
+      let progressed: boolean;
+      if (this.#queue.length > 0) progressed = await this.#writeBatch();
+      else if (this.#backlog?.replayDue) progressed = await this.#replayOneFile(this.#backlog);
+      else return;
+      if (!progressed) return;
     }
-    this.#writing = false;
+  }
+
+  async #writeBatch(): Promise<boolean> {
+    this.#inFlight = this.#queue.splice(0, this.#settings.batchSize);
+    try {
+      await insertLedgerRows(this.#db, this.#inFlight);
+    } catch (error) {
+      this.#queue.unshift(...this.#inFlight);
+      this.#inFlight = [];
+      this.#onWriteFailed(error);
+      return false;
+    }
+    this.#stored += this.#inFlight.length;
+    this.#inFlight = [];
+    this.#onWriteSucceeded();
+    return true;
+  }
+
+  /** Inserts the oldest spill file; the rows of this ledger's files count as stored then. */
+  async #replayOneFile(backlog: SpillBacklog): Promise<boolean> {
+    try {
+      this.#stored += await backlog.replayOldest((rows) => this.#insertInBatches(rows));
+    } catch (error) {
+      this.#onWriteFailed(error);
+      return false;
+    }
+    this.#onWriteSucceeded();
+    return true;
+  }
+
+  async #insertInBatches(rows: UsageLedgerTable[]): Promise<void> {
+    for (let start = 0; start < rows.length; start += this.#settings.batchSize) {
+      await insertLedgerRows(this.#db, rows.slice(start, start + this.#settings.batchSize));
+    }
+  }
+
+  /** Moves the queue to a spill file (one write at a time); on failure the rows return to the queue. */
+  #spillQueue(): void {
+    const backlog = this.#backlog;
+    if (backlog === null || this.#spillWrite !== null || this.#queue.length === 0 || !backlog.canWrite()) return;
+    const rows = this.#queue.splice(0);
+    this.#spillWrite = backlog
+      .save(rows)
+      .then((saved) => {
+        if (!saved) this.#queue.unshift(...rows);
+        // The writer may have finished its last replay before this file existed; this one needs one too.
+        else this.#scheduleWrite();
+      })
+      .finally(() => {
+        this.#spillWrite = null;
+        // Rows that gathered during the write go next, without waiting for another record to arrive.
+        if (this.#held() >= this.#settings.maxQueued && !this.#stopped) this.#spillQueue();
+      });
   }
 
   #onWriteSucceeded(): void {
@@ -176,22 +246,20 @@ export class SqlLedger implements Ledger {
     }
     if (this.#failedAttempts > 0) this.#logger.warn({ failedAttempts: this.#failedAttempts }, 'usage ledger writes recovered');
     this.#failedAttempts = 0;
+    this.#failingSince = null;
     this.#lastError = null;
-    this.#waiters = this.#waiters.filter((waiter) => {
-      if (waiter.target > this.#stored) return true;
-      clearTimeout(waiter.timer);
-      waiter.resolve();
-      return false;
-    });
+    this.#waiters.progress(this.#stored);
   }
 
   #onWriteFailed(error: unknown): void {
     this.#failedAttempts += 1;
     this.#lastError = error;
+    this.#failingSince ??= Date.now();
     if (this.#stopped) return;
+    if (Date.now() - this.#failingSince >= this.#settings.spillAfterMs) this.#spillQueue();
     const delayMs = retryDelayMs(this.#failedAttempts, this.#settings.retryBaseMs, this.#settings.retryMaxMs);
     if (this.#failedAttempts === 1 || this.#failedAttempts % FAILURE_LOG_EVERY === 0) {
-      this.#logger.warn({ err: error, queued: this.#queue.length, failedAttempts: this.#failedAttempts, retryInMs: delayMs }, 'usage ledger insert failed; will retry');
+      this.#logger.warn({ err: error, queued: this.#held(), failedAttempts: this.#failedAttempts, retryInMs: delayMs }, 'usage ledger insert failed; will retry');
     }
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = null;
@@ -208,28 +276,27 @@ export class SqlLedger implements Ledger {
     this.#dropped += 1;
   }
 
-  #expire(waiter: FlushWaiter): void {
-    this.#waiters = this.#waiters.filter((other) => other !== waiter);
+  #flushTimeoutError(): LedgerFlushError {
     const unsaved = this.#accepted - this.#stored;
     const reason = this.#lastError instanceof Error ? this.#lastError.message : 'the writer made no progress';
-    waiter.reject(
-      new LedgerFlushError(`Usage ledger flush timed out after ${this.#settings.flushTimeoutMs} ms with ${unsaved} records unsaved: ${reason}`, unsaved, {
-        cause: this.#lastError ?? undefined,
-      }),
-    );
+    return new LedgerFlushError(`Usage ledger flush timed out after ${this.#settings.flushTimeoutMs} ms with ${unsaved} records unsaved: ${reason}`, unsaved, {
+      cause: this.#lastError ?? undefined,
+    });
   }
 }
 
-function settingsFrom(options: SqlLedgerOptions): Required<Omit<SqlLedgerOptions, 'logger'>> {
-  const settings = {
+function settingsFrom(options: SqlLedgerOptions): Settings {
+  const settings: Settings = {
     batchSize: options.batchSize ?? DEFAULTS.batchSize,
     maxQueued: options.maxQueued ?? DEFAULTS.maxQueued,
     retryBaseMs: options.retryBaseMs ?? DEFAULTS.retryBaseMs,
     retryMaxMs: options.retryMaxMs ?? DEFAULTS.retryMaxMs,
     flushTimeoutMs: options.flushTimeoutMs ?? DEFAULTS.flushTimeoutMs,
+    spillAfterMs: options.spillAfterMs ?? DEFAULTS.spillAfterMs,
   };
   for (const [name, value] of Object.entries(settings)) {
-    if (!Number.isInteger(value) || value < 1) throw new RangeError(`SqlLedger: ${name} must be a positive whole number, got ${value}.`);
+    const minimum = name === 'spillAfterMs' ? 0 : 1;
+    if (!Number.isInteger(value) || value < minimum) throw new RangeError(`SqlLedger: ${name} must be a whole number of at least ${minimum}, got ${value}.`);
   }
   if (settings.batchSize > MAX_BATCH_SIZE) throw new RangeError(`SqlLedger: batchSize is at most ${MAX_BATCH_SIZE}.`);
   return settings;

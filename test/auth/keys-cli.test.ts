@@ -1,12 +1,14 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashApiKey } from '../../src/auth/api-key.js';
 import { SqlKeyStore } from '../../src/auth/sql-key-store.js';
 import { registerKeysCommand, type CliIo } from '../../src/cli/keys.js';
 import { withDatabase } from '../../src/storage/with-database.js';
+import { REDIS_TEST_URL, uniqueRedisPrefix } from '../limits/redis-test.js';
 import { spawnCli } from '../storage/test-cli.js';
 
 interface CliResult {
@@ -72,6 +74,56 @@ describe('oruel keys (in process)', () => {
     expect(unknown.error).toMatchObject({ operatorFacing: true, message: expect.stringContaining('No API key has the id "key_nope"') });
   });
 
+  it('create takes --budget; get shows one key; update changes and clears settings', async () => {
+    const key = (await runKeys(['create', '--name', 'budgeted', '--budget', '5000/month', '--rpm', '10'], url)).out.trim();
+    const record = await withDatabase(url, (database) => new SqlKeyStore(database.db).verify(key));
+    expect(record).toMatchObject({ budget: { tokens: 5000, period: 'month' }, rpm: 10 });
+
+    const shown = await runKeys(['get', record!.id], url);
+    expect(shown.out).toMatch(new RegExp(`${record!.id}\\s+budgeted\\s+\\S+\\s+all\\s+rpm=10 budget=5000/month`));
+    expect(JSON.parse((await runKeys(['get', record!.id, '--format', 'json'], url)).out)).toMatchObject({ id: record!.id, budget: { tokens: 5000, period: 'month' } });
+
+    const updated = await runKeys(['update', record!.id, '--name', 'renamed', '--models', 'a,b', '--rpm', 'none', '--tpm', '99', '--budget', 'none', '--expires', '2099-06-01'], url);
+    expect(updated.error).toBeUndefined();
+    expect(updated.out).toMatch(/^Updated key_\w+ \(name "renamed", models a,b, limits tpm=99, expires 2099-06-01T00:00:00Z\)\.\n$/);
+    const cleared = await runKeys(['update', record!.id, '--all-models', '--expires', 'never'], url);
+    expect(cleared.out).toMatch(/models all, limits tpm=99, expires never/);
+    for (const args of [['get', 'key_nope'], ['update', 'key_nope', '--rpm', '5']]) {
+      expect((await runKeys(args, url)).error).toMatchObject({ operatorFacing: true, message: expect.stringContaining('No API key has the id "key_nope"') });
+    }
+  });
+
+  it('rotate prints the new key alone; the old key stops working', async () => {
+    const oldKey = (await runKeys(['create', '--name', 'rotating'], url)).out.trim();
+    const record = await withDatabase(url, (database) => new SqlKeyStore(database.db).verify(oldKey));
+    const rotated = await runKeys(['rotate', record!.id], url);
+    expect(rotated.out).toMatch(/^oruel_[0-9A-Za-z]{40}\n$/);
+    expect(rotated.err).toContain('no longer works');
+    const store = (work: (keys: SqlKeyStore) => Promise<unknown>) => withDatabase(url, (database) => work(new SqlKeyStore(database.db)));
+    expect(await store((keys) => keys.verify(oldKey))).toBeNull();
+    expect(await store((keys) => keys.verify(rotated.out.trim()))).toMatchObject({ id: record!.id });
+    await runKeys(['revoke', record!.id], url);
+    expect((await runKeys(['rotate', record!.id], url)).error).toMatchObject({ operatorFacing: true, message: expect.stringMatching(/revoked; a revoked key cannot be rotated/) });
+  });
+
+  it('tells running servers through Redis when one is configured', async () => {
+    const prefix = uniqueRedisPrefix();
+    const configFile = join(dir, 'redis.yaml');
+    await writeFile(configFile, `database:\n  url: ${url}\nredis:\n  url: ${REDIS_TEST_URL}\n  keyPrefix: "${prefix}"\n`);
+    const key = (await runKeys(['create', '--name', 'announced'], url)).out.trim();
+    const record = await withDatabase(url, (database) => new SqlKeyStore(database.db).verify(key));
+    const subscriber = new Redis(REDIS_TEST_URL);
+    try {
+      await subscriber.subscribe(`${prefix}key-changes`);
+      const message = new Promise<string>((resolve) => subscriber.on('message', (_channel: string, text: string) => resolve(text)));
+      const revoked = await runKeys(['revoke', record!.id, '--config', configFile], url);
+      expect(revoked.error).toBeUndefined();
+      expect(await message).toBe(record!.id);
+    } finally {
+      subscriber.disconnect();
+    }
+  });
+
   it('refuses bad option values with operator errors, before touching the database', async () => {
     const cases: Array<[string[], RegExp]> = [
       [['create', '--rpm', 'ten'], /--rpm must be a whole number/],
@@ -81,6 +133,12 @@ describe('oruel keys (in process)', () => {
       [['create', '--expires', 'tomorrow'], /--expires must be an ISO 8601 date/],
       [['create', '--name', ' '], /needs a name/],
       [['list', '--format', 'xml'], /--format must be one of table, json/],
+      [['create', '--budget', '100/year'], /--budget must be TOKENS\/PERIOD/],
+      [['create', '--budget', '0/day'], /--budget must be/],
+      [['update', 'key_x'], /Nothing to update/],
+      [['update', 'key_x', '--models', 'a', '--all-models'], /either --models or --all-models/],
+      [['update', 'key_x', '--rpm', 'lots'], /--rpm must be a whole number/],
+
     ];
     for (const [args, message] of cases) {
       const result = await runKeys(args, url);

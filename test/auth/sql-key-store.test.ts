@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashApiKey } from '../../src/auth/api-key.js';
 import { InvalidKeyInputError } from '../../src/auth/key-input.js';
+import { KeyRevokedError } from '../../src/auth/key-store.js';
 import { SqlKeyStore } from '../../src/auth/sql-key-store.js';
 import type { Database } from '../../src/storage/database.js';
 import { DIALECTS, openTestDatabase } from '../storage/test-databases.js';
@@ -31,8 +32,9 @@ describe.each(DIALECTS)('SqlKeyStore on %s', (dialect) => {
 
   it('keeps names, models, limits and dates', async () => {
     const expiresAt = new Date('2099-05-01T10:00:00.000Z');
-    const { record } = await new SqlKeyStore(database.db).create({ name: '  full  ', models: ['a', 'b', 'a'], rpm: 60, tpm: 10_000, maxConcurrent: 2, expiresAt });
-    expect(record).toMatchObject({ name: 'full', models: ['a', 'b'], rpm: 60, tpm: 10_000, maxConcurrent: 2, expiresAt, revokedAt: null });
+    const budget = { tokens: 5_000_000_000, period: 'month' as const };
+    const { record } = await new SqlKeyStore(database.db).create({ name: '  full  ', models: ['a', 'b', 'a'], rpm: 60, tpm: 10_000, maxConcurrent: 2, budget, expiresAt });
+    expect(record).toMatchObject({ name: 'full', models: ['a', 'b'], rpm: 60, tpm: 10_000, maxConcurrent: 2, budget, expiresAt, revokedAt: null, updatedAt: null });
     const listed = (await new SqlKeyStore(database.db).list()).find((candidate) => candidate.id === record.id);
     expect(listed).toEqual(record);
   });
@@ -90,5 +92,38 @@ describe.each(DIALECTS)('SqlKeyStore on %s', (dialect) => {
     await expect(store.create({ name: 'x', maxConcurrent: 2 ** 31 })).rejects.toThrow(/maxConcurrent/);
     await expect(store.create({ name: 'x', models: [] })).rejects.toThrow(/model list is empty/);
     await expect(store.create({ name: 'x', expiresAt: new Date('nope') })).rejects.toThrow(/expiry/);
+    await expect(store.create({ name: 'x', budget: { tokens: 0, period: 'day' } })).rejects.toThrow(/budget.tokens/);
+    await expect(store.create({ name: 'x', budget: { tokens: 1, period: 'year' as 'day' } })).rejects.toThrow(/budget.period/);
+  });
+
+  it('gets any key by id, revoked ones included', async () => {
+    const store = new SqlKeyStore(database.db);
+    const { record } = await store.create({ name: 'get' });
+    expect(await store.get(record.id)).toEqual(record);
+    await store.revoke(record.id);
+    expect((await store.get(record.id))?.revokedAt).toBeInstanceOf(Date);
+    expect(await store.get('key_missing')).toBeNull();
+  });
+
+  it('updates the fields a patch names, clears those set to null, and validates them', async () => {
+    const { record } = await storeAt(1_000).create({ name: 'patch', models: ['a'], rpm: 5, budget: { tokens: 100, period: 'day' } });
+    const updated = await storeAt(2_000).update(record.id, { name: 'patched', models: null, tpm: 99, budget: null });
+    expect(updated).toEqual({ ...record, name: 'patched', models: null, tpm: 99, budget: null, updatedAt: new Date(2_000) });
+    expect(await storeAt(3_000).update(record.id, {})).toEqual(updated);
+    expect(await storeAt(3_000).update('key_missing', { rpm: 1 })).toBeNull();
+    await expect(storeAt(3_000).update(record.id, { rpm: 0 })).rejects.toThrow(InvalidKeyInputError);
+    await expect(storeAt(3_000).update(record.id, { name: ' ' })).rejects.toThrow(/needs a name/);
+  });
+
+  it('rotates: a new secret under the same id; the old one stops verifying; revoked keys stay revoked', async () => {
+    const { record, key } = await storeAt(1_000).create({ name: 'rotate', rpm: 3 });
+    const rotated = await storeAt(2_000).rotate(record.id);
+    expect(rotated?.record).toEqual({ ...record, prefix: rotated!.key.slice(0, 10), updatedAt: new Date(2_000) });
+    expect(await storeAt(2_000).verify(key)).toBeNull();
+    expect((await storeAt(2_000).verify(rotated!.key))?.id).toBe(record.id);
+    await storeAt(3_000).revoke(record.id);
+    await expect(storeAt(4_000).rotate(record.id)).rejects.toThrow(KeyRevokedError);
+    expect(await storeAt(4_000).verify(rotated!.key)).toBeNull();
+    expect(await storeAt(4_000).rotate('key_missing')).toBeNull();
   });
 });

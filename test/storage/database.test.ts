@@ -60,7 +60,7 @@ describe('openDatabase on SQLite', () => {
     await (await openDatabase(url)).close();
     const again = await openDatabase(url);
     const applied = await sql<{ name: string }>`select name from kysely_migration`.execute(again.db);
-    expect(applied.rows.map((row) => row.name)).toEqual(['0001_initial']);
+    expect(applied.rows.map((row) => row.name)).toEqual(['0001_initial', '0002_key_budgets']);
     await again.close();
     await again.close();
   });
@@ -88,8 +88,8 @@ describe('openDatabase on Postgres', () => {
       const tables = await sql<{ table_name: string }>`
         select table_name from information_schema.tables where table_schema = ${target.schema} order by table_name`.execute(second.db);
       expect(tables.rows.map((row) => row.table_name)).toEqual(['api_keys', 'kysely_migration', 'kysely_migration_lock', 'usage_ledger']);
-      const applied = await sql<{ name: string }>`select name from kysely_migration`.execute(second.db);
-      expect(applied.rows).toHaveLength(1);
+      const applied = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(second.db);
+      expect(applied.rows.map((row) => row.name)).toEqual(['0001_initial', '0002_key_budgets']);
     } finally {
       await second.close();
     }
@@ -98,10 +98,12 @@ describe('openDatabase on Postgres', () => {
   it('returns bigint columns as numbers, as SQLite does', async () => {
     const { database, dispose } = await openTestDatabase('postgres');
     try {
-      const row = { id: 'key_x', name: 'n', prefix: 'oruel_abcd', key_hash: 'h', models: null, rpm: null, tpm: null, max_concurrent: null, expires_at: null, revoked_at: null, created_at: 1_700_000_000_123 };
+      const row = { id: 'key_x', name: 'n', prefix: 'oruel_abcd', key_hash: 'h', models: null, rpm: null, tpm: null, max_concurrent: null, expires_at: null, revoked_at: null, created_at: 1_700_000_000_123, budget_tokens: 5_000_000_000, budget_period: 'month' };
       await database.db.insertInto('api_keys').values(row).execute();
-      const stored = await database.db.selectFrom('api_keys').select('created_at').executeTakeFirstOrThrow();
+      const stored = await database.db.selectFrom('api_keys').select(['created_at', 'budget_tokens']).executeTakeFirstOrThrow();
       expect(stored.created_at).toBe(1_700_000_000_123);
+      // Budgets beyond 2^31 need the bigint column (0002_key_budgets) and still come back as numbers.
+      expect(stored.budget_tokens).toBe(5_000_000_000);
     } finally {
       await dispose();
     }

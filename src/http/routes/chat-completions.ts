@@ -3,6 +3,7 @@ import type { StreamUsageMode } from '../../assembly/chunk-assembler.js';
 import type { Engine } from '../../engines/engine.js';
 import { newCompletionId } from '../../engines/random-id.js';
 import { toGatewayError } from '../../errors/gateway-error.js';
+import type { Admission, AdmissionLease } from '../../limits/admission.js';
 import type { ModelRegistry } from '../../router/model-registry.js';
 import type { Ledger } from '../../usage/ledger.js';
 import { UsageMeter } from '../../usage/usage-meter.js';
@@ -15,6 +16,7 @@ import { sendError } from '../error-response.js';
 export interface ChatRouteDependencies {
   registry: ModelRegistry;
   ledger: Ledger;
+  admission: Admission;
   keepAliveMs: number;
 }
 
@@ -25,10 +27,11 @@ export function registerChatRoute(app: FastifyInstance, deps: ChatRouteDependenc
     const meter = new UsageMeter();
     const clientGone = abortOnClientGone(reply);
     let engine: Engine | null = null;
+    let lease: AdmissionLease | null = null;
     let result: ChatOutcome = { outcome: 'error', status: 500, errorCode: 'internal_error' };
     const body = request.body as { model?: unknown; stream?: unknown } | null;
     try {
-      result = await respond(request, reply, deps, meter, clientGone.signal, (chosen) => (engine = chosen));
+      result = await respond(request, reply, deps, meter, clientGone.signal, (chosen) => (engine = chosen), (admitted) => (lease = admitted));
     } catch (error) {
       const gatewayError = toGatewayError(error);
       if (gatewayError.status >= 500) request.log.error({ err: error }, 'chat request failed');
@@ -39,6 +42,8 @@ export function registerChatRoute(app: FastifyInstance, deps: ChatRouteDependenc
     } finally {
       clientGone.dispose();
       const totals = meter.totals;
+      // Frees the concurrency slot and turns the token reservation into the real count.
+      (lease as AdmissionLease | null)?.settle(totals.promptTokens + totals.completionTokens);
       deps.ledger.record({
         requestId: request.id,
         keyId: request.apiKey?.id ?? null,
@@ -69,9 +74,14 @@ async function respond(
   meter: UsageMeter,
   signal: AbortSignal,
   onEngine: (engine: Engine) => void,
+  onAdmitted: (lease: AdmissionLease) => void,
 ): Promise<ChatOutcome> {
   const chat = parseChatRequest(request.body);
   const model = deps.registry.resolve(chat.model);
+  const lease = await deps.admission.admit(request.apiKey, chat);
+  onAdmitted(lease);
+  // On the reply before the context copies its headers: a stream commits them at its start.
+  reply.headers(lease.headers);
   const context: ChatContext = {
     request: chat,
     model,
