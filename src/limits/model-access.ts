@@ -1,5 +1,5 @@
 import type { ApiKeyRecord } from '../auth/key-store.js';
-import { GatewayError } from '../errors/gateway-error.js';
+import { modelNotFound } from '../router/model-registry.js';
 
 /**
  * A model outside the key's allow-list is a 404 `model_not_found` with the very words of an unknown
@@ -7,6 +7,11 @@ import { GatewayError } from '../errors/gateway-error.js';
  * holder of a restricted key that the model exists on this server.
  */
 export function assertModelAllowed(key: ApiKeyRecord, model: string): void {
-  if (key.models === null || key.models.includes(model)) return;
-  throw new GatewayError('model_not_found', `The model \`${model}\` does not exist or you do not have access to it.`, { param: 'model' });
+  if (isModelAllowed(key, model)) return;
+  throw modelNotFound(model);
+}
+
+/** Whether `key` may use `model`; no key (auth disabled) may use every model. */
+export function isModelAllowed(key: ApiKeyRecord | null, model: string): boolean {
+  return key === null || key.models === null || key.models.includes(model);
 }

@@ -30,11 +30,16 @@ export class ModelRegistry {
   /** The model, or the contract's 404 `model_not_found`. */
   resolve(name: string): PublicModel {
     const model = this.models.get(name);
-    if (!model) throw new GatewayError('model_not_found', `The model \`${name}\` does not exist or you do not have access to it.`, { param: 'model' });
+    if (!model) throw modelNotFound(name);
     return model;
   }
 
   engines(): Engine[] {
     return this.list().flatMap((model) => model.engines);
   }
+}
+
+/** The contract's 404 for a model that does not exist, or that the caller may not see (same words for both). */
+export function modelNotFound(name: string): GatewayError {
+  return new GatewayError('model_not_found', `The model \`${name}\` does not exist or you do not have access to it.`, { param: 'model' });
 }
