@@ -8,7 +8,7 @@ import type { Config } from '../config/schema.js';
 import { withDatabase } from '../storage/with-database.js';
 import { formatTable } from '../usage/report-format.js';
 import { BUDGET_EXAMPLE, ISO_EXAMPLE, keyPatch, newKeyInput, type KeyOptions } from './key-options.js';
-import { OperatorError } from './run-command.js';
+import { OperatorError } from '../errors/operator-error.js';
 
 export { parseIsoDate } from './key-options.js';
 

@@ -5,7 +5,7 @@ import { isHfUri } from '../models/hf-uri.js';
 import { listLocalModels, listPartialDownloads, type LocalModel } from '../models/local-models.js';
 import { createProgressDisplay } from '../models/progress.js';
 import { resolveModelPath } from '../models/resolve-model.js';
-import { OperatorError } from './run-command.js';
+import { OperatorError } from '../errors/operator-error.js';
 
 export interface ModelsCommandOptions {
   /** Hugging Face token used when `--token` is not given (e.g. HF_TOKEN, read by the caller). */

@@ -5,7 +5,7 @@ import { selectUsageTotals } from '../usage/ledger-queries.js';
 import { formatTotals, isReportFormat, REPORT_FORMATS } from '../usage/report-format.js';
 import { parseIsoDate } from './key-options.js';
 import { databaseUrl, processIo, type CliIo } from './keys.js';
-import { OperatorError } from './run-command.js';
+import { OperatorError } from '../errors/operator-error.js';
 
 interface UsageOptions {
   key?: string;

@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
-import { OperatorError } from '../cli/run-command.js';
+import { OperatorError } from '../errors/operator-error.js';
 import { httpFailure, interruptedFailure, networkFailure, type DownloadSubject } from './download-errors.js';
 import { bodyLength, headFileSize, parseContentRange, parseUnsatisfiedRangeTotal } from './http-headers.js';
 

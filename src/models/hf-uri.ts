@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { OperatorError } from '../cli/run-command.js';
+import { OperatorError } from '../errors/operator-error.js';
 
 /**
  * A model file in a Hugging Face repository, written

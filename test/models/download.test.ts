@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { OperatorError } from '../../src/cli/run-command.js';
+import { OperatorError } from '../../src/errors/operator-error.js';
 import { downloadFile } from '../../src/models/download.js';
 import { closedPortUrl, startFixtureFileServer, type FixtureFileServer } from '../helpers/fixture-file-server.js';
 

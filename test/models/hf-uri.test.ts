@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { OperatorError } from '../../src/cli/run-command.js';
+import { OperatorError } from '../../src/errors/operator-error.js';
 import { formatHfUri, hfDownloadUrl, hfLocalPath, parseHfUri } from '../../src/models/hf-uri.js';
 
 describe('parseHfUri', () => {

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { OperatorError } from '../../src/cli/run-command.js';
+import { OperatorError } from '../../src/errors/operator-error.js';
 import { resolveModelPath } from '../../src/models/resolve-model.js';
 import { closedPortUrl, startFixtureFileServer, type FixtureFileServer } from '../helpers/fixture-file-server.js';
 
