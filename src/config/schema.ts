@@ -18,23 +18,65 @@ const llamaCppModel = z.strictObject({
 });
 
 const upstreamDeployment = z.strictObject({
+  /** Base URL of an OpenAI-compatible API (`http://host:8000/v1`); `/chat/completions` is appended unless present. */
   url: z.string().url(),
-  /** The upstream's API key, or `env:NAME` to read it from the environment. */
+  /** The upstream's API key, or `env:NAME` to read it from the environment. Sent as a Bearer token, never logged. */
   apiKey: z.string().optional(),
+  /** The model name the upstream knows (substituted for the public name). */
   model: z.string().min(1),
   weight: z.number().positive().default(1),
+  /** Extra headers sent with every request (an OpenAI organization, a proxy's routing header, ...). */
   headers: z.record(z.string(), z.string()).default({}),
+  /** Requests in flight on this deployment beyond which it answers `overloaded` (the router tries the next). */
   maxConcurrent: z.number().int().min(1).optional(),
   connectTimeoutMs: z.number().int().min(1).default(10_000),
+  /** From sending the request to the first generated token (prompt processing included). */
   firstTokenTimeoutMs: z.number().int().min(1).default(120_000),
+  /** Longest silence between two chunks of a stream once tokens flow. */
   idleTimeoutMs: z.number().int().min(1).default(60_000),
+  /** A whole non-streamed response (the upstream generates everything before its first byte). */
+  responseTimeoutMs: z.number().int().min(1).default(600_000),
+  /** OpenAI's reasoning models refuse `max_tokens`; most other engines only know it. */
+  maxTokensField: z.enum(['max_tokens', 'max_completion_tokens']).default('max_tokens'),
 });
 
-const openaiModel = z.strictObject({
-  name: z.string().min(1),
-  engine: z.literal('openai'),
-  deployments: z.array(upstreamDeployment).min(1),
-});
+/** An embedded llama.cpp deployment inside a gateway model (mixed fleets): the llama-cpp model fields minus the name. */
+const embeddedDeployment = llamaCppModel.omit({ name: true }).extend({ weight: z.number().positive().default(1) });
+
+/** How the router spreads requests over a model's deployments and reacts to failures. */
+const routing = z
+  .strictObject({
+    /** Deployments tried for one request before the last error goes to the client. */
+    maxAttempts: z.number().int().min(1).default(3),
+    /** Consecutive failures after which a deployment is skipped for `cooldownMs`. */
+    failuresBeforeCooldown: z.number().int().min(1).default(3),
+    cooldownMs: z.number().int().min(0).default(30_000),
+    /** Longest `retry-after` honoured as a cooldown (an upstream asking for an hour is capped). */
+    maxRetryAfterMs: z.number().int().min(0).default(60_000),
+    /** When every deployment is cooling down, wait for the first one if it is free within this time. */
+    maxRetryWaitMs: z.number().int().min(0).default(2_000),
+  })
+  .prefault({});
+
+const openaiModel = z
+  .strictObject({
+    name: z.string().min(1),
+    engine: z.literal('openai'),
+    deployments: z.array(upstreamDeployment).default([]),
+    /** Embedded deployments served beside the upstream ones under the same public name. */
+    embeddedDeployments: z.array(embeddedDeployment).default([]),
+    routing,
+  })
+  .refine((model) => model.deployments.length + model.embeddedDeployments.length > 0, {
+    message: 'a gateway model needs at least one deployment (deployments or embeddedDeployments)',
+    path: ['deployments'],
+  });
+
+/** Long enough not to be guessed, and never an API key (a leaked `oruel_` key must not open the admin API). */
+const adminToken = z
+  .string()
+  .min(16, 'the admin token needs at least 16 characters')
+  .refine((token) => !token.startsWith('oruel_'), 'the admin token must not be an API key (it starts with oruel_); use a separate secret');
 
 export const modelSchema = z.discriminatedUnion('engine', [llamaCppModel, openaiModel]);
 
@@ -55,8 +97,37 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   database: z.strictObject({ url: z.string().default('sqlite:./data/oruel.db') }).prefault({}),
-  redis: z.strictObject({ url: z.string().nullable().default(null) }).prefault({}),
-  admin: z.strictObject({ token: z.string().nullable().default(null) }).prefault({}),
+  redis: z
+    .strictObject({
+      url: z.string().nullable().default(null),
+      /** Prepended to every Redis key and channel, so deployments (or test runs) can share one server. */
+      keyPrefix: z.string().default('oruel:'),
+    })
+    .prefault({}),
+  /** The admin API (/v1/admin) answers only when a token is set. */
+  admin: z.strictObject({ token: adminToken.nullable().default(null) }).prefault({}),
+  limits: z
+    .strictObject({
+      /** Completion tokens reserved against tpm and budgets when a request sets no max_tokens. */
+      defaultCompletionTokens: z.number().int().min(1).default(512),
+      /** A concurrency slot not renewed for this long is freed, so a crashed replica does not hold slots. */
+      leaseTtlMs: z.number().int().min(1_000).default(60_000),
+      /** How long a key check is cached; revocations reach other replicas at once with Redis, within this without. */
+      keyCacheTtlMs: z.number().int().min(0).max(5_000).default(2_000),
+    })
+    .prefault({}),
+  ledger: z
+    .strictObject({
+      /** Where rows wait on disk while the database is down; null = `ledger-spill` beside the SQLite file, or ./data/ledger-spill. */
+      spillDir: z.string().min(1).nullable().default(null),
+      /** Rows go to disk once the database has failed for this long (memory is not where rows should wait out an outage). */
+      spillAfterMs: z.number().int().min(0).default(5_000),
+      /** Rows held in memory at most; beyond it they go to disk at once. */
+      maxQueued: z.number().int().min(1).default(50_000),
+      /** At shutdown, how long to wait for the database before the remaining rows go to disk (inside a usual 30 s grace period). */
+      flushTimeoutMs: z.number().int().min(1).default(15_000),
+    })
+    .prefault({}),
   /** Where `hf:` models are downloaded. */
   modelsDir: z.string().min(1),
   /** Base URL of the Hugging Face-compatible file server `hf:` URIs are fetched from. */
@@ -73,6 +144,8 @@ export type ModelConfig = z.infer<typeof modelSchema>;
 export type LlamaCppModelConfig = z.infer<typeof llamaCppModel>;
 export type OpenAIModelConfig = z.infer<typeof openaiModel>;
 export type UpstreamDeploymentConfig = z.infer<typeof upstreamDeployment>;
+export type EmbeddedDeploymentConfig = z.infer<typeof embeddedDeployment>;
+export type RoutingConfig = z.infer<typeof routing>;
 
 /** Served when no model is configured: a small instruct model, downloaded on first use. */
 export const DEFAULT_MODEL = {

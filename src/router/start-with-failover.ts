@@ -1,5 +1,9 @@
 import type { ChatRequest, Engine, StreamPart } from '../engines/engine.js';
 import { EngineError } from '../engines/engine-error.js';
+import { abortableSleep } from './abortable-sleep.js';
+import { pickDeployment } from './balancer.js';
+import { Deployment } from './deployment.js';
+import type { RoutingPolicy } from './routing-policy.js';
 
 export interface StartedChat {
   engine: Engine;
@@ -7,11 +11,21 @@ export interface StartedChat {
 }
 
 /**
- * Starts the chat on the first engine that accepts it. Only failures before the stream began
- * (rejections of startChat) move on to the next engine, and only retryable ones: a request the
- * engine refused as invalid would be refused everywhere.
+ * Starts the chat on a deployment that accepts it. Only failures before the stream began (rejections
+ * of startChat) move on, and only retryable ones: a request refused as invalid would be refused
+ * everywhere. Once startChat resolved, the request belongs to that deployment for good.
+ *
+ * Deployments (the normal case) are chosen by load and health, see `startOnDeployments`; plain engines
+ * (tests, single embedded models) are tried in the given order.
  */
 export async function startWithFailover(engines: readonly Engine[], request: ChatRequest, signal: AbortSignal): Promise<StartedChat> {
+  if (engines.length > 0 && engines.every((engine) => engine instanceof Deployment)) {
+    return startOnDeployments(engines as readonly Deployment[], request, signal);
+  }
+  return startInOrder(engines, request, signal);
+}
+
+async function startInOrder(engines: readonly Engine[], request: ChatRequest, signal: AbortSignal): Promise<StartedChat> {
   let lastError: unknown = new EngineError('unavailable', `No engine serves model "${request.model}".`);
   for (const engine of engines) {
     if (signal.aborted) throw signal.reason;
@@ -23,4 +37,73 @@ export async function startWithFailover(engines: readonly Engine[], request: Cha
     }
   }
   throw lastError;
+}
+
+/**
+ * Each attempt takes the least loaded deployment (weighted) that is neither cooling down nor already
+ * tried for this request. When none is free now, it waits for the first one that will be within
+ * `maxRetryWaitMs` (a deployment in cooldown, or one that failed with a short `retry-after`) rather
+ * than sleeping while another could serve. At most `maxAttempts` attempts.
+ */
+async function startOnDeployments(deployments: readonly Deployment[], request: ChatRequest, signal: AbortSignal): Promise<StartedChat> {
+  const policy = deployments[0]!.policy;
+  /** Deployments tried for this request -> when they asked to be retried (null: not within this request). */
+  const tried = new Map<Deployment, number | null>();
+  let lastError: EngineError | null = null;
+  for (let attempt = 0; attempt < policy.maxAttempts; attempt += 1) {
+    if (signal.aborted) throw signal.reason;
+    const now = policy.now();
+    let deployment = pickDeployment(deployments.filter((candidate) => !tried.has(candidate) && candidate.health.availableAt <= now));
+    if (!deployment) {
+      const next = soonestRetry(deployments, tried, policy, now);
+      if (!next) break;
+      await abortableSleep(next.at - now, signal);
+      deployment = next.deployment;
+    }
+    try {
+      return { engine: deployment, parts: await deployment.startChat(request, signal) };
+    } catch (error) {
+      if (!(error instanceof EngineError) || !error.retryable || signal.aborted) throw error;
+      lastError = error;
+      tried.set(deployment, error.retryAfterMs === undefined ? null : policy.now() + Math.min(error.retryAfterMs, policy.maxRetryAfterMs));
+    }
+  }
+  if (lastError) throw exhausted(request.model, lastError, tried.size);
+  throw allCoolingDown(request.model, deployments, policy);
+}
+
+/** The deployment that becomes usable first, if that is soon enough to wait for. */
+function soonestRetry(deployments: readonly Deployment[], tried: Map<Deployment, number | null>, policy: RoutingPolicy, now: number): { deployment: Deployment; at: number } | null {
+  let best: { deployment: Deployment; at: number } | null = null;
+  for (const deployment of deployments) {
+    const retryAt = tried.has(deployment) ? tried.get(deployment) : deployment.health.availableAt;
+    if (retryAt === null || retryAt === undefined) continue;
+    const at = Math.max(retryAt, deployment.health.availableAt);
+    if (!best || at < best.at) best = { deployment, at };
+  }
+  return best && best.at - now <= policy.maxRetryWaitMs ? best : null;
+}
+
+/** Every attempt failed: the last failure's status and code, and a message that says so. */
+function exhausted(model: string, last: EngineError, attempts: number): EngineError {
+  if (attempts <= 1) return last;
+  return new EngineError(last.code, `No deployment of model "${model}" could take the request (${attempts} tried); the last one said: ${last.message}`, {
+    retryable: last.retryable,
+    param: last.param,
+    status: last.status,
+    retryAfterMs: last.retryAfterMs,
+    cause: last,
+  });
+}
+
+/** Nothing was tried: every deployment is cooling down. The client learns when to come back. */
+function allCoolingDown(model: string, deployments: readonly Deployment[], policy: RoutingPolicy): EngineError {
+  const now = policy.now();
+  const first = deployments.reduce((soonest, deployment) => (deployment.health.availableAt < soonest.health.availableAt ? deployment : soonest));
+  const retryAfterMs = Math.max(0, Math.ceil(first.health.availableAt - now));
+  const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+  if (first.health.cause?.code === 'rate_limited') {
+    return new EngineError('rate_limited', `Every deployment of model "${model}" asked to slow down; retry in ${seconds} s.`, { retryAfterMs });
+  }
+  return new EngineError('unavailable', `Every deployment of model "${model}" is cooling down after repeated failures; retry in ${seconds} s.`, { retryAfterMs });
 }

@@ -1,0 +1,17 @@
+/** Where chat completions go: the pool's origin and the request path. */
+export interface UpstreamTarget {
+  origin: string;
+  path: string;
+  /** `host:port`, for the engine id (never the key, never the path's secrets). */
+  host: string;
+}
+
+const CHAT_PATH = '/chat/completions';
+
+/** `http://h:8000/v1` -> origin `http://h:8000`, path `/v1/chat/completions`; a full endpoint URL is kept. */
+export function toUpstreamTarget(url: string): UpstreamTarget {
+  const parsed = new URL(url);
+  const base = parsed.pathname.replace(/\/+$/, '');
+  const path = base.endsWith(CHAT_PATH) ? base : `${base}${CHAT_PATH}`;
+  return { origin: parsed.origin, path: `${path}${parsed.search}`, host: parsed.host };
+}

@@ -1,0 +1,62 @@
+import type { ChatRequest, Engine, EngineCapabilities, StreamPart } from '../engines/engine.js';
+import { EngineError } from '../engines/engine-error.js';
+import { DeploymentHealth } from './deployment-health.js';
+import type { RoutingPolicy } from './routing-policy.js';
+import { TrackedParts } from './tracked-parts.js';
+
+/**
+ * One engine behind a public model, as the router sees it: its weight, its requests in flight and its
+ * health. It is an Engine itself (same id as the engine it wraps), so the rest of the server need not
+ * know whether a model has one deployment or many.
+ */
+export class Deployment implements Engine {
+  readonly health: DeploymentHealth;
+  private active = 0;
+
+  constructor(
+    readonly engine: Engine,
+    readonly weight: number,
+    readonly policy: RoutingPolicy,
+  ) {
+    this.health = new DeploymentHealth(policy);
+  }
+
+  get id(): string {
+    return this.engine.id;
+  }
+
+  get capabilities(): EngineCapabilities {
+    return this.engine.capabilities;
+  }
+
+  /** Requests started here and not yet over: the balancer's measure of load. */
+  get inFlight(): number {
+    return this.active;
+  }
+
+  async startChat(request: ChatRequest, signal: AbortSignal): Promise<AsyncIterable<StreamPart>> {
+    this.active += 1;
+    let parts: AsyncIterable<StreamPart>;
+    try {
+      parts = await this.engine.startChat(request, signal);
+    } catch (error) {
+      this.active -= 1;
+      if (error instanceof EngineError && !signal.aborted) this.health.recordFailure(error);
+      throw error;
+    }
+    return new TrackedParts(parts, (failure) => {
+      this.active -= 1;
+      if (signal.aborted) return;
+      if (failure) this.health.recordFailure(failure);
+      else this.health.recordSuccess();
+    });
+  }
+
+  ready(): Promise<void> {
+    return this.engine.ready();
+  }
+
+  close(): Promise<void> {
+    return this.engine.close();
+  }
+}
