@@ -30,7 +30,8 @@ export class ReplicaProcess {
     const file = join(options.dir, `${options.name}.yaml`);
     await writeFile(file, stringify(options.config));
     const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('ORUEL_')));
-    const child = spawn(join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), ['src/cli/index.ts', 'serve', '--config', file], { cwd: REPO_ROOT, env });
+    // node --import tsx is one process; the tsx wrapper would leave its child orphaned by a SIGKILL.
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'serve', '--config', file], { cwd: REPO_ROOT, env });
     const replica = new ReplicaProcess(child, options.name);
     replica.origin = await replica.#waitUntilReady();
     return replica;
