@@ -8,6 +8,7 @@ import { EngineError } from '../../src/engines/engine-error.js';
 import { LlamaCppEngine, type LlamaCppEngineOptions } from '../../src/engines/llama-cpp/llama-cpp-engine.js';
 import { createLlamaRuntime } from '../../src/engines/llama-cpp/runtime.js';
 import { STORIES_MODEL } from '../helpers/paths.js';
+import { chatRequest } from '../helpers/chat-request.js';
 
 /**
  * The embedded engine through its interface alone (startChat + AbortSignal -> parts), on the real
@@ -36,26 +37,7 @@ async function engine(options: Partial<LlamaCppEngineOptions> = {}): Promise<Lla
 }
 
 function request(overrides: Partial<ChatRequest> = {}): ChatRequest {
-  return {
-    model: 'stories',
-    messages: [{ role: 'user', content: 'Once upon a time' }],
-    stream: true,
-    maxTokens: 40,
-    temperature: 0,
-    topP: null,
-    seed: null,
-    stop: [],
-    presencePenalty: null,
-    frequencyPenalty: null,
-    n: 1,
-    tools: [],
-    toolChoice: { type: 'none' },
-    parallelToolCalls: true,
-    responseFormat: { type: 'text' },
-    user: null,
-    extraBody: {},
-    ...overrides,
-  };
+  return chatRequest({ model: 'stories', maxTokens: 40, temperature: 0, ...overrides });
 }
 
 interface Timed {

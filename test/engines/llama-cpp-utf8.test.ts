@@ -4,6 +4,7 @@ import type { ChatRequest, StreamPart } from '../../src/engines/engine.js';
 import { LlamaCppEngine } from '../../src/engines/llama-cpp/llama-cpp-engine.js';
 import { createLlamaRuntime } from '../../src/engines/llama-cpp/runtime.js';
 import { TINY_RANDOM_MODEL } from '../helpers/paths.js';
+import { chatRequest } from '../helpers/chat-request.js';
 
 /**
  * The engine streams node-llama-cpp's text chunks as they come. These tests pin what that relies on,
@@ -58,25 +59,7 @@ describe('the engine', () => {
   it('emits well-formed text deltas that join to the detokenized tokens of a direct run with the same seed', async () => {
     let multiByte = 0;
     for (const seed of SEEDS) {
-      const request: ChatRequest = {
-        model: 'tiny',
-        messages: [{ role: 'user', content: prompt }],
-        stream: true,
-        maxTokens: 200,
-        temperature: 1,
-        topP: null,
-        seed,
-        stop: [],
-        presencePenalty: null,
-        frequencyPenalty: null,
-        n: 1,
-        tools: [],
-        toolChoice: { type: 'none' },
-        parallelToolCalls: true,
-        responseFormat: { type: 'text' },
-        user: null,
-        extraBody: {},
-      };
+      const request: ChatRequest = chatRequest({ model: 'tiny', messages: [{ role: 'user', content: prompt }], maxTokens: 200, temperature: 1, seed });
       const run = async () => {
         const parts: StreamPart[] = [];
         for await (const part of await engine.startChat(request, new AbortController().signal)) parts.push(part);

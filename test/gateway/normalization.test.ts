@@ -9,26 +9,9 @@ import { TokenCounter } from '../../src/engines/openai-upstream/token-counter.js
 import { errorFromStatus, errorFromTransport } from '../../src/engines/openai-upstream/upstream-errors.js';
 import { UsageTracker } from '../../src/engines/openai-upstream/usage-tracker.js';
 import { toWireBody } from '../../src/engines/openai-upstream/wire-request.js';
+import { chatRequest } from '../helpers/chat-request.js';
 
-const request: ChatRequest = {
-  model: 'public',
-  messages: [{ role: 'user', content: 'Say hello' }],
-  stream: true,
-  maxTokens: null,
-  temperature: null,
-  topP: null,
-  seed: null,
-  stop: [],
-  presencePenalty: null,
-  frequencyPenalty: null,
-  n: 1,
-  tools: [],
-  toolChoice: { type: 'none' },
-  parallelToolCalls: true,
-  responseFormat: { type: 'text' },
-  user: null,
-  extraBody: {},
-};
+const request: ChatRequest = chatRequest({ model: 'public', messages: [{ role: 'user', content: 'Say hello' }] });
 
 function normalizer(n = 1) {
   const parts: StreamPart[] = [];
