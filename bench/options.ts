@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-export const DEFAULT_MODEL = resolve(REPO_ROOT, '../shared/models/stories260K.gguf');
+export const DEFAULT_MODEL = resolve(REPO_ROOT, 'test/fixtures/models/stories260K.gguf');
 
 export interface BenchOptions {
   modelPath: string;
@@ -22,7 +22,7 @@ export interface BenchOptions {
 
 export const USAGE = `npm run bench -- [--model PATH] [--tokens N] [--rounds N] [--threads N] [--sequences K] [--context N] [--cpu-prof-dir DIR]
 
-  --model PATH        GGUF file (default: ../shared/models/stories260K.gguf from the repo root)
+  --model PATH        GGUF file (default: test/fixtures/models/stories260K.gguf from the repo root)
   --tokens N          completion tokens per request, forced on both sides (default 256)
   --rounds N          measured rounds per phase (default 5)
   --threads N         llama.cpp threads on both sides (default 1)

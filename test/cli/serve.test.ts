@@ -147,7 +147,7 @@ describe('oruel serve on a fresh database', () => {
   it(
     'prints one generated key on stdout, gets healthy and ready, serves that key, and stores the ledger on SIGTERM',
     async () => {
-      const server = await serve(['--model', '../shared/models/stories260K.gguf'], { database: database() });
+      const server = await serve(['--model', 'test/fixtures/models/stories260K.gguf'], { database: database() });
       await waitFor(server, '/healthz');
       await waitFor(server, '/readyz');
 

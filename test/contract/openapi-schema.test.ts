@@ -6,7 +6,7 @@ import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
 /**
  * Everything the server writes, validated against OpenAI's own OpenAPI description
- * (../shared/spec/openai-openapi.yaml): every chunk of several real streams against
+ * (test/fixtures/spec/openai-openapi.yaml.gz): every chunk of several real streams against
  * CreateChatCompletionStreamResponse, non-streaming bodies against CreateChatCompletionResponse,
  * error bodies against ErrorResponse, the model list against ListModelsResponse / Model.
  *

@@ -5,7 +5,7 @@ import { seedJavaScriptStreamingSource } from '../helpers/seed-examples.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
 /**
- * The seed page's examples (../shared/seed/000_d343bf49083f90c4.txt), run with the official `openai`
+ * The seed page's examples (test/fixtures/seed/streaming.txt), run with the official `openai`
  * npm SDK against a real server: the JavaScript one verbatim, the Python ones translated line for line
  * (the Python SDK is not available here; the JS SDK parses the same bytes the same way), plus the SDK
  * surfaces users reach for next (non-streaming create, the `.stream()` helper, models).

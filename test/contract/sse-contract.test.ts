@@ -6,7 +6,7 @@ import { startTestServer, storiesModel, type TestServer } from '../helpers/test-
 
 /**
  * The raw bytes of POST /chat/completions with `stream: true`, read without an SDK, rule by rule
- * against ../shared/spec/CONTRACT.md ("Streaming", "Non-streaming", "Every response carries
+ * against docs/streaming-contract.md ("Streaming", "Non-streaming", "Every response carries
  * x-request-id"). Real HTTP, real llama.cpp on the stories260K fixture (2 sequences).
  */
 

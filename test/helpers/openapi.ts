@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { parse } from 'yaml';
 import { OPENAPI_SPEC } from './paths.js';
 
 /**
- * OpenAI's published OpenAPI description (`../shared/spec/openai-openapi.yaml`), compiled with ajv so
+ * OpenAI's published OpenAPI description (`test/fixtures/spec/openai-openapi.yaml.gz`), compiled with ajv so
  * tests can validate what the server writes against the schemas real clients were generated from.
  *
  * The file says `openapi: 3.1.0`, so its schemas are JSON Schema 2020-12 (`type: "null"`, `anyOf`,
@@ -43,7 +44,7 @@ export function openApiValidator(): OpenApiValidator {
 }
 
 function build(): OpenApiValidator {
-  const document = parse(readFileSync(OPENAPI_SPEC, 'utf8')) as Record<string, unknown>;
+  const document = parse(gunzipSync(readFileSync(OPENAPI_SPEC)).toString('utf8')) as Record<string, unknown>;
   if (typeof document.openapi !== 'string' || !document.openapi.startsWith('3.')) {
     throw new Error(`${OPENAPI_SPEC} is not an OpenAPI 3.x document`);
   }

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { REPO_ROOT } from './paths.js';
+import { REPO_ROOT, SEED_DOC } from './paths.js';
 
-/** The product's own "Streaming" page: its code examples are what real users paste. */
-export const SEED_DOC = resolve(REPO_ROOT, '../shared/seed/000_d343bf49083f90c4.txt');
+/** The product's own "Streaming" page (test/fixtures/seed/streaming.txt): its code examples are what real users paste. */
+export { SEED_DOC };
 
 const SEED_BASE_URL = 'https://api.oru-el.com/v1/inference';
 const SEED_KEY = 'oruel_your_api_key_here';

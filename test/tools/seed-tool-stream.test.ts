@@ -16,7 +16,7 @@ import {
 } from './tool-helpers.js';
 
 /**
- * The seed page's "Streaming with tool calls" example (../shared/seed/000_d343bf49083f90c4.txt): the
+ * The seed page's "Streaming with tool calls" example (test/fixtures/seed/streaming.txt): the
  * weather tool, streamed, read with the official `openai` npm SDK the way the seed's Python loop reads
  * it (`tool_call.function.name` on every fragment). The fixture model never calls a tool on its own, so
  * the call is forced (`required`, or the function by name); `auto` is run too and must still give a
