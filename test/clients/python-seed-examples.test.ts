@@ -13,6 +13,7 @@ import {
 } from '../helpers/seed-examples.js';
 import { startTestServer, storiesModel, type TestServer } from '../helpers/test-server.js';
 import { toolsModel } from '../tools/tool-helpers.js';
+import { wireContent, type WireChunk } from './recording-fetch.js';
 
 /**
  * The seed page's four Python examples (test/fixtures/seed/streaming.txt), each run verbatim (the page's
@@ -20,15 +21,6 @@ import { toolsModel } from '../tools/tool-helpers.js';
  * as its own `python` process with the pinned openai-python, against a real server. A recording relay
  * sits between them, so what each program printed is compared with the bytes it was sent.
  */
-
-interface Delta {
-  content?: string | null;
-  tool_calls?: { index: number; id?: string; function?: { name?: string | null; arguments?: string | null } }[];
-}
-interface WireChunk {
-  choices: { delta: Delta; finish_reason: string | null }[];
-  usage?: { prompt_tokens: number; completion_tokens: number; total_tokens: number } | null;
-}
 
 let harness: TestServer;
 /** Why Python cannot run the examples (one line saying how to fix it), or null. Every test fails with it. */
@@ -73,10 +65,6 @@ function expectCleanExit(run: PythonRun): void {
   expect(run.code).toBe(0);
 }
 
-function streamedContent(chunks: WireChunk[]): string {
-  return chunks.map((chunk) => chunk.choices[0]?.delta.content ?? '').join('');
-}
-
 /** What the seed's tool loop prints for these chunks: `Tool: NAME` and `Args: ARGS` for every fragment. */
 function toolLoopOutput(chunks: WireChunk[]): string {
   return chunks
@@ -109,7 +97,7 @@ describe('the seed "Python streaming" example (sync OpenAI client, max_tokens=10
     expect(exchange.status).toBe(200);
     expect(JSON.parse(exchange.requestBody)).toMatchObject({ stream: true, max_tokens: 100 });
     expectEveryChunkHasAChoice(chunks);
-    const content = streamedContent(chunks);
+    const content = wireContent(chunks);
     expect(content.length).toBeGreaterThan(0);
     expect(run.stdout).toBe(`${content}\n`);
     const final = chunks.at(-1);
@@ -131,7 +119,7 @@ describe('the seed "Collecting the full response" example', () => {
     expect(withUsage).toHaveLength(1);
     const usage = chunks.at(-1)?.usage;
     expect(usage?.total_tokens).toBe((usage?.prompt_tokens ?? 0) + (usage?.completion_tokens ?? 0));
-    const content = streamedContent(chunks);
+    const content = wireContent(chunks);
     expect(content.length).toBeGreaterThan(0);
     expect(run.stdout).toBe(`\nTokens used: ${usage?.total_tokens}\n${content}\n`);
   });
@@ -143,7 +131,7 @@ describe('the seed "Async streaming" example (AsyncOpenAI, async for, asyncio.ru
     expectCleanExit(run);
     expect(exchange.status).toBe(200);
     expectEveryChunkHasAChoice(chunks);
-    const content = streamedContent(chunks);
+    const content = wireContent(chunks);
     expect(content.length).toBeGreaterThan(0);
     expect(run.stdout).toBe(content);
   });
@@ -159,7 +147,7 @@ describe('the seed "Streaming with tool calls" example on the tools fixture (sto
     expect(JSON.parse(exchange.requestBody)).not.toHaveProperty('tool_choice');
     expectEveryChunkHasAChoice(chunks);
     expect(toolLoopOutput(chunks)).toBe('');
-    expect(streamedContent(chunks).length).toBeGreaterThan(0);
+    expect(wireContent(chunks).length).toBeGreaterThan(0);
     expect(chunks.at(-1)?.choices[0]?.finish_reason).toMatch(/^(stop|length)$/);
     expect(run.stdout).toBe('');
   });
