@@ -6,9 +6,9 @@ import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
 /**
  * The seed page's examples (test/fixtures/seed/streaming.txt), run with the official `openai`
- * npm SDK against a real server: the JavaScript one verbatim, the Python ones translated line for line
- * (the Python SDK is not available here; the JS SDK parses the same bytes the same way), plus the SDK
- * surfaces users reach for next (non-streaming create, the `.stream()` helper, models).
+ * npm SDK against a real server: the JavaScript one verbatim, the Python ones also translated line for
+ * line into the JS SDK (openai-python runs them verbatim in test/clients/python-seed-examples.test.ts),
+ * plus the SDK surfaces users reach for next (non-streaming create, the `.stream()` helper, models).
  */
 
 const MODEL = 'stories260K';
