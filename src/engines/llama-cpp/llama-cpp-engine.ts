@@ -4,6 +4,7 @@ import { EngineError } from '../engine-error.js';
 import { PartChannel } from '../part-channel.js';
 import { generateChoice, type ChoiceWork } from './choice-generator.js';
 import { planGeneration, type GenerationPlan } from './generation-plan.js';
+import { assertPromptMayFit } from './prompt-fit.js';
 import { toChatHistory } from './history.js';
 import { SchemaValidator } from './schema-validator.js';
 import { SequencePool } from './sequence-pool.js';
@@ -64,6 +65,7 @@ export class LlamaCppEngine implements Engine {
     const loaded = this.loaded;
     if (!loaded) throw new EngineError('unavailable', `Model "${this.options.name}" is still loading; retry shortly.`, { retryAfterMs: 2000 });
     this.checkSupported(request);
+    await assertPromptMayFit(loaded.model, request.messages, loaded.contextSize);
     const history = toChatHistory(request.messages);
     const plan = await planGeneration(request, this.options.llama, this.validator);
     const promptTokens = this.countPromptTokens(loaded, history, plan);
