@@ -177,10 +177,11 @@ interface GenerationWork extends ChoiceWork {
 /** Fits max_tokens into the context: the default is whatever room the prompt leaves. */
 function resolveMaxTokens(request: ChatRequest, promptTokens: number, contextSize: number): number {
   const room = contextSize - promptTokens;
+  const ceiling = request.serverMaxTokens ?? Number.POSITIVE_INFINITY;
   if (room <= 0) {
     throw new EngineError('context_length_exceeded', `This model's maximum context length is ${contextSize} tokens, but the messages take ${promptTokens} tokens.`, { param: 'messages' });
   }
-  if (request.maxTokens === null) return room;
+  if (request.maxTokens === null) return Math.min(room, ceiling);
   if (request.maxTokens > room) {
     throw new EngineError(
       'context_length_exceeded',
@@ -188,7 +189,7 @@ function resolveMaxTokens(request: ChatRequest, promptTokens: number, contextSiz
       { param: 'max_tokens' },
     );
   }
-  return request.maxTokens;
+  return Math.min(request.maxTokens, ceiling);
 }
 
 function asEngineError(error: unknown): EngineError {

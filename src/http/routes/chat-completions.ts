@@ -78,9 +78,10 @@ async function respond(
   onEngine: (engine: Engine) => void,
   onAdmitted: (lease: AdmissionLease) => void,
 ): Promise<ChatOutcome> {
-  const chat = parseChatRequest(request.body);
-  const model = deps.registry.resolve(chat.model);
-  const lease = await deps.admission.admit(request.apiKey, chat);
+  const parsed = parseChatRequest(request.body);
+  const model = deps.registry.resolve(parsed.model);
+  const lease = await deps.admission.admit(request.apiKey, parsed);
+  const chat = lease.maxCompletionTokens === null ? parsed : { ...parsed, serverMaxTokens: lease.maxCompletionTokens };
   onAdmitted(lease);
   // On the reply before the context copies its headers: a stream commits them at its start.
   reply.headers(lease.headers);
