@@ -58,6 +58,16 @@ describe('deep schemas are 400s naming the field, not 500s', () => {
     expectError(await postChat(harness, { ...good, messages }), 400, { type: 'invalid_request_error', param: 'messages[1].tool_calls[0].function.arguments' });
   });
 
+  it.each([
+    ['a $ref cycle', { $defs: { a: { $ref: '#/$defs/a' } }, $ref: '#/$defs/a' }],
+    ['minLength 1,000,000,000', { type: 'string', minLength: 1_000_000_000 }],
+    ['minItems 10,000', { type: 'array', items: { type: 'integer' }, minItems: 10_000 }],
+  ])('a schema no grammar can follow (%s) -> 400 naming response_format (found by the fuzz pass: was a 500)', async (_name, schema) => {
+    const response_format = { type: 'json_schema', json_schema: { name: 'odd', schema } };
+    expectError(await postChat(harness, { ...good, response_format }), 400, { type: 'invalid_request_error', param: 'response_format' });
+    expectError(await postChat(harness, { ...good, stream: true, response_format }), 400, { type: 'invalid_request_error', param: 'response_format' });
+  });
+
   it('schemas past the size limit', async () => {
     const properties = Object.fromEntries(Array.from({ length: LIMITS.maxSchemaNodes }, (_, index) => [`p${index}`, { type: 'string' }]));
     const response_format = { type: 'json_schema', json_schema: { name: 'wide', schema: { type: 'object', properties } } };

@@ -36,14 +36,14 @@ async function outputMode(request: ChatRequest, offered: ToolDefinition[], llama
     const parallel = choice.type === 'required' && request.parallelToolCalls;
     const call: GbnfJsonSchema = { oneOf: candidates.map(callSchema) } as GbnfJsonSchema;
     const schema = parallel ? ({ type: 'array', items: call, minItems: 1, maxItems: MAX_PARALLEL_FORCED_CALLS } as GbnfJsonSchema) : call;
-    return { kind: 'forced-tools', grammar: await grammarForSchema(llama, schema), callDepth: parallel ? 2 : 1 };
+    return { kind: 'forced-tools', grammar: await grammarForSchema(llama, schema, 'tools'), callDepth: parallel ? 2 : 1 };
   }
   if (offered.length > 0) return { kind: 'auto-tools', maxParallelCalls: request.parallelToolCalls ? MAX_PARALLEL_FORCED_CALLS : 1 };
   const format = request.responseFormat;
   if (format.type === 'json_object') return { kind: 'text', grammar: await llama.getGrammarFor('json'), check: checkJsonObject };
   if (format.type === 'json_schema') {
     const check = validator.compile(format.schema, 'response_format');
-    const grammar = await grammarForSchema(llama, toGbnfSchema(format.schema, 'response_format'));
+    const grammar = await grammarForSchema(llama, toGbnfSchema(format.schema, 'response_format'), 'response_format');
     return { kind: 'text', grammar, check: (text) => checkJson(text, check) };
   }
   return { kind: 'text', grammar: null, check: null };
