@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { GbnfJsonSchema, Llama, LlamaGrammar } from 'node-llama-cpp';
 import { EngineError } from '../engine-error.js';
 
@@ -23,6 +24,8 @@ export async function grammarForSchema(llama: Llama, schema: GbnfJsonSchema, par
   const create = llama.createGrammarForJsonSchema as (schema: GbnfJsonSchema) => Promise<LlamaGrammar>;
   try {
     const generated = await create.call(llama, schema);
+    // Generating the text above and parsing it again below are each proportional to the schema.
+    await nextTurn();
     const grammar = generated.grammar.replace(INTEGER_RULE, SAFE_INTEGER).replace(FRACTIONAL_RULE, SAFE_FRACTIONAL);
     return await llama.createGrammar({ grammar, stopGenerationTriggers: ['\n'.repeat(4)], trimWhitespaceSuffix: true });
   } catch (error) {
