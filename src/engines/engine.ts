@@ -7,6 +7,12 @@ export interface ChatRequest {
   messages: ChatMessage[];
   stream: boolean;
   maxTokens: number | null;
+  /**
+   * A ceiling on completion tokens per choice set by the server, not the client (what a key's budget
+   * reserved for a request without max_tokens). Unlike maxTokens it is no error when the context
+   * leaves less room: the engine generates at most the smaller of the two.
+   */
+  serverMaxTokens?: number | null;
   temperature: number | null;
   topP: number | null;
   seed: number | null;

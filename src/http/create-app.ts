@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import cors from '@fastify/cors';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -63,7 +64,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     maxAge: 86_400,
     // allowedHeaders unset: the preflight echoes Access-Control-Request-Headers (X-Stainless-* and friends).
   });
-  acceptAnyContentTypeAsJson(app);
+  parseEveryBodyAsJson(app);
 
   app.setErrorHandler((error, request, reply) => {
     const gatewayError = fromFastifyError(error as FastifyError);
@@ -79,7 +80,8 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     await app.register(
       async (api) => {
         api.decorateRequest('apiKey', null);
-        api.addHook('preHandler', requireApiKey(deps.keyStore, config.server.auth));
+        // onRequest: a stranger's body is never read into JSON (401 before parsing, whatever the body).
+        api.addHook('onRequest', requireApiKey(deps.keyStore, config.server.auth));
         registerModelRoutes(api, deps.registry);
         registerChatRoute(api, { registry: deps.registry, ledger: deps.ledger, admission: deps.admission, keepAliveMs: config.server.keepAliveMs });
       },
@@ -91,15 +93,18 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
 }
 
 /**
- * curl's `-d` sends `application/x-www-form-urlencoded` unless told otherwise; the API only speaks JSON,
- * so any body is parsed as JSON rather than refused for its label.
+ * Every body is read as JSON, whatever its Content-Type says (`text/plain`, curl's default
+ * `application/x-www-form-urlencoded`, none at all), as OpenAI's API does: the API only speaks JSON,
+ * so refusing a label would only break clients. The bytes must be valid UTF-8 (JSON text is; a
+ * decoder would silently turn bad bytes into U+FFFD), and prototype-poisoning keys are refused.
  */
-function acceptAnyContentTypeAsJson(app: FastifyInstance): void {
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
-    try {
-      done(null, body === '' ? undefined : JSON.parse(body as string));
-    } catch (error) {
-      done(error as Error, undefined);
-    }
+function parseEveryBodyAsJson(app: FastifyInstance): void {
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (request, body, done) => {
+    const bytes = body as Buffer;
+    if (bytes.length === 0) return done(null, undefined);
+    if (!isUtf8(bytes)) return done(new GatewayError('invalid_json', 'The request body is not valid UTF-8; JSON text must be encoded as UTF-8.'), undefined);
+    parseJson(request, bytes.toString('utf8'), done);
   });
 }

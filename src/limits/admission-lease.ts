@@ -5,6 +5,8 @@ import type { AdmissionPlan, LimitStore } from './limit-store.js';
 export interface AdmissionLease {
   /** x-ratelimit-* for the response; empty when the key has no rate limits. */
   readonly headers: Readonly<Record<string, string>>;
+  /** Completion tokens per choice the request may generate at most (what its budget reservation covers); null = no ceiling. */
+  readonly maxCompletionTokens: number | null;
   /**
    * Charges the tokens really used instead of the reservation and frees the concurrency slot.
    * Runs in the background; never throws; only the first call counts.
@@ -13,10 +15,11 @@ export interface AdmissionLease {
 }
 
 /** Requests without a key (auth disabled), keys without limits, and admissions the store could not decide. */
-export const UNLIMITED_LEASE: AdmissionLease = { headers: {}, settle: () => undefined };
+export const UNLIMITED_LEASE: AdmissionLease = { headers: {}, maxCompletionTokens: null, settle: () => undefined };
 
 export class StoreLease implements AdmissionLease {
   readonly headers: Readonly<Record<string, string>>;
+  readonly maxCompletionTokens: number | null;
   readonly #store: LimitStore;
   readonly #plan: AdmissionPlan;
   readonly #logger: Logger;
@@ -24,8 +27,9 @@ export class StoreLease implements AdmissionLease {
   readonly #renewal: NodeJS.Timeout | null;
   #settled = false;
 
-  constructor(store: LimitStore, plan: AdmissionPlan, headers: Record<string, string>, logger: Logger, now: () => number) {
+  constructor(store: LimitStore, plan: AdmissionPlan, headers: Record<string, string>, logger: Logger, now: () => number, maxCompletionTokens: number | null = null) {
     this.headers = headers;
+    this.maxCompletionTokens = maxCompletionTokens;
     this.#store = store;
     this.#plan = plan;
     this.#logger = logger;

@@ -58,18 +58,26 @@ export class Admission {
     const { decision, plan } = decided;
     switch (decision.kind) {
       case 'admitted':
-        return new StoreLease(this.#options.store, plan, rateLimitHeaders(decision), this.#options.logger, this.#now);
+        return new StoreLease(this.#options.store, plan, rateLimitHeaders(decision), this.#options.logger, this.#now, this.#completionCeiling(key, chat));
       case 'rate-limited':
         throw rateLimitError(key, plan, decision, decision.retryAfterMs);
       case 'concurrency-limited':
         throw concurrencyError(key, plan, decision);
       case 'budget-exhausted':
-        throw budgetError(key, plan.budget, decision, this.#now());
+        throw budgetError(key, plan, decision, this.#now());
       case 'budget-unknown':
         throw new Error('the limit store asked for a budget seed it was given');
       default:
         return assertNeverDecision(decision);
     }
+  }
+
+  /**
+   * A budget reserves max_tokens (or the default) per choice; a request without max_tokens must then
+   * not generate more than was reserved, or the budget could be overrun by a whole context.
+   */
+  #completionCeiling(key: ApiKeyRecord, chat: ChatRequest): number | null {
+    return key.budget === null ? null : (chat.maxTokens ?? this.#options.defaultCompletionTokens);
   }
 
   #plan(key: ApiKeyRecord, chat: ChatRequest): AdmissionPlan {
@@ -149,16 +157,25 @@ function concurrencyError(key: ApiKeyRecord, plan: AdmissionPlan, views: LimitVi
   );
 }
 
-/** `x-should-retry: false`: the OpenAI SDKs otherwise retry every 429, and no retry helps before the period ends. */
-function budgetError(key: ApiKeyRecord, budget: BudgetPlan | null, decision: LimitViews & { usedTokens: number }, nowMs: number): GatewayError {
+/**
+ * `x-should-retry: false`: the OpenAI SDKs otherwise retry every 429, and no retry helps before the
+ * period ends (or before the request asks for less).
+ */
+function budgetError(key: ApiKeyRecord, plan: AdmissionPlan, decision: LimitViews & { usedTokens: number }, nowMs: number): GatewayError {
+  const budget = plan.budget;
   if (budget === null) throw new Error('the limit store refused a budget the request did not have');
   const untilReset = Math.max(0, budget.periodEndMs - nowMs);
-  return new GatewayError(
-    'insufficient_quota',
-    `API key ${key.id} used its token budget for this ${key.budget?.period ?? 'period'} (${decision.usedTokens} of ${budget.tokens} tokens). ` +
-      `It resets at ${new Date(budget.periodEndMs).toISOString()}.`,
-    { headers: { ...rateLimitHeaders(decision), ...retryAfterHeaders(untilReset), 'x-should-retry': 'false' } },
-  );
+  const period = key.budget?.period ?? 'period';
+  const resets = `It resets at ${new Date(budget.periodEndMs).toISOString()}.`;
+  const left = budget.tokens - decision.usedTokens;
+  const message =
+    left <= 0
+      ? `API key ${key.id} used its token budget for this ${period} (${decision.usedTokens} of ${budget.tokens} tokens). ${resets}`
+      : `API key ${key.id} has ${left} of its ${budget.tokens}-token budget for this ${period} left, and this request may use up to ${plan.tokens} tokens ` +
+        `(its prompt, estimated, plus max_tokens for each choice). Lower max_tokens, or wait: ${resets}`;
+  return new GatewayError('insufficient_quota', message, {
+    headers: { ...rateLimitHeaders(decision), ...retryAfterHeaders(untilReset), 'x-should-retry': 'false' },
+  });
 }
 
 function assertNeverDecision(decision: never): never {

@@ -27,7 +27,8 @@ export class MemoryLimitStore implements LimitStore {
       requests: plan.rpm === null ? null : currentView(requestState, plan.rpm, plan.nowMs),
       tokens: plan.tpm === null ? null : currentView(tokenState, plan.tpm, plan.nowMs),
     };
-    if (budget !== null && plan.budget !== null && budget.usedTokens >= plan.budget.tokens) {
+    // The whole reservation must fit in what is left: "some budget left" would let a request run past it.
+    if (budget !== null && plan.budget !== null && budget.usedTokens + plan.tokens > plan.budget.tokens) {
       return { kind: 'budget-exhausted', usedTokens: budget.usedTokens, ...views };
     }
     const requests = plan.rpm === null ? null : take(requestState, plan.rpm, 1, plan.nowMs);

@@ -79,7 +79,8 @@ local function reply(status, requests_after, tokens_after, retry_after)
           remaining(tokens_after), reset(tokens_after, tpm, window), retry_after, used}
 end
 
-if budget > 0 and used >= budget then return reply(3, request_level, token_level, 0) end
+-- The whole reservation must fit in what is left: "some budget left" would let a request run past it.
+if budget > 0 and used + tokens > budget then return reply(3, request_level, token_level, 0) end
 
 local retry_after = 0
 if request_level ~= nil then retry_after = math.max(retry_after, ms_until(request_level, 1, rpm, window)) end

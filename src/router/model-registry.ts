@@ -1,4 +1,5 @@
 import type { Engine } from '../engines/engine.js';
+import { echoName } from '../errors/echo-name.js';
 import { GatewayError } from '../errors/gateway-error.js';
 
 export interface PublicModel {
@@ -41,5 +42,5 @@ export class ModelRegistry {
 
 /** The contract's 404 for a model that does not exist, or that the caller may not see (same words for both). */
 export function modelNotFound(name: string): GatewayError {
-  return new GatewayError('model_not_found', `The model \`${name}\` does not exist or you do not have access to it.`, { param: 'model' });
+  return new GatewayError('model_not_found', `The model \`${echoName(name)}\` does not exist or you do not have access to it.`, { param: 'model' });
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { REQUEST_LIMITS as LIMITS } from './request-limits.js';
 
 /**
  * The wire shape of POST /chat/completions. Known fields are checked; unknown ones pass through
@@ -57,11 +58,12 @@ const responseFormat = z.discriminatedUnion('type', [
   }),
 ]);
 
-const stop = z.union([z.string(), z.array(z.string()).max(4, 'at most 4 stop sequences are allowed')]).nullish();
+const stopSequence = z.string().max(LIMITS.maxStopLength);
+const stop = z.union([stopSequence, z.array(stopSequence).max(LIMITS.maxStopSequences, `at most ${LIMITS.maxStopSequences} stop sequences are allowed`)]).nullish();
 
 export const chatRequestSchema = z.looseObject({
-  model: z.string().min(1),
-  messages: z.array(message).min(1, 'must contain at least one message'),
+  model: z.string().min(1).max(LIMITS.maxModelNameLength),
+  messages: z.array(message).min(1, 'must contain at least one message').max(LIMITS.maxMessages),
   stream: z.boolean().nullish(),
   stream_options: z.looseObject({ include_usage: z.boolean().optional() }).nullish(),
   max_tokens: z.number().int().min(1).nullish(),
@@ -73,7 +75,7 @@ export const chatRequestSchema = z.looseObject({
   presence_penalty: z.number().min(-2).max(2).nullish(),
   frequency_penalty: z.number().min(-2).max(2).nullish(),
   n: z.number().int().min(1).max(128).nullish(),
-  tools: z.array(tool).nullish(),
+  tools: z.array(tool).max(LIMITS.maxTools).nullish(),
   tool_choice: toolChoice.nullish(),
   parallel_tool_calls: z.boolean().nullish(),
   response_format: responseFormat.nullish(),

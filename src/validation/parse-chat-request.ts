@@ -1,7 +1,9 @@
 import type { z } from 'zod';
 import type { ChatMessage, ChatRequest, ResponseFormat, ToolChoice, ToolDefinition } from '../engines/engine.js';
+import { echoName } from '../errors/echo-name.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import { chatRequestSchema, textPart, type WireChatRequest } from './chat-request-schema.js';
+import { checkRequestBounds } from './request-bounds.js';
 
 /** Fields of the wire request that ChatRequest models; everything else is carried in `extraBody`. */
 const KNOWN_FIELDS = new Set([
@@ -14,6 +16,7 @@ export function parseChatRequest(body: unknown): ChatRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new GatewayError('invalid_request', 'The request body must be a JSON object.');
   }
+  checkRequestBounds(body as Record<string, unknown>);
   const parsed = chatRequestSchema.safeParse(body);
   if (!parsed.success) throw toValidationError(parsed.error);
   return toChatRequest(parsed.data);
@@ -80,7 +83,7 @@ function flattenContent(content: string | { type: string }[], param: string): st
     .map((part, index) => {
       const text = textPart.safeParse(part);
       if (!text.success) {
-        throw new GatewayError('invalid_request', `Content part type "${part.type}" is not supported; only "text" parts are.`, {
+        throw new GatewayError('invalid_request', `Content part type "${echoName(part.type)}" is not supported; only "text" parts are.`, {
           param: `${param}[${index}]${part.type === 'text' ? '.text' : '.type'}`,
         });
       }
@@ -103,7 +106,7 @@ function toToolChoice(wire: WireChatRequest, tools: ToolDefinition[]): ToolChoic
     return { type: choice };
   }
   if (!tools.some((tool) => tool.name === choice.function.name)) {
-    throw new GatewayError('invalid_request', `tool_choice names function "${choice.function.name}", which is not in "tools".`, { param: 'tool_choice' });
+    throw new GatewayError('invalid_request', `tool_choice names function "${echoName(choice.function.name)}", which is not in "tools".`, { param: 'tool_choice' });
   }
   return { type: 'function', name: choice.function.name };
 }

@@ -21,6 +21,8 @@ export interface TestServerOptions {
   /** Merged into the `server` section (keepAliveMs, bodyLimitBytes, auth, ...). */
   server?: Partial<Config['server']>;
   databaseUrl?: string;
+  /** Merged into the `limits` section (defaultCompletionTokens, ...). */
+  limits?: Partial<Config['limits']>;
 }
 
 /** The stories260K model with 2 sequences: the default fixture. */
@@ -31,6 +33,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const dataDir = mkdtempSync(join(tmpdir(), 'oruel-test-'));
   const config = configSchema.parse({
     server: { port: 0, logLevel: 'silent', ...options.server },
+    ...(options.limits ? { limits: options.limits } : {}),
     database: { url: options.databaseUrl ?? `sqlite:${join(dataDir, 'oruel.db')}` },
     modelsDir: join(dataDir, 'models'),
     threads: 1,

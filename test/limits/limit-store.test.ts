@@ -98,11 +98,13 @@ describe.each(stores)('%s limit store', (_name, open) => {
     expect(await store.admit(first)).toEqual({ kind: 'budget-unknown' });
     const seeded = { ...first, budget: budget(1_000, 500) };
     expect((await store.admit(seeded)).kind).toBe('admitted');
-    // Seeded already: the seed of a second call is ignored, the counter (800) stands.
-    expect((await store.admit({ ...seeded, leaseId: 'second', budget: budget(1_000, 0) })).kind).toBe('admitted');
-    expect(await store.admit({ ...first, leaseId: 'third' })).toMatchObject({ kind: 'budget-exhausted', usedTokens: 1_100 });
+    // Seeded already: the seed of a second call is ignored, the counter (800) stands. A reservation
+    // must fit whole in what is left: 300 does not (800 + 300 > 1000), 200 does, exactly.
+    expect(await store.admit({ ...seeded, leaseId: 'second', budget: budget(1_000, 0) })).toMatchObject({ kind: 'budget-exhausted', usedTokens: 800 });
+    expect((await store.admit({ ...seeded, leaseId: 'second', tokens: 200, budget: budget(1_000, 0) })).kind).toBe('admitted');
+    expect(await store.admit({ ...first, leaseId: 'third', tokens: 1 })).toMatchObject({ kind: 'budget-exhausted', usedTokens: 1_000 });
     await store.settle(settlement(first, 50));
-    await store.settle(settlement({ ...first, leaseId: 'second' }, 50));
+    await store.settle(settlement({ ...first, leaseId: 'second', tokens: 200 }, 50));
     expect(await store.admit({ ...first, leaseId: 'fourth' })).toMatchObject({ kind: 'admitted' });
     const nextDay = { ...first, leaseId: 'fifth', budget: { ...budget(1_000), periodId: 'day:2999-03-16' } };
     expect(await store.admit(nextDay)).toEqual({ kind: 'budget-unknown' });

@@ -1,8 +1,9 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { ChatModelFunctions, GbnfJsonSchema, Llama, LlamaGrammar } from 'node-llama-cpp';
 import type { ChatRequest, ToolDefinition } from '../engine.js';
 import { grammarForSchema } from './json-grammar.js';
 import { toGbnfSchema } from './json-schema-to-gbnf.js';
-import type { SchemaValidator } from './schema-validator.js';
+import type { SchemaCheck, SchemaValidator } from './schema-validator.js';
 
 /** How the model's output is read: plain text, the model's own tool-call syntax, or grammar-forced calls. */
 export type OutputMode =
@@ -21,9 +22,18 @@ export interface GenerationPlan {
 /** A forced turn may hold several calls, up to this many, when parallel calls are allowed. */
 const MAX_PARALLEL_FORCED_CALLS = 8;
 
+/**
+ * Reading schemas, converting them and generating grammar text are synchronous and grow with the
+ * schemas (bounded by REQUEST_LIMITS): each step runs in its own turn of the event loop, so a large
+ * schema costs other clients a few short waits instead of one long one.
+ */
 export async function planGeneration(request: ChatRequest, llama: Llama, validator: SchemaValidator): Promise<GenerationPlan> {
   const offered = request.toolChoice.type === 'none' ? [] : request.tools;
-  const argumentChecks = new Map(offered.map((tool) => [tool.name, tool.parameters ? validator.compile(tool.parameters, 'tools') : null]));
+  const argumentChecks = new Map<string, SchemaCheck | null>();
+  for (const tool of offered) {
+    if (tool.parameters) await nextTurn();
+    argumentChecks.set(tool.name, tool.parameters ? validator.compile(tool.parameters, 'tools') : null);
+  }
   const checkArguments = (name: string, value: unknown) => argumentChecks.get(name)?.(value) ?? null;
   const functions = offered.length > 0 ? toFunctions(offered) : null;
   return { functions, output: await outputMode(request, offered, llama, validator), checkArguments };
@@ -36,14 +46,17 @@ async function outputMode(request: ChatRequest, offered: ToolDefinition[], llama
     const parallel = choice.type === 'required' && request.parallelToolCalls;
     const call: GbnfJsonSchema = { oneOf: candidates.map(callSchema) } as GbnfJsonSchema;
     const schema = parallel ? ({ type: 'array', items: call, minItems: 1, maxItems: MAX_PARALLEL_FORCED_CALLS } as GbnfJsonSchema) : call;
-    return { kind: 'forced-tools', grammar: await grammarForSchema(llama, schema), callDepth: parallel ? 2 : 1 };
+    return { kind: 'forced-tools', grammar: await grammarForSchema(llama, schema, 'tools'), callDepth: parallel ? 2 : 1 };
   }
   if (offered.length > 0) return { kind: 'auto-tools', maxParallelCalls: request.parallelToolCalls ? MAX_PARALLEL_FORCED_CALLS : 1 };
   const format = request.responseFormat;
   if (format.type === 'json_object') return { kind: 'text', grammar: await llama.getGrammarFor('json'), check: checkJsonObject };
   if (format.type === 'json_schema') {
     const check = validator.compile(format.schema, 'response_format');
-    const grammar = await grammarForSchema(llama, toGbnfSchema(format.schema, 'response_format'));
+    await nextTurn();
+    const converted = toGbnfSchema(format.schema, 'response_format');
+    await nextTurn();
+    const grammar = await grammarForSchema(llama, converted, 'response_format');
     return { kind: 'text', grammar, check: (text) => checkJson(text, check) };
   }
   return { kind: 'text', grammar: null, check: null };

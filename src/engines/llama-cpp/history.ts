@@ -1,5 +1,6 @@
 import type { ChatHistoryItem, ChatModelFunctionCall, ChatModelResponse } from 'node-llama-cpp';
 import type { ChatMessage } from '../engine.js';
+import { echoName } from '../../errors/echo-name.js';
 import { EngineError } from '../engine-error.js';
 
 /**
@@ -58,26 +59,48 @@ function assistantTurn(
 function attachToolResult(toolCallId: string, content: string, callsById: Map<string, ChatModelFunctionCall>, messageIndex: number): void {
   const call = callsById.get(toolCallId);
   if (!call) {
-    throw new EngineError('invalid_request', `No assistant tool call has the id "${toolCallId}" that this tool message answers.`, {
+    throw new EngineError('invalid_request', `No assistant tool call has the id "${echoName(toolCallId)}" that this tool message answers.`, {
       param: `messages[${messageIndex}].tool_call_id`,
     });
   }
   call.result = parseResult(content);
 }
 
+/** The chat template serializes arguments and results again (recursively): deeper values are refused or kept as text. */
+const MAX_RENDERED_DEPTH = 64;
+
 function parseArguments(text: string, param: string): unknown {
+  let value: unknown;
   try {
-    return JSON.parse(text === '' ? '{}' : text);
+    value = JSON.parse(text === '' ? '{}' : text);
   } catch {
     throw new EngineError('invalid_request', 'Tool call arguments must be a JSON string.', { param });
   }
+  if (depthOf(value) > MAX_RENDERED_DEPTH) {
+    throw new EngineError('invalid_request', `Tool call arguments may nest at most ${MAX_RENDERED_DEPTH} levels.`, { param });
+  }
+  return value;
 }
 
 /** Tool results are free text; structured results are rendered as JSON by the template. */
 function parseResult(content: string): unknown {
   try {
-    return JSON.parse(content);
+    const value: unknown = JSON.parse(content);
+    return depthOf(value) > MAX_RENDERED_DEPTH ? content : value;
   } catch {
     return content;
   }
+}
+
+/** Nesting depth, walked without recursion and given up past the limit. */
+function depthOf(value: unknown): number {
+  const stack: [unknown, number][] = [[value, 0]];
+  let deepest = 0;
+  while (stack.length > 0 && deepest <= MAX_RENDERED_DEPTH) {
+    const [item, depth] = stack.pop()!;
+    if (typeof item !== 'object' || item === null) continue;
+    deepest = Math.max(deepest, depth + 1);
+    for (const child of Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return deepest;
 }

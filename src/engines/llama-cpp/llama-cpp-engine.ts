@@ -4,6 +4,7 @@ import { EngineError } from '../engine-error.js';
 import { PartChannel } from '../part-channel.js';
 import { generateChoice, type ChoiceWork } from './choice-generator.js';
 import { planGeneration, type GenerationPlan } from './generation-plan.js';
+import { assertPromptMayFit } from './prompt-fit.js';
 import { toChatHistory } from './history.js';
 import { SchemaValidator } from './schema-validator.js';
 import { SequencePool } from './sequence-pool.js';
@@ -64,6 +65,7 @@ export class LlamaCppEngine implements Engine {
     const loaded = this.loaded;
     if (!loaded) throw new EngineError('unavailable', `Model "${this.options.name}" is still loading; retry shortly.`, { retryAfterMs: 2000 });
     this.checkSupported(request);
+    await assertPromptMayFit(loaded.model, request.messages, loaded.contextSize);
     const history = toChatHistory(request.messages);
     const plan = await planGeneration(request, this.options.llama, this.validator);
     const promptTokens = this.countPromptTokens(loaded, history, plan);
@@ -175,10 +177,11 @@ interface GenerationWork extends ChoiceWork {
 /** Fits max_tokens into the context: the default is whatever room the prompt leaves. */
 function resolveMaxTokens(request: ChatRequest, promptTokens: number, contextSize: number): number {
   const room = contextSize - promptTokens;
+  const ceiling = request.serverMaxTokens ?? Number.POSITIVE_INFINITY;
   if (room <= 0) {
     throw new EngineError('context_length_exceeded', `This model's maximum context length is ${contextSize} tokens, but the messages take ${promptTokens} tokens.`, { param: 'messages' });
   }
-  if (request.maxTokens === null) return room;
+  if (request.maxTokens === null) return Math.min(room, ceiling);
   if (request.maxTokens > room) {
     throw new EngineError(
       'context_length_exceeded',
@@ -186,7 +189,7 @@ function resolveMaxTokens(request: ChatRequest, promptTokens: number, contextSiz
       { param: 'max_tokens' },
     );
   }
-  return request.maxTokens;
+  return Math.min(request.maxTokens, ceiling);
 }
 
 function asEngineError(error: unknown): EngineError {

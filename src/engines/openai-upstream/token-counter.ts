@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { ChatRequest } from '../engine.js';
 
 /**
@@ -16,6 +17,12 @@ type CountTokens = (text: string) => number;
 
 const TOKENS_PER_MESSAGE = 3;
 const REPLY_PRIMING = 3;
+/**
+ * Counting is pure JavaScript: a multi-megabyte prompt counted at once blocked the event loop for
+ * seconds. Longer texts are counted in slices of about this many characters, cut at a space where
+ * one is near (a cut elsewhere may add a token: this count is an estimate anyway), yielding between.
+ */
+const SLICE_CHARACTERS = 16_384;
 
 export class TokenCounter {
   private loading: Promise<CountTokens> | null = null;
@@ -25,20 +32,34 @@ export class TokenCounter {
     let total = REPLY_PRIMING;
     for (const message of request.messages) {
       total += TOKENS_PER_MESSAGE + count(message.role);
-      if (message.content) total += count(message.content);
-      if (message.role === 'assistant') for (const call of message.toolCalls) total += count(call.name) + count(call.arguments);
+      if (message.content) total += await countInSlices(count, message.content);
+      if (message.role === 'assistant') for (const call of message.toolCalls) total += count(call.name) + (await countInSlices(count, call.arguments));
     }
-    if (request.tools.length > 0) total += count(JSON.stringify(request.tools));
+    if (request.tools.length > 0) total += await countInSlices(count, JSON.stringify(request.tools));
     return total;
   }
 
   async countCompletion(text: string): Promise<number> {
     if (text === '') return 0;
-    return (await this.load())(text);
+    return countInSlices(await this.load(), text);
   }
 
   private load(): Promise<CountTokens> {
     this.loading ??= import('gpt-tokenizer/encoding/o200k_base').then((encoding) => (text: string) => encoding.countTokens(text));
     return this.loading;
   }
+}
+
+async function countInSlices(count: CountTokens, text: string): Promise<number> {
+  if (text.length <= SLICE_CHARACTERS) return count(text);
+  let total = 0;
+  for (let start = 0; start < text.length; ) {
+    let end = Math.min(text.length, start + SLICE_CHARACTERS);
+    const space = end < text.length ? text.lastIndexOf(' ', end) : -1;
+    if (space > start + SLICE_CHARACTERS / 2) end = space;
+    total += count(text.slice(start, end));
+    start = end;
+    await nextTurn();
+  }
+  return total;
 }

@@ -15,7 +15,8 @@ export interface WireRequestOptions {
 export function toWireBody(request: ChatRequest, options: WireRequestOptions): string {
   const body: Record<string, unknown> = { ...request.extraBody, model: options.upstreamModel, messages: request.messages.map(toWireMessage), stream: request.stream };
   if (request.stream) body.stream_options = { include_usage: true };
-  if (request.maxTokens !== null) body[options.maxTokensField] = request.maxTokens;
+  const maxTokens = request.maxTokens ?? request.serverMaxTokens ?? null;
+  if (maxTokens !== null) body[options.maxTokensField] = maxTokens;
   if (request.temperature !== null) body.temperature = request.temperature;
   if (request.topP !== null) body.top_p = request.topP;
   if (request.seed !== null) body.seed = request.seed;

@@ -8,6 +8,7 @@ import type { ModelRegistry } from '../../router/model-registry.js';
 import type { Ledger } from '../../usage/ledger.js';
 import { UsageMeter } from '../../usage/usage-meter.js';
 import { explicitIncludeUsage, parseChatRequest } from '../../validation/parse-chat-request.js';
+import { REQUEST_LIMITS } from '../../validation/request-limits.js';
 import type { ChatContext, ChatOutcome } from '../chat/chat-context.js';
 import { completeChat } from '../chat/json-response.js';
 import { streamChat } from '../chat/stream-response.js';
@@ -47,7 +48,8 @@ export function registerChatRoute(app: FastifyInstance, deps: ChatRouteDependenc
       deps.ledger.record({
         requestId: request.id,
         keyId: request.apiKey?.id ?? null,
-        model: typeof body?.model === 'string' ? body.model : '',
+        // Cut to the longest valid name: a refused request's megabyte-long name must not reach the ledger.
+        model: typeof body?.model === 'string' ? body.model.slice(0, REQUEST_LIMITS.maxModelNameLength) : '',
         engine: (engine as Engine | null)?.id ?? null,
         stream: body?.stream === true,
         promptTokens: totals.promptTokens,
@@ -76,9 +78,10 @@ async function respond(
   onEngine: (engine: Engine) => void,
   onAdmitted: (lease: AdmissionLease) => void,
 ): Promise<ChatOutcome> {
-  const chat = parseChatRequest(request.body);
-  const model = deps.registry.resolve(chat.model);
-  const lease = await deps.admission.admit(request.apiKey, chat);
+  const parsed = parseChatRequest(request.body);
+  const model = deps.registry.resolve(parsed.model);
+  const lease = await deps.admission.admit(request.apiKey, parsed);
+  const chat = lease.maxCompletionTokens === null ? parsed : { ...parsed, serverMaxTokens: lease.maxCompletionTokens };
   onAdmitted(lease);
   // On the reply before the context copies its headers: a stream commits them at its start.
   reply.headers(lease.headers);

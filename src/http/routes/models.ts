@@ -18,9 +18,10 @@ export function registerModelRoutes(app: FastifyInstance, registry: ModelRegistr
       .filter((model) => isModelAllowed(request.apiKey, model.name))
       .map(toWireModel),
   }));
-  // `*`: model ids may contain slashes ("org/model").
+  // `*`: model ids may contain slashes ("org/model"). The router has already decoded it: decoding
+  // again would read `a%2525b` as `a%b`, and `%25` ("%") would not decode at all.
   app.get<{ Params: { '*': string } }>('/models/*', async (request) => {
-    const name = decodeURIComponent(request.params['*']);
+    const name = request.params['*'];
     if (!isModelAllowed(request.apiKey, name)) throw modelNotFound(name);
     return toWireModel(registry.resolve(name));
   });
