@@ -11,7 +11,15 @@ export interface RawExchange {
   closed: Promise<void>;
 }
 
+/** Writes a whole request head (and body) at once. */
 export function rawRequest(origin: string, lines: string[], body = ''): RawExchange {
+  const exchange = connectRaw(origin);
+  exchange.socket.write(`${lines.join('\r\n')}\r\n\r\n${body}`);
+  return exchange;
+}
+
+/** A connection with nothing sent yet. */
+export function connectRaw(origin: string): RawExchange {
   const { hostname, port } = new URL(origin);
   const socket = connect({ host: hostname, port: Number(port) });
   let text = '';
@@ -24,7 +32,6 @@ export function rawRequest(origin: string, lines: string[], body = ''): RawExcha
   });
   const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
   socket.on('error', () => undefined);
-  socket.write(`${lines.join('\r\n')}\r\n\r\n${body}`);
   return { socket, received: () => text, head, closed };
 }
 
