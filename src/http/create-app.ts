@@ -66,12 +66,6 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
-    if (deps.drain.draining && !HEALTH_PATHS.has(request.url)) {
-      reply.header('connection', 'close');
-      return sendError(reply, shuttingDownError());
-    }
-    reply.raw.once('close', deps.drain.enter());
-    return undefined;
   });
   await app.register(cors, {
     origin: config.server.corsOrigins === '*' ? '*' : config.server.corsOrigins,
@@ -79,6 +73,15 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     exposedHeaders: EXPOSED_HEADERS,
     maxAge: 86_400,
     // allowedHeaders unset: the preflight echoes Access-Control-Request-Headers (X-Stainless-* and friends).
+  });
+  // After CORS, so a browser can read the 503 of a draining server.
+  app.addHook('onRequest', async (request, reply) => {
+    if (deps.drain.draining && !HEALTH_PATHS.has(request.url)) {
+      reply.header('connection', 'close');
+      return sendError(reply, shuttingDownError());
+    }
+    reply.raw.once('close', deps.drain.enter());
+    return undefined;
   });
   acceptAnyContentTypeAsJson(app);
 

@@ -36,10 +36,10 @@ afterAll(async () => {
   await new Promise<void>((resolve) => silent.close(() => resolve()));
 });
 
-function post(body: Record<string, unknown>): Promise<Response> {
+function post(body: Record<string, unknown>, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(`${harness.baseURL}/chat/completions`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${harness.apiKey}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${harness.apiKey}`, 'content-type': 'application/json', ...headers },
     body: JSON.stringify({ model: 'silent', messages: [{ role: 'user', content: 'Hello?' }], ...body }),
   });
 }
@@ -53,8 +53,10 @@ describe('the drain deadline', () => {
     await until(() => sockets.size >= 2, 'both requests to reach the upstream');
 
     const closed = harness.server.close();
-    const refused = await post({});
+    const refused = await post({}, { origin: 'https://app.example' });
     expect(refused.status).toBe(503);
+    // A browser can read it: CORS headers come before the refusal.
+    expect(refused.headers.get('access-control-allow-origin')).toBe('*');
     expect(refused.headers.get('retry-after')).toBe('1');
     expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('server_shutting_down');
 
