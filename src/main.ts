@@ -8,7 +8,10 @@ import { LlamaCppEngine } from './engines/llama-cpp/llama-cpp-engine.js';
 import { createLlamaRuntime } from './engines/llama-cpp/runtime.js';
 import { OpenAIUpstreamEngine } from './engines/openai-upstream/openai-upstream-engine.js';
 import { createApp } from './http/create-app.js';
+import { Drain } from './http/drain.js';
+import { ensurePortFree, listenError } from './http/port-check.js';
 import { createProgressDisplay } from './models/progress.js';
+import { isHfUri } from './models/hf-uri.js';
 import { resolveModelPath } from './models/resolve-model.js';
 import { Deployment } from './router/deployment.js';
 import { ModelRegistry } from './router/model-registry.js';
@@ -33,20 +36,32 @@ export interface RunningServer {
   registry: ModelRegistry;
   keyStore: SharedState['keyStore'];
   ledger: SqlLedger;
-  /** Stops accepting requests, lets streams finish, stores every ledger row, frees the models. */
+  /**
+   * Shuts down within `server.drainTimeoutMs` plus the ledger flush: new requests get 503, running
+   * ones may finish until the deadline, then end with an error (event); every ledger row is stored,
+   * upstream connections are destroyed and the models freed. Calling it again returns the same promise.
+   */
   close(): Promise<void>;
+  /** Stops waiting for running requests now (a second signal); the ledger is still stored. */
+  hurry(): void;
 }
+
+/** After the drain deadline: how long streams still being read get to deliver their error event. */
+const ERROR_EVENT_GRACE_MS = 1_000;
+/** After the connections are cut: how long request handlers get to record their ledger rows. */
+const LEDGER_RECORD_GRACE_MS = 2_000;
 
 /** Builds every dependency from a validated Config and starts listening. */
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? pino({ level: config.server.logLevel });
+  const models = config.models.length > 0 ? config.models : [defaultModel(config)];
+  // What the operator can get wrong is checked before anything is created: no database, key or model yet.
+  await checkLocalModelFiles(models, config);
+  await ensurePortFree(config.server.host, config.server.port);
   const database = await openDatabase(config.database.url, { logger });
   const shared = await openSharedState(config, database, logger);
   const { keyStore, ledger, admission } = shared;
-  if (config.server.auth) await ensureFirstKey(keyStore, options.announce ?? ((text) => process.stdout.write(text)));
-  else logger.warn('authentication is disabled (--no-auth): anyone who can reach this port can use it');
 
-  const models = config.models.length > 0 ? config.models : [defaultModel(config)];
   const llama = models.some(needsLlamaRuntime) ? await createLlamaRuntime({ gpu: false, log: (level, message) => logger[level]({ source: 'llama.cpp' }, message) }) : null;
   const registry = new ModelRegistry();
   const created = Math.floor(Date.now() / 1000);
@@ -57,9 +72,39 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     loaded = true;
   });
   ready.catch(() => undefined);
-  const app = await createApp({ config, logger, registry, keyStore, ledger, admission, isReady: () => loaded });
-  const url = await app.listen({ host: config.server.host, port: config.server.port });
-  return { app, url, ready, registry, keyStore, ledger, close: () => shutdown(app, registry, shared, database) };
+  const drain = new Drain();
+  const app = await createApp({ config, logger, registry, keyStore, ledger, admission, isReady: () => loaded, drain });
+  const parts: ServerParts = { app, drain, registry, shared, database, logger };
+  let url: string;
+  try {
+    url = await app.listen({ host: config.server.host, port: config.server.port });
+  } catch (error) {
+    await closeParts(parts);
+    throw listenError(error, config.server.host, config.server.port);
+  }
+  // Only once the port is ours: a failed start never leaves a key nobody saw working.
+  if (config.server.auth) await ensureFirstKey(keyStore, options.announce ?? ((text) => process.stdout.write(text)));
+  else logger.warn('authentication is disabled (--no-auth): anyone who can reach this port can use it');
+
+  let hurry!: () => void;
+  const hurried = new Promise<void>((resolve) => (hurry = resolve));
+  let closing: Promise<void> | null = null;
+  const close = () => (closing ??= shutdown(parts, config.server.drainTimeoutMs, hurried));
+  return { app, url, ready, registry, keyStore, ledger, close, hurry };
+}
+
+/** A missing or unreadable local model file is one line at start, before anything listens or is created. */
+async function checkLocalModelFiles(models: ModelConfig[], config: Config): Promise<void> {
+  for (const model of models) {
+    const paths = model.engine === 'llama-cpp' ? [model.path] : model.embeddedDeployments.map((deployment) => deployment.path);
+    for (const path of paths.filter((candidate) => !isHfUri(candidate))) {
+      try {
+        await resolveModelPath(path, { modelsDir: config.modelsDir, hfEndpoint: config.hfEndpoint });
+      } catch (error) {
+        throw new ModelLoadError(`Model "${model.name}" failed to load: ${(error as Error).message}`, { cause: error });
+      }
+    }
+  }
 }
 
 async function ensureFirstKey(keyStore: KeyStore, announce: (text: string) => void): Promise<void> {
@@ -163,8 +208,37 @@ export class ModelLoadError extends Error {
   }
 }
 
-async function shutdown(app: FastifyInstance, registry: ModelRegistry, shared: SharedState, database: Database): Promise<void> {
+interface ServerParts {
+  app: FastifyInstance;
+  drain: Drain;
+  registry: ModelRegistry;
+  shared: SharedState;
+  database: Database;
+  logger: Logger;
+}
+
+/**
+ * The drain, bounded: refuse new requests, wait for running ones up to the deadline (or a second
+ * signal), then cut them off with an error, close every connection, and store the ledger.
+ */
+async function shutdown(parts: ServerParts, drainTimeoutMs: number, hurried: Promise<void>): Promise<void> {
+  const { drain, logger } = parts;
+  drain.begin();
+  const drained = await drain.whenIdle(drainTimeoutMs, hurried);
+  if (!drained) {
+    logger.warn({ running: drain.running }, 'drain deadline reached: ending the running requests with an error');
+    drain.expire();
+    // Clients still reading get the error event; those that stopped reading are cut off by app.close().
+    await drain.whenIdle(ERROR_EVENT_GRACE_MS, hurried);
+  }
+  await closeParts(parts);
+}
+
+async function closeParts({ app, drain, registry, shared, database }: ServerParts): Promise<void> {
+  // forceCloseConnections: the sockets still open now (a client that stopped reading) are destroyed.
   await app.close();
+  // Their handlers see the close and record their ledger rows before the ledger is closed.
+  await drain.whenIdle(LEDGER_RECORD_GRACE_MS);
   await Promise.allSettled(registry.engines().map((engine) => engine.close()));
   await shared.close();
   await database.close();

@@ -38,13 +38,29 @@ export function registerServeCommand(program: Command): void {
       // Loaded on demand: the server pulls in llama.cpp and Fastify, which `keys` and `usage` do not need.
       const { startServer } = await import('../main.js');
       const server = await startServer(config);
-      const stop = async (signal: string) => {
-        server.app.log.info({ signal }, 'shutting down: finishing open requests and storing the ledger');
-        await server.close();
-        process.exit(0);
+      let signals = 0;
+      const onSignal = (signal: NodeJS.Signals) => {
+        signals += 1;
+        if (signals === 1) {
+          const drainMs = config.server.drainTimeoutMs;
+          server.app.log.info({ signal, drainMs }, 'shutting down: new requests get 503, running ones may finish, then the ledger is stored');
+          server.close().then(
+            () => process.exit(0),
+            (error: unknown) => {
+              server.app.log.error({ err: error }, 'shutdown failed');
+              process.exit(1);
+            },
+          );
+        } else if (signals === 2) {
+          server.app.log.warn({ signal }, 'second signal: ending running requests now; the ledger is still stored (a third signal exits at once)');
+          server.hurry();
+        } else {
+          // The operator's last word: nothing more is waited for.
+          process.exit(1);
+        }
       };
-      process.once('SIGTERM', () => void stop('SIGTERM'));
-      process.once('SIGINT', () => void stop('SIGINT'));
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
       try {
         await server.ready;
       } catch (error) {

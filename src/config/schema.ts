@@ -94,6 +94,21 @@ export const configSchema = z.strictObject({
       /** `false` only for local development (`--no-auth`). */
       auth: z.boolean().default(true),
       logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      /** A client must send its request headers within this time, or gets 408 and the connection closes. */
+      headersTimeoutMs: z.number().int().min(100).default(10_000),
+      /** A client must send its whole request (headers and body) within this time, or gets 408. */
+      requestTimeoutMs: z.number().int().min(100).default(30_000),
+      /** An idle keep-alive connection is closed after this (longer than a load balancer's usual 60 s, so it closes first). */
+      keepAliveTimeoutMs: z.number().int().min(100).default(72_000),
+      /**
+       * On SIGTERM/SIGINT, how long running requests may finish; then streams end with an error event.
+       * With the ledger flush after it, shutdown stays inside Kubernetes' 30 s grace period.
+       */
+      drainTimeoutMs: z.number().int().min(0).default(10_000),
+    })
+    .refine((server) => server.headersTimeoutMs <= server.requestTimeoutMs, {
+      message: 'headersTimeoutMs must not exceed requestTimeoutMs (the headers are part of the request)',
+      path: ['headersTimeoutMs'],
     })
     .prefault({}),
   database: z.strictObject({ url: z.string().default('sqlite:./data/oruel.db') }).prefault({}),

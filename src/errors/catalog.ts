@@ -14,6 +14,7 @@ export const ERROR_CATALOG = {
   model_not_found: { status: 404, type: 'invalid_request_error', code: 'model_not_found' },
   not_found: { status: 404, type: 'invalid_request_error', code: 'not_found' },
   method_not_allowed: { status: 405, type: 'invalid_request_error', code: 'method_not_allowed' },
+  request_timeout: { status: 408, type: 'invalid_request_error', code: 'request_timeout' },
   body_too_large: { status: 413, type: 'invalid_request_error', code: 'request_too_large' },
   unsupported_media_type: { status: 415, type: 'invalid_request_error', code: 'unsupported_media_type' },
   rate_limit_exceeded: { status: 429, type: 'rate_limit_error', code: 'rate_limit_exceeded' },
@@ -23,6 +24,7 @@ export const ERROR_CATALOG = {
   upstream_error: { status: 502, type: 'server_error', code: 'upstream_error' },
   overloaded: { status: 503, type: 'server_error', code: 'overloaded' },
   unavailable: { status: 503, type: 'server_error', code: 'engine_unavailable' },
+  shutting_down: { status: 503, type: 'server_error', code: 'server_shutting_down' },
   timeout: { status: 504, type: 'server_error', code: 'timeout' },
 } as const satisfies Record<string, { status: number; type: string; code: string | null }>;
 

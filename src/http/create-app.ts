@@ -10,6 +10,8 @@ import type { Admission } from '../limits/admission.js';
 import type { ModelRegistry } from '../router/model-registry.js';
 import type { Ledger } from '../usage/ledger.js';
 import { requireApiKey } from './auth-hook.js';
+import { clientErrorHandler } from './client-error.js';
+import { shuttingDownError, type Drain } from './drain.js';
 import { fromFastifyError, sendError } from './error-response.js';
 import { registerAdminApi } from './routes/admin-api.js';
 import { registerChatRoute } from './routes/chat-completions.js';
@@ -25,6 +27,8 @@ export interface AppDependencies {
   /** Step 4: allow-list and rate limits, per key. */
   admission: Admission;
   isReady: () => boolean;
+  /** Shutdown state: new requests refused while draining, running ones counted. */
+  drain: Drain;
 }
 
 /** Response headers browsers may read: the request id, rate-limit state, retry hints. */
@@ -40,6 +44,9 @@ const EXPOSED_HEADERS = [
   'retry-after-ms',
 ];
 
+/** Answered while draining too: an orchestrator reads readiness from them. */
+const HEALTH_PATHS = new Set(['/healthz', '/readyz']);
+
 /** The public API base and its `/v1` alias. */
 export const API_PREFIXES = ['/v1/inference', '/v1'] as const;
 
@@ -52,6 +59,10 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     bodyLimit: config.server.bodyLimitBytes,
     genReqId: () => newRequestId(),
     return503OnClosing: true,
+    ...connectionTimeouts(config),
+    // Called only after the drain: whatever is still connected then (a client that stopped reading) is cut.
+    forceCloseConnections: true,
+    clientErrorHandler: clientErrorHandler(config.server),
   });
 
   app.addHook('onRequest', async (request, reply) => {
@@ -64,6 +75,15 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     maxAge: 86_400,
     // allowedHeaders unset: the preflight echoes Access-Control-Request-Headers (X-Stainless-* and friends).
   });
+  // After CORS, so a browser can read the 503 of a draining server.
+  app.addHook('onRequest', async (request, reply) => {
+    if (deps.drain.draining && !HEALTH_PATHS.has(request.url)) {
+      reply.header('connection', 'close');
+      return sendError(reply, shuttingDownError());
+    }
+    reply.raw.once('close', deps.drain.enter());
+    return undefined;
+  });
   parseEveryBodyAsJson(app);
 
   app.setErrorHandler((error, request, reply) => {
@@ -75,7 +95,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     sendError(reply, new GatewayError('not_found', `Unknown request URL: ${request.method} ${request.url.split('?')[0]}.`)),
   );
 
-  registerHealthRoutes(app, deps.isReady);
+  registerHealthRoutes(app, () => (deps.drain.draining ? 'draining' : deps.isReady() ? 'ready' : 'loading'));
   for (const prefix of API_PREFIXES) {
     await app.register(
       async (api) => {
@@ -83,13 +103,27 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
         // onRequest: a stranger's body is never read into JSON (401 before parsing, whatever the body).
         api.addHook('onRequest', requireApiKey(deps.keyStore, config.server.auth));
         registerModelRoutes(api, deps.registry);
-        registerChatRoute(api, { registry: deps.registry, ledger: deps.ledger, admission: deps.admission, keepAliveMs: config.server.keepAliveMs });
+        registerChatRoute(api, { registry: deps.registry, ledger: deps.ledger, admission: deps.admission, keepAliveMs: config.server.keepAliveMs, drain: deps.drain });
       },
       { prefix },
     );
   }
   await registerAdminApi(app, { keyStore: deps.keyStore, ledger: deps.ledger, adminToken: config.admin.token });
   return app;
+}
+
+/**
+ * Node's own timers close connections that never finish a request (a trickled body or header); the
+ * check runs often enough that a timeout is honoured within a fraction of itself, not Node's 30 s.
+ */
+function connectionTimeouts(config: Config) {
+  const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs } = config.server;
+  const checkEveryMs = Math.max(50, Math.min(1_000, Math.floor(headersTimeoutMs / 4)));
+  return {
+    requestTimeout: requestTimeoutMs,
+    keepAliveTimeout: keepAliveTimeoutMs,
+    http: { headersTimeout: headersTimeoutMs, requestTimeout: requestTimeoutMs, keepAliveTimeout: keepAliveTimeoutMs, connectionsCheckingInterval: checkEveryMs },
+  };
 }
 
 /**

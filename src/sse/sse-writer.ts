@@ -24,6 +24,8 @@ export class SseWriter {
   constructor(
     private readonly response: ServerResponse,
     private readonly keepAliveMs: number,
+    /** When it fires, a pending wait for `drain` ends: a stalled reader cannot hold the request (or a shutdown). */
+    private readonly stop?: AbortSignal,
   ) {
     response.once('close', () => this.stopTimers());
   }
@@ -88,14 +90,17 @@ export class SseWriter {
   }
 
   private drained(): Promise<void> {
+    if (this.stop?.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       const finish = () => {
         this.response.off('drain', finish);
         this.response.off('close', finish);
+        this.stop?.removeEventListener('abort', finish);
         resolve();
       };
       this.response.on('drain', finish);
       this.response.on('close', finish);
+      this.stop?.addEventListener('abort', finish, { once: true });
     });
   }
 

@@ -73,8 +73,12 @@ export class OpenAIUpstreamEngine implements Engine {
     return exchange.started;
   }
 
+  /**
+   * Called after the server drained: whatever is still open (an upstream that holds its response open
+   * after [DONE], a request cut off at the drain deadline) is destroyed, not waited for.
+   */
   async close(): Promise<void> {
-    await this.pool.close();
+    await this.pool.destroy();
   }
 }
 

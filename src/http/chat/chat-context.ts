@@ -9,8 +9,10 @@ export interface ChatContext {
   model: PublicModel;
   identity: ResponseIdentity;
   meter: UsageMeter;
-  /** Aborted when the client goes away. */
+  /** Aborted when the client goes away, or when the server's drain deadline passes. */
   signal: AbortSignal;
+  /** True when the signal fired for the shutdown while the client is still there: it gets an error, not silence. */
+  cutOffByShutdown: () => boolean;
   /** Headers already decided for this response (request id, CORS). */
   headers: Record<string, string | number | string[]>;
   /** Set once an engine accepted the work, for the ledger. */

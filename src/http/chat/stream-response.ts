@@ -4,6 +4,7 @@ import type { StreamPart } from '../../engines/engine.js';
 import { toGatewayError, type GatewayError } from '../../errors/gateway-error.js';
 import { startWithFailover } from '../../router/start-with-failover.js';
 import { SseWriter } from '../../sse/sse-writer.js';
+import { shuttingDownError } from '../drain.js';
 import { writeRawError } from '../error-response.js';
 import type { ChatContext, ChatOutcome } from './chat-context.js';
 
@@ -12,7 +13,8 @@ import type { ChatContext, ChatOutcome } from './chat-context.js';
  * if it keeps us waiting); before that, failures are real statuses; after it, an error event.
  */
 export async function streamChat(context: ChatContext, response: ServerResponse, keepAliveMs: number, usageMode: StreamUsageMode): Promise<ChatOutcome> {
-  const writer = new SseWriter(response, keepAliveMs);
+  // The request's signal also ends a wait for `drain`: a reader that stopped reading cannot hold a shutdown.
+  const writer = new SseWriter(response, keepAliveMs, context.signal);
   writer.openIfStillWaiting(context.headers);
   let parts: AsyncIterable<StreamPart>;
   try {
@@ -20,8 +22,8 @@ export async function streamChat(context: ChatContext, response: ServerResponse,
     context.onEngine(started.engine);
     parts = started.parts;
   } catch (error) {
-    if (context.signal.aborted) return cancelled(writer);
-    return failBeforeParts(writer, response, context, toGatewayError(error));
+    if (context.signal.aborted) return stopped(writer, response, context);
+    return endWithError(writer, response, context, toGatewayError(error));
   }
   writer.open(context.headers);
   const assembler = new ChunkAssembler(context.identity, context.request.n, usageMode);
@@ -32,11 +34,12 @@ export async function streamChat(context: ChatContext, response: ServerResponse,
       await writer.send(assembler.accept(part));
     }
   } catch (error) {
+    if (context.signal.aborted) return stopped(writer, response, context);
     await writer.send([errorChunk(context.identity, toGatewayError(error).toWire())]);
     writer.end();
     return { outcome: 'error', status: 200, errorCode: toGatewayError(error).toWire().code };
   }
-  if (context.signal.aborted) return cancelled(writer);
+  if (context.signal.aborted) return stopped(writer, response, context);
   await writer.send(assembler.end());
   if (assembler.failed) {
     writer.end();
@@ -46,7 +49,8 @@ export async function streamChat(context: ChatContext, response: ServerResponse,
   return { outcome: 'completed', status: 200, errorCode: null };
 }
 
-async function failBeforeParts(writer: SseWriter, response: ServerResponse, context: ChatContext, error: GatewayError): Promise<ChatOutcome> {
+/** An error before the first byte is a status and a JSON body; after it, the contract's error event. */
+async function endWithError(writer: SseWriter, response: ServerResponse, context: ChatContext, error: GatewayError): Promise<ChatOutcome> {
   const wire = error.toWire();
   if (writer.isOpen) {
     // The keep-alive already committed a 200: the failure can only be an error event now.
@@ -58,6 +62,12 @@ async function failBeforeParts(writer: SseWriter, response: ServerResponse, cont
   writeRawError(response, error, context.headers);
   writer.end();
   return { outcome: 'error', status: error.status, errorCode: wire.code ?? error.kind };
+}
+
+/** The client left (nobody to tell), or the drain deadline cut the stream off (the client is told so). */
+async function stopped(writer: SseWriter, response: ServerResponse, context: ChatContext): Promise<ChatOutcome> {
+  if (context.cutOffByShutdown() && writer.writable) return endWithError(writer, response, context, shuttingDownError());
+  return cancelled(writer);
 }
 
 function cancelled(writer: SseWriter): ChatOutcome {

@@ -12,6 +12,8 @@ import { REQUEST_LIMITS } from '../../validation/request-limits.js';
 import type { ChatContext, ChatOutcome } from '../chat/chat-context.js';
 import { completeChat } from '../chat/json-response.js';
 import { streamChat } from '../chat/stream-response.js';
+import { RequestCancellation } from '../chat/request-cancellation.js';
+import { shuttingDownError, type Drain } from '../drain.js';
 import { sendError } from '../error-response.js';
 
 export interface ChatRouteDependencies {
@@ -19,6 +21,8 @@ export interface ChatRouteDependencies {
   ledger: Ledger;
   admission: Admission;
   keepAliveMs: number;
+  /** The shutdown drain: each request counts as running until its ledger row is recorded. */
+  drain: Drain;
 }
 
 /** POST /chat/completions. Whatever happens, the ledger gets exactly one row (written in `finally`). */
@@ -26,22 +30,23 @@ export function registerChatRoute(app: FastifyInstance, deps: ChatRouteDependenc
   app.post('/chat/completions', async (request, reply) => {
     const startedAt = new Date();
     const meter = new UsageMeter();
-    const clientGone = abortOnClientGone(reply);
+    const leave = deps.drain.enter();
+    const cancellation = new RequestCancellation(reply, deps.drain.deadlineSignal);
     let engine: Engine | null = null;
     let lease: AdmissionLease | null = null;
     let result: ChatOutcome = { outcome: 'error', status: 500, errorCode: 'internal_error' };
     const body = request.body as { model?: unknown; stream?: unknown } | null;
     try {
-      result = await respond(request, reply, deps, meter, clientGone.signal, (chosen) => (engine = chosen), (admitted) => (lease = admitted));
+      result = await respond(request, reply, deps, meter, cancellation, (chosen) => (engine = chosen), (admitted) => (lease = admitted));
     } catch (error) {
-      const gatewayError = toGatewayError(error);
-      if (gatewayError.status >= 500) request.log.error({ err: error }, 'chat request failed');
-      result = clientGone.signal.aborted
+      const gatewayError = cancellation.byShutdown ? shuttingDownError() : toGatewayError(error);
+      if (gatewayError.status >= 500 && !cancellation.byShutdown) request.log.error({ err: error }, 'chat request failed');
+      result = cancellation.clientGone
         ? { outcome: 'cancelled', status: 499, errorCode: null }
         : { outcome: 'error', status: gatewayError.status, errorCode: gatewayError.toWire().code ?? gatewayError.kind };
-      if (!reply.sent && !clientGone.signal.aborted) return sendError(reply, gatewayError);
+      if (!reply.sent && !cancellation.clientGone) return sendError(reply, gatewayError);
     } finally {
-      clientGone.dispose();
+      cancellation.dispose();
       const totals = meter.totals;
       // Frees the concurrency slot and turns the token reservation into the real count.
       (lease as AdmissionLease | null)?.settle(totals.promptTokens + totals.completionTokens);
@@ -64,6 +69,7 @@ export function registerChatRoute(app: FastifyInstance, deps: ChatRouteDependenc
         startedAt,
         finishedAt: new Date(),
       });
+      leave();
     }
     return reply;
   });
@@ -74,7 +80,7 @@ async function respond(
   reply: FastifyReply,
   deps: ChatRouteDependencies,
   meter: UsageMeter,
-  signal: AbortSignal,
+  cancellation: RequestCancellation,
   onEngine: (engine: Engine) => void,
   onAdmitted: (lease: AdmissionLease) => void,
 ): Promise<ChatOutcome> {
@@ -90,7 +96,8 @@ async function respond(
     model,
     identity: { id: newCompletionId(), created: Math.floor(Date.now() / 1000), model: chat.model },
     meter,
-    signal,
+    signal: cancellation.signal,
+    cutOffByShutdown: () => cancellation.byShutdown,
     headers: reply.getHeaders() as ChatContext['headers'],
     onEngine,
   };
@@ -99,7 +106,10 @@ async function respond(
     return streamChat(context, reply.raw, deps.keepAliveMs, usageModeFor(request.body));
   }
   const completion = await completeChat(context);
-  if (!completion) return { outcome: 'cancelled', status: 499, errorCode: null };
+  if (!completion) {
+    if (cancellation.byShutdown) throw shuttingDownError();
+    return { outcome: 'cancelled', status: 499, errorCode: null };
+  }
   await reply.send(completion);
   return { outcome: 'completed', status: 200, errorCode: null };
 }
@@ -109,14 +119,4 @@ function usageModeFor(body: unknown): StreamUsageMode {
   const explicit = explicitIncludeUsage(body);
   if (explicit === undefined) return 'final-chunk';
   return explicit ? 'separate-chunk' : 'none';
-}
-
-/** One AbortSignal per request, fired when the client disconnects before the response is complete. */
-function abortOnClientGone(reply: FastifyReply): { signal: AbortSignal; dispose: () => void } {
-  const controller = new AbortController();
-  const onClose = () => {
-    if (!reply.raw.writableFinished) controller.abort(new Error('client disconnected'));
-  };
-  reply.raw.once('close', onClose);
-  return { signal: controller.signal, dispose: () => reply.raw.off('close', onClose) };
 }
