@@ -246,7 +246,27 @@ describe('upstreams that bend the protocol', () => {
     expect(raw.events.at(-1)).toBe('[DONE]');
     expect(performance.now() - started).toBeLessThan(1_000);
   });
+
+  it('a server whose upstream still holds a response open after [DONE] shuts down without waiting for it', async () => {
+    const holder = await FakeUpstream.start({ dialect: 'vllm' });
+    // The default idle deadline (60 s) would keep that connection, and the shutdown, waiting; the test times out first.
+    const gateway = await startGateway([{ name: 'held', deployments: [{ url: holder.url }] }]);
+    try {
+      holder.failNext({ kind: 'hold-after-done' });
+      const raw = await readRawStream(`${gateway.baseURL}/chat/completions`, postInit(gateway, { model: 'held', messages: USER_PROMPT, stream: true }));
+      expect(raw.events.at(-1)).toBe('[DONE]');
+      expect(holder.requests[0]!.aborted).toBe(false);
+      await gateway.close();
+      await waitUntil(() => holder.requests[0]!.aborted);
+    } finally {
+      await holder.close();
+    }
+  }, 20_000);
 });
+
+async function waitUntil(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
 
 describe('cooldown', () => {
   it('a deployment that keeps failing is skipped for the next requests', async () => {

@@ -73,8 +73,13 @@ export class OpenAIUpstreamEngine implements Engine {
     return exchange.started;
   }
 
+  /**
+   * Called after the HTTP server has drained, so no client waits on this pool any more. What is still
+   * open is an upstream that kept its response open after `[DONE]` (left under the idle deadline):
+   * destroy it rather than wait up to idleTimeoutMs for the shutdown.
+   */
   async close(): Promise<void> {
-    await this.pool.close();
+    await this.pool.destroy();
   }
 }
 
