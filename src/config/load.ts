@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { defaultCacheDir, defaultDatabaseUrl } from './data-dir.js';
+import { defaultCacheDir, defaultDatabaseUrl, defaultDataDir } from './data-dir.js';
 import { configSchema, type Config } from './schema.js';
 
 /** A configuration the server cannot start with; its message is meant for the operator, as is. */
@@ -124,6 +124,9 @@ function mergeEnvironment(raw: Record<string, unknown>, env: Env): Record<string
   if (env.ORUEL_DATABASE_URL) section(merged, 'database').url = env.ORUEL_DATABASE_URL;
   // One database per user, whatever the working directory: `cd elsewhere && oruel keys create` finds it.
   section(merged, 'database').url ??= defaultDatabaseUrl(env);
+  // SQLite keeps its spill beside the file; with Postgres the default is the data directory, not ./data.
+  const databaseUrl = section(merged, 'database').url;
+  if (typeof databaseUrl === 'string' && /^postgres(ql)?:/i.test(databaseUrl.trim())) section(merged, 'ledger').spillDir ??= join(defaultDataDir(env), 'ledger-spill');
   if (env.ORUEL_REDIS_URL) section(merged, 'redis').url = env.ORUEL_REDIS_URL;
   if (env.ORUEL_ADMIN_TOKEN) section(merged, 'admin').token = env.ORUEL_ADMIN_TOKEN;
   if (env.ORUEL_MODELS_DIR) merged.modelsDir = env.ORUEL_MODELS_DIR;

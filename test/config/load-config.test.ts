@@ -53,6 +53,11 @@ describe('the default database', () => {
   it('ORUEL_DATABASE_URL and the config file still win', () => {
     expect(loadConfig({}, { ORUEL_DATABASE_URL: 'postgres://db/oruel' }).database.url).toBe('postgres://db/oruel');
   });
+
+  it('with Postgres the ledger spills into the data directory, not ./data', () => {
+    expect(loadConfig({}, { ORUEL_DATABASE_URL: 'postgres://db/oruel', ORUEL_DATA_DIR: '/srv/oruel' }).ledger.spillDir).toBe(join('/srv/oruel', 'ledger-spill'));
+    expect(loadConfig({}, { ORUEL_DATA_DIR: '/srv/oruel' }).ledger.spillDir).toBeNull();
+  });
 });
 
 describe('relative paths in a config file', () => {
