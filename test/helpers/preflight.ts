@@ -72,13 +72,16 @@ async function createDatabase(target: URL, database: string): Promise<string | n
 
 async function redisProblem(): Promise<string | null> {
   const client = new Redis(REDIS_TEST_URL, { lazyConnect: true, connectTimeout: CONNECT_TIMEOUT_MS, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  client.on('error', () => undefined);
+  // ioredis rejects connect() with "Connection is closed."; the socket's own error says why.
+  let socketError: Error | null = null;
+  client.on('error', (error: Error) => (socketError ??= error));
   try {
     await client.connect();
     await client.ping();
     return null;
   } catch (error) {
-    return `Redis is not answering at ${REDIS_TEST_URL} (${(error as Error).message}): sudo apt-get install -y redis-server && redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" (or set ORUEL_TEST_REDIS_URL)`;
+    const reason = (socketError as Error | null)?.message ?? (error as Error).message;
+    return `Redis is not answering at ${REDIS_TEST_URL} (${reason}): sudo apt-get install -y redis-server && redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" (or set ORUEL_TEST_REDIS_URL)`;
   } finally {
     client.disconnect();
   }
