@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -192,5 +192,26 @@ describe('oruel keys (spawned CLI)', () => {
     const unknown = await spawnCli(['keys', 'revoke', 'key_unknown'], url);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toBe(`database: ${url}\noruel: No API key has the id "key_unknown". See the ids with \`oruel keys list\`.\n`);
+  });
+});
+
+describe('the default database (no ORUEL_DATABASE_URL, no config)', () => {
+  it('is the same from any working directory, and each command names it', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'oruel-home-'));
+    try {
+      const env = { HOME: home, XDG_DATA_HOME: join(home, 'data') };
+      const expected = `sqlite:${join(home, 'data', 'oruel', 'oruel.db')}`;
+      await mkdir(join(home, 'one'), { recursive: true });
+      await mkdir(join(home, 'two'), { recursive: true });
+      const created = await spawnCli(['keys', 'create', '--name', 'from-one'], null, { cwd: join(home, 'one'), env });
+      expect(created.code, created.stderr).toBe(0);
+      expect(created.stderr.split('\n')[0]).toBe(`database: ${expected}`);
+      const listed = await spawnCli(['keys', 'list', '--format', 'json'], null, { cwd: join(home, 'two'), env });
+      expect(listed.code, listed.stderr).toBe(0);
+      expect(listed.stderr).toBe(`database: ${expected}\n`);
+      expect((JSON.parse(listed.stdout) as Array<{ name: string }>).map((key) => key.name)).toEqual(['from-one']);
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
   });
 });
