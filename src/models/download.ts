@@ -151,8 +151,13 @@ async function writeBody(options: Transfer, response: Response, target: BodyTarg
   try {
     await pipeline(bodyStream(response), counter, file, options.signal ? { signal: options.signal } : {});
   } catch (error) {
+    // A disk error is emitted before pipeline rejects; what the file emits later is the body's error passed on.
+    const diskFailure = diskError;
+    // The resume reads the .part's size: wait until the write in flight has landed and the file is closed,
+    // or the next request starts too early and those bytes end up in the file twice.
+    if (!file.closed) await new Promise<void>((resolve) => file.once('close', () => resolve()));
     throwIfAborted(options.signal);
-    if (diskError !== undefined) throw new OperatorError(`Cannot write ${target.partPath}: ${(diskError as Error).message}`);
+    if (diskFailure !== undefined) throw new OperatorError(`Cannot write ${target.partPath}: ${(diskFailure as Error).message}`);
     throw new TransferInterrupted(received, error);
   }
   if (target.total !== null && target.startBytes + received < target.total) {
