@@ -20,7 +20,7 @@ export interface BenchOptions {
   cpuProfDir: string | null;
 }
 
-export const USAGE = `npm run bench -- [--model PATH] [--tokens N] [--rounds N] [--threads N] [--sequences K] [--context N] [--cpu-prof-dir DIR]
+export const USAGE = `npm run bench:embedded -- [--model PATH] [--tokens N] [--rounds N] [--threads N] [--sequences K] [--context N] [--cpu-prof-dir DIR]
 
   --model PATH        GGUF file (default: test/fixtures/models/stories260K.gguf from the repo root)
   --tokens N          completion tokens per request, forced on both sides (default 256)

@@ -178,6 +178,7 @@ async function resolveModelFile(model: LlamaCppModelConfig, config: Config, logg
       hfEndpoint: config.hfEndpoint,
       ...(config.hfToken ? { token: config.hfToken } : {}),
       ...(progress ? { onProgress: progress.onProgress } : {}),
+      onDownloadStart: (url) => logger.info({ model: model.name, uri: model.path, url }, `downloading ${model.path} from ${url}`),
     });
     logger.info({ model: model.name, path }, 'loading model');
     return path;

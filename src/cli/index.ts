@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerKeysCommand } from './keys.js';
 import { registerModelsCommand } from './models.js';
@@ -7,6 +8,7 @@ import { runCommand } from './run-command.js';
 
 const program = new Command('oruel')
   .description('Oru-el: an OpenAI-compatible inference API (embedded llama.cpp and a gateway to GPU engines).')
+  .version(packageVersion(), '-V, --version', 'print the version')
   .showHelpAfterError();
 
 registerServeCommand(program);
@@ -15,3 +17,9 @@ registerUsageCommand(program);
 registerModelsCommand(program);
 
 await runCommand(() => program.parseAsync(process.argv));
+
+/** The version in package.json, two folders up from both src/cli and dist/cli. */
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}

@@ -51,6 +51,10 @@ function clearable<T>(text: string, parse: (text: string) => T): T | null {
 }
 
 function modelList(text: string): string[] {
+  // `none` clears limits elsewhere; here it would be stored as a model named "none" that nothing serves.
+  if (['none', 'all'].includes(text.trim())) {
+    throw new OperatorError(`--models ${text.trim()} is not a model list: give model names (--models a,b), or --all-models to allow every model (keys update), or leave --models out (keys create).`);
+  }
   const models = text.split(',').map((model) => model.trim()).filter((model) => model !== '');
   if (models.length === 0) throw new OperatorError('--models names no model; leave it out to allow every model.');
   return models;

@@ -5,7 +5,9 @@ import { publishKeyChange } from '../auth/redis-key-change-feed.js';
 import { SqlKeyStore } from '../auth/sql-key-store.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import { redactDatabaseUrl } from '../storage/database-url.js';
 import { withDatabase } from '../storage/with-database.js';
+import type { Database } from '../storage/database.js';
 import { formatTable } from '../usage/report-format.js';
 import { BUDGET_EXAMPLE, ISO_EXAMPLE, keyPatch, newKeyInput, type KeyOptions } from './key-options.js';
 import { OperatorError } from '../errors/operator-error.js';
@@ -87,6 +89,7 @@ function withKeyOptions(command: Command, defaultName?: string): Command {
 
 async function createKey(options: KeyOptions & ConfigOption, io: CliIo): Promise<void> {
   const input = newKeyInput(options);
+  warnUnknownModels(input.models ?? null, options, io);
   const { record, key } = await withKeyStore(options, io, (store) => store.create(input));
   io.out(`${key}\n`);
   io.err(`Created key ${describeKey(record)}.\nThe key above is shown once; store it now.\n`);
@@ -108,6 +111,7 @@ async function getKey(id: string, options: FormatOption, io: CliIo): Promise<voi
 
 async function updateKey(id: string, options: KeyOptions & ConfigOption, io: CliIo): Promise<void> {
   const patch = keyPatch(options);
+  if (patch.models) warnUnknownModels(patch.models, options, io);
   const record = found(await withKeyStore(options, io, (store) => store.update(id, patch)), id);
   await announceChange(options, id, io);
   io.out(`Updated ${describeKey(record)}.\n`);
@@ -133,13 +137,33 @@ export function databaseUrl(options: ConfigOption, io: CliIo): string {
   return configOf(options, io).database.url;
 }
 
+/**
+ * Every data command runs through here: it says on stderr which database it used, so a command run
+ * from another directory or with another config never silently works on a different one.
+ */
+export async function withCommandDatabase<T>(options: ConfigOption, io: CliIo, work: (database: Database) => Promise<T>): Promise<T> {
+  const url = databaseUrl(options, io);
+  io.err(`database: ${redactDatabaseUrl(url)}\n`);
+  return withDatabase(url, work);
+}
+
+/** A key may name a model no server serves yet; say so, since it is more often a typo. */
+function warnUnknownModels(models: string[] | null, options: ConfigOption, io: CliIo): void {
+  if (models === null) return;
+  const configured = configOf(options, io).models.map((model) => model.name);
+  const unknown = models.filter((model) => !configured.includes(model));
+  if (unknown.length === 0) return;
+  const known = configured.length === 0 ? 'the configuration names no models' : `configured: ${configured.join(', ')}`;
+  io.err(`warning: ${unknown.map((model) => `"${model}"`).join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not a configured model (${known}); the key can use ${unknown.length === 1 ? 'it' : 'them'} only where a server serves ${unknown.length === 1 ? 'that name' : 'those names'}.\n`);
+}
+
 function configOf(options: ConfigOption, io: CliIo): Config {
   return loadConfig({ configFile: options.config }, io.env);
 }
 
 async function withKeyStore<T>(options: ConfigOption, io: CliIo, work: (store: SqlKeyStore) => Promise<T>): Promise<T> {
   try {
-    return await withDatabase(databaseUrl(options, io), (database) => work(new SqlKeyStore(database.db)));
+    return await withCommandDatabase(options, io, (database) => work(new SqlKeyStore(database.db)));
   } catch (error) {
     // The store's messages name the field or the key; its stack would only hide them.
     if (error instanceof InvalidKeyInputError || error instanceof KeyRevokedError) throw new OperatorError(error.message);

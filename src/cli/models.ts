@@ -62,6 +62,7 @@ export async function pullModel(uri: string, options: PullModelOptions): Promise
       hfEndpoint: options.hfEndpoint,
       token: options.token,
       signal: options.signal,
+      onDownloadStart: (url) => progressStream.write(`downloading ${uri} from ${url}\n`),
       onProgress: (bytes, total) => {
         downloaded = true;
         display.onProgress(bytes, total);

@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../config/load.js';
+import { ConfigError, loadConfig } from '../config/load.js';
+import { redactDatabaseUrl } from '../storage/database-url.js';
 
 interface ServeOptions {
   config?: string;
   host?: string;
   port?: string;
-  model?: string;
+  model?: string[];
   modelName?: string;
   auth: boolean;
   threads?: string;
@@ -19,7 +20,7 @@ export function registerServeCommand(program: Command): void {
     .option('--config <file>', 'YAML config file (or ORUEL_CONFIG)')
     .option('--host <host>', 'address to listen on (or ORUEL_HOST; default 127.0.0.1)')
     .option('--port <port>', 'port to listen on (or ORUEL_PORT; default 8080)')
-    .option('--model <path|hf:uri>', 'add an embedded model: a GGUF file or hf:OWNER/REPO/FILE.gguf')
+    .option('--model <path|hf:uri>', 'add an embedded model: a GGUF file or hf:OWNER/REPO/FILE.gguf (repeat for several)', collect)
     .option('--model-name <name>', 'public name of --model (default: the file name without .gguf)')
     .option('--threads <n>', 'CPU threads for embedded models (or ORUEL_THREADS; default 1)')
     .option('--sequences <n>', 'parallel sequences for --model (default 2)')
@@ -28,12 +29,12 @@ export function registerServeCommand(program: Command): void {
       const config = loadConfig({
         configFile: options.config,
         host: options.host,
-        port: optionalInteger(options.port),
+        port: optionalInteger(options.port, '--port', 0, 65535),
         model: options.model,
         modelName: options.modelName,
         auth: options.auth === false ? false : undefined,
-        threads: optionalInteger(options.threads),
-        sequences: optionalInteger(options.sequences),
+        threads: optionalInteger(options.threads, '--threads', 1),
+        sequences: optionalInteger(options.sequences, '--sequences', 1, 64),
       });
       // Loaded on demand: the server pulls in llama.cpp and Fastify, which `keys` and `usage` do not need.
       const { startServer } = await import('../main.js');
@@ -67,13 +68,23 @@ export function registerServeCommand(program: Command): void {
         await server.close().catch(() => undefined);
         throw error;
       }
-      server.app.log.info({ url: `${server.url}/v1/inference`, models: server.registry.list().map((model) => model.name) }, 'ready');
+      server.app.log.info(
+        { url: `${server.url}/v1/inference`, models: server.registry.list().map((model) => model.name), database: redactDatabaseUrl(config.database.url) },
+        'ready',
+      );
     });
 }
 
-function optionalInteger(value: string | undefined): number | undefined {
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/** A flag's number, checked here so the message names the flag the user typed. */
+function optionalInteger(value: string | undefined, flag: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
   if (value === undefined) return undefined;
-  const number = Number(value);
-  // The schema reports the range; here only "is it a number at all".
-  return Number.isInteger(number) ? number : Number.NaN;
+  const number = /^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isInteger(number) || number < min || number > max) {
+    throw new ConfigError(`${flag} must be a whole number ${max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`}, got "${value}".`);
+  }
+  return number;
 }

@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
-import { withDatabase } from '../storage/with-database.js';
 import type { UsageQuery } from '../usage/ledger.js';
 import { selectUsageTotals } from '../usage/ledger-queries.js';
 import { formatTotals, isReportFormat, REPORT_FORMATS } from '../usage/report-format.js';
 import { parseIsoDate } from './key-options.js';
-import { databaseUrl, processIo, type CliIo } from './keys.js';
+import { processIo, withCommandDatabase, type CliIo } from './keys.js';
 import { OperatorError } from '../errors/operator-error.js';
 
 interface UsageOptions {
@@ -33,7 +32,7 @@ async function printUsage(options: UsageOptions, io: CliIo): Promise<void> {
   const format = options.format;
   if (!isReportFormat(format)) throw new OperatorError(`--format must be one of ${REPORT_FORMATS.join(', ')}, got "${format}".`);
   const query = usageQuery(options);
-  const totals = await withDatabase(databaseUrl(options, io), (database) => selectUsageTotals(database.db, query));
+  const totals = await withCommandDatabase(options, io, (database) => selectUsageTotals(database.db, query));
   io.out(formatTotals(totals, format));
 }
 

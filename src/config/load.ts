@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
+import { defaultCacheDir, defaultDatabaseUrl, defaultDataDir } from './data-dir.js';
 import { configSchema, type Config } from './schema.js';
 
 /** A configuration the server cannot start with; its message is meant for the operator, as is. */
@@ -18,7 +18,8 @@ export interface ConfigOverrides {
   configFile?: string;
   host?: string;
   port?: number;
-  model?: string;
+  /** `--model`, once or several times: each adds an embedded model. */
+  model?: string | string[];
   modelName?: string;
   auth?: boolean;
   threads?: number;
@@ -30,12 +31,12 @@ type Env = Record<string, string | undefined>;
 /** Reads the YAML file, the environment and the overrides into one validated Config. */
 export function loadConfig(overrides: ConfigOverrides = {}, env: Env = process.env): Config {
   const file = overrides.configFile ?? env.ORUEL_CONFIG;
-  const raw: Record<string, unknown> = file ? readYamlFile(file) : {};
+  const raw: Record<string, unknown> = file ? resolveRelativePaths(readYamlFile(file), dirname(resolve(file))) : {};
   const merged = mergeEnvironment(raw, env);
   applyOverrides(merged, overrides);
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success) {
-    throw new ConfigError(`Invalid configuration${file ? ` in ${file}` : ''}:\n${formatIssues(parsed.error)}`);
+    throw new ConfigError(`Invalid configuration${file ? ` in ${file}` : ''}:\n${formatIssues(parsed.error, merged)}`);
   }
   return resolveSecrets(parsed.data, env);
 }
@@ -46,8 +47,37 @@ export function modelNameFromPath(path: string): string {
 }
 
 export function defaultModelsDir(env: Env): string {
-  const cache = env.XDG_CACHE_HOME || join(homedir(), '.cache');
-  return join(cache, 'oruel', 'models');
+  return join(defaultCacheDir(env), 'models');
+}
+
+/**
+ * Paths in a config file mean what they say where the file is, not where the command runs: relative
+ * model `path`s, `modelsDir`, `ledger.spillDir` and a relative `sqlite:` database resolve from the
+ * file's directory. (Flags and environment variables stay relative to the working directory.)
+ */
+function resolveRelativePaths(raw: Record<string, unknown>, base: string): Record<string, unknown> {
+  const fromBase = (value: unknown) => (typeof value === 'string' && value !== '' && !isAbsolute(value) ? resolve(base, value) : value);
+  const modelPath = (value: unknown) => (typeof value === 'string' && value.startsWith('hf:') ? value : fromBase(value));
+  const withPath = (entry: unknown) => (isRecord(entry) && 'path' in entry ? { ...entry, path: modelPath(entry.path) } : entry);
+  const resolved = { ...raw };
+  if (Array.isArray(raw.models)) {
+    resolved.models = raw.models.map((model) => {
+      const withOwnPath = withPath(model);
+      if (!isRecord(withOwnPath) || !Array.isArray(withOwnPath.embeddedDeployments)) return withOwnPath;
+      return { ...withOwnPath, embeddedDeployments: withOwnPath.embeddedDeployments.map(withPath) };
+    });
+  }
+  if ('modelsDir' in raw) resolved.modelsDir = fromBase(raw.modelsDir);
+  if (isRecord(raw.ledger) && typeof raw.ledger.spillDir === 'string') resolved.ledger = { ...raw.ledger, spillDir: fromBase(raw.ledger.spillDir) };
+  if (isRecord(raw.database) && typeof raw.database.url === 'string') {
+    const sqlite = /^sqlite:(.+)$/i.exec(raw.database.url.trim());
+    if (sqlite && sqlite[1] !== ':memory:') resolved.database = { ...raw.database, url: `sqlite:${String(fromBase(sqlite[1]))}` };
+  }
+  return resolved;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function readYamlFile(file: string): Record<string, unknown> {
@@ -92,6 +122,11 @@ function mergeEnvironment(raw: Record<string, unknown>, env: Env): Record<string
   if (port !== undefined) server.port = port;
   if (env.ORUEL_LOG_LEVEL) server.logLevel = env.ORUEL_LOG_LEVEL;
   if (env.ORUEL_DATABASE_URL) section(merged, 'database').url = env.ORUEL_DATABASE_URL;
+  // One database per user, whatever the working directory: `cd elsewhere && oruel keys create` finds it.
+  section(merged, 'database').url ??= defaultDatabaseUrl(env);
+  // SQLite keeps its spill beside the file; with Postgres the default is the data directory, not ./data.
+  const databaseUrl = section(merged, 'database').url;
+  if (typeof databaseUrl === 'string' && /^postgres(ql)?:/i.test(databaseUrl.trim())) section(merged, 'ledger').spillDir ??= join(defaultDataDir(env), 'ledger-spill');
   if (env.ORUEL_REDIS_URL) section(merged, 'redis').url = env.ORUEL_REDIS_URL;
   if (env.ORUEL_ADMIN_TOKEN) section(merged, 'admin').token = env.ORUEL_ADMIN_TOKEN;
   if (env.ORUEL_MODELS_DIR) merged.modelsDir = env.ORUEL_MODELS_DIR;
@@ -109,16 +144,19 @@ function applyOverrides(merged: Record<string, unknown>, overrides: ConfigOverri
   if (overrides.port !== undefined) server.port = overrides.port;
   if (overrides.auth !== undefined) server.auth = overrides.auth;
   if (overrides.threads !== undefined) merged.threads = overrides.threads;
-  if (overrides.model !== undefined) {
-    const models = Array.isArray(merged.models) ? merged.models : [];
-    const model: Record<string, unknown> = {
-      name: overrides.modelName ?? modelNameFromPath(overrides.model),
-      engine: 'llama-cpp',
-      path: overrides.model,
-    };
-    if (overrides.sequences !== undefined) model.sequences = overrides.sequences;
-    merged.models = [...models, model];
+  const paths = overrides.model === undefined ? [] : [overrides.model].flat();
+  if (overrides.modelName !== undefined && paths.length !== 1) {
+    throw new ConfigError(
+      paths.length === 0 ? '--model-name names the model given with --model; --model is missing.' : `--model-name names one --model, but ${paths.length} were given; name several models in a config file.`,
+    );
   }
+  const models = Array.isArray(merged.models) ? merged.models : [];
+  for (const path of paths) {
+    const model: Record<string, unknown> = { name: overrides.modelName ?? modelNameFromPath(path), engine: 'llama-cpp', path };
+    if (overrides.sequences !== undefined) model.sequences = overrides.sequences;
+    models.push(model);
+  }
+  if (paths.length > 0) merged.models = models;
 }
 
 /** `apiKey: env:NAME` keeps secrets out of config files. */
@@ -141,6 +179,43 @@ function resolveSecrets(config: Config, env: Env): Config {
   return config;
 }
 
-function formatIssues(error: z.ZodError): string {
-  return error.issues.map((issue) => `  - ${issue.path.join('.') || '(top level)'}: ${issue.message}`).join('\n');
+/** One line per problem, in the config's own words: where (`models[0].engine`), what is wrong, what fits. */
+function formatIssues(error: z.ZodError, input: unknown): string {
+  return error.issues.map((issue) => `  - ${issuePath(issue.path, input)}: ${issueMessage(issue, valueAt(input, issue.path))}`).join('\n');
+}
+
+function issuePath(path: PropertyKey[], input: unknown): string {
+  if (path.length === 0) return '(top level)';
+  let text = '';
+  for (const [index, key] of path.entries()) {
+    if (typeof key === 'number') {
+      text += `[${key}]`;
+      // Name the model too: "models[2] (qwen)" is easier to find than an index.
+      const entry = valueAt(input, path.slice(0, index + 1));
+      if (path[index - 1] === 'models' && isRecord(entry) && typeof entry.name === 'string') text += ` ("${entry.name}")`;
+    } else text += `${text === '' ? '' : '.'}${String(key)}`;
+  }
+  return text;
+}
+
+function issueMessage(issue: z.core.$ZodIssue, value: unknown): string {
+  if (issue.code === 'invalid_union' && 'discriminator' in issue && issue.discriminator) {
+    const options = ((issue as { options?: unknown[] }).options ?? []).map((option) => `"${String(option)}"`).join(' or ');
+    return value === undefined ? `missing; set it to ${options}` : `${JSON.stringify(value)} is not one of ${options}`;
+  }
+  if (issue.code === 'invalid_type') {
+    if (value === undefined) return 'missing (required)';
+    return `expected ${issue.expected === 'number' ? 'a number' : issue.expected}, got ${typeof value === 'number' ? String(value) : JSON.stringify(value)}`;
+  }
+  if (issue.code === 'unrecognized_keys') return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => `"${key}"`).join(', ')} (see docs/configuration.md)`;
+  return issue.message.replace(/^Invalid input: /, '');
+}
+
+function valueAt(input: unknown, path: PropertyKey[]): unknown {
+  let value = input;
+  for (const key of path) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
 }

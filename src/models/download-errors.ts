@@ -5,6 +5,8 @@ export interface DownloadSubject {
   url: string;
   label?: string;
   tokenGiven: boolean;
+  /** The wait allowed for an answer, named when the server stayed silent. */
+  timeoutMs?: number;
 }
 
 const OFFLINE_ADVICE =
@@ -31,7 +33,15 @@ const REASONS_BY_CODE: Record<string, string> = {
 
 /** The request never got an answer: say why, and how to do without the network. */
 export function networkFailure(subject: DownloadSubject, error: unknown): OperatorError {
-  return new OperatorError(`Download of ${subject.url} failed: ${describeNetworkError(error)}. ${OFFLINE_ADVICE}`);
+  return new OperatorError(`Download of ${subject.url} failed: ${describeNetworkError(error)}${silence(subject, error)}. ${OFFLINE_ADVICE}`);
+}
+
+/** ", no answer within 30 s" for a timeout, so the operator sees the wait was bounded on purpose. */
+function silence(subject: DownloadSubject, error: unknown): string {
+  const code = (error as { cause?: { code?: string } } | null)?.cause?.code ?? (error as { code?: string } | null)?.code;
+  if (subject.timeoutMs === undefined || !code || !/TIMEOUT|ETIMEDOUT/.test(code)) return '';
+  const wait = subject.timeoutMs >= 1000 ? `${Math.round(subject.timeoutMs / 1000)} s` : `${subject.timeoutMs} ms`;
+  return ` (no answer within ${wait})`;
 }
 
 /** The transfer kept breaking off; what was received stays on disk for the next attempt. */

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
+import { Agent, fetch } from 'undici';
 import { OperatorError } from '../errors/operator-error.js';
 import { httpFailure, interruptedFailure, networkFailure, type DownloadSubject } from './download-errors.js';
 import { bodyLength, headFileSize, parseContentRange, parseUnsatisfiedRangeTotal } from './http-headers.js';
@@ -23,9 +24,15 @@ export interface DownloadOptions {
   onProgress?: DownloadProgress;
   /** How many times a transfer that breaks off midway is resumed at once (default 5). */
   maxResumes?: number;
+  /** Longest wait to connect, for the response headers, and between two pieces of the body (default 30 s). */
+  timeoutMs?: number;
 }
 
+type Response = Awaited<ReturnType<typeof fetch>>;
+
 const DEFAULT_MAX_RESUMES = 5;
+/** A server that does not answer within this is reported, instead of leaving the command silent for minutes. */
+export const DEFAULT_DOWNLOAD_TIMEOUT_MS = 30_000;
 const USER_AGENT = 'oruel';
 
 /** A transfer that broke off after the response started; resumable from what reached the disk. */
@@ -46,22 +53,35 @@ export async function downloadFile(options: DownloadOptions): Promise<void> {
   const partPath = `${options.destination}.part`;
   await mkdir(dirname(options.destination), { recursive: true });
   let resumesLeft = options.maxResumes ?? DEFAULT_MAX_RESUMES;
-  for (;;) {
-    try {
-      await transferOnce(options, partPath);
-      await rename(partPath, options.destination);
-      return;
-    } catch (error) {
-      if (!(error instanceof TransferInterrupted)) throw error;
-      // Only retry at once while the server keeps delivering; a dead server gets no hammering.
-      if (resumesLeft <= 0 || error.bytesReceived === 0) throw interruptedFailure(subjectOf(options), partPath, error.cause);
-      resumesLeft -= 1;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS;
+  // undici's defaults wait 300 s for headers; a silent endpoint must be reported well before that.
+  const agent = new Agent({ connectTimeout: timeoutMs, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+  const withAgent: Transfer = { ...options, agent, timeoutMs };
+  try {
+    for (;;) {
+      try {
+        await transferOnce(withAgent, partPath);
+        await rename(partPath, options.destination);
+        return;
+      } catch (error) {
+        if (!(error instanceof TransferInterrupted)) throw error;
+        // Only retry at once while the server keeps delivering; a dead server gets no hammering.
+        if (resumesLeft <= 0 || error.bytesReceived === 0) throw interruptedFailure(subjectOf(withAgent), partPath, error.cause);
+        resumesLeft -= 1;
+      }
     }
+  } finally {
+    await agent.destroy().catch(() => undefined);
   }
 }
 
+interface Transfer extends DownloadOptions {
+  agent: Agent;
+  timeoutMs: number;
+}
+
 /** One request: appends to (or restarts) the `.part` file; resolves when it holds the whole file. */
-async function transferOnce(options: DownloadOptions, partPath: string): Promise<void> {
+async function transferOnce(options: Transfer, partPath: string): Promise<void> {
   const existingBytes = await fileSize(partPath);
   const response = await send(options, 'GET', existingBytes);
   if (response.status === 206) return appendPartialContent(options, partPath, response, existingBytes);
@@ -76,7 +96,7 @@ async function transferOnce(options: DownloadOptions, partPath: string): Promise
   throw httpFailure(subjectOf(options), response.status);
 }
 
-async function appendPartialContent(options: DownloadOptions, partPath: string, response: Response, existingBytes: number): Promise<void> {
+async function appendPartialContent(options: Transfer, partPath: string, response: Response, existingBytes: number): Promise<void> {
   const range = parseContentRange(response.headers.get('content-range'));
   if (range === null || range.start !== existingBytes) {
     await discardBody(response);
@@ -90,7 +110,7 @@ async function appendPartialContent(options: DownloadOptions, partPath: string, 
 }
 
 /** A 416 to `bytes=N-` means N is at or past the end: done if N is exactly the file's size. */
-async function settleUnsatisfiedRange(options: DownloadOptions, partPath: string, response: Response, existingBytes: number): Promise<void> {
+async function settleUnsatisfiedRange(options: Transfer, partPath: string, response: Response, existingBytes: number): Promise<void> {
   const total = parseUnsatisfiedRangeTotal(response.headers.get('content-range')) ?? (await remoteFileSize(options));
   if (total === existingBytes) {
     options.onProgress?.(existingBytes, total);
@@ -101,7 +121,7 @@ async function settleUnsatisfiedRange(options: DownloadOptions, partPath: string
   return transferOnce(options, partPath);
 }
 
-async function remoteFileSize(options: DownloadOptions): Promise<number | null> {
+async function remoteFileSize(options: Transfer): Promise<number | null> {
   const response = await send(options, 'HEAD', 0);
   await discardBody(response);
   return response.ok ? headFileSize(response.headers) : null;
@@ -114,7 +134,7 @@ interface BodyTarget {
   total: number | null;
 }
 
-async function writeBody(options: DownloadOptions, response: Response, target: BodyTarget): Promise<void> {
+async function writeBody(options: Transfer, response: Response, target: BodyTarget): Promise<void> {
   let received = 0;
   const report = (): void => options.onProgress?.(target.startBytes + received, target.total);
   const counter = new Transform({
@@ -131,8 +151,13 @@ async function writeBody(options: DownloadOptions, response: Response, target: B
   try {
     await pipeline(bodyStream(response), counter, file, options.signal ? { signal: options.signal } : {});
   } catch (error) {
+    // A disk error is emitted before pipeline rejects; what the file emits later is the body's error passed on.
+    const diskFailure = diskError;
+    // The resume reads the .part's size: wait until the write in flight has landed and the file is closed,
+    // or the next request starts too early and those bytes end up in the file twice.
+    if (!file.closed) await new Promise<void>((resolve) => file.once('close', () => resolve()));
     throwIfAborted(options.signal);
-    if (diskError !== undefined) throw new OperatorError(`Cannot write ${target.partPath}: ${(diskError as Error).message}`);
+    if (diskFailure !== undefined) throw new OperatorError(`Cannot write ${target.partPath}: ${(diskFailure as Error).message}`);
     throw new TransferInterrupted(received, error);
   }
   if (target.total !== null && target.startBytes + received < target.total) {
@@ -140,7 +165,7 @@ async function writeBody(options: DownloadOptions, response: Response, target: B
   }
 }
 
-async function checkComplete(options: DownloadOptions, partPath: string, total: number | null): Promise<void> {
+async function checkComplete(options: Transfer, partPath: string, total: number | null): Promise<void> {
   const size = await fileSize(partPath);
   if (total === null || size === total) return;
   await rm(partPath, { force: true });
@@ -150,13 +175,13 @@ async function checkComplete(options: DownloadOptions, partPath: string, total: 
   );
 }
 
-async function send(options: DownloadOptions, method: 'GET' | 'HEAD', rangeStart: number): Promise<Response> {
+async function send(options: Transfer, method: 'GET' | 'HEAD', rangeStart: number): Promise<Response> {
   // identity: byte counts must be the file's, and Range offsets must point into the file itself.
   const headers: Record<string, string> = { 'accept-encoding': 'identity', 'user-agent': USER_AGENT };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   if (rangeStart > 0) headers.range = `bytes=${rangeStart}-`;
   try {
-    return await fetch(options.url, { method, headers, redirect: 'follow', signal: options.signal ?? null });
+    return await fetch(options.url, { method, headers, redirect: 'follow', signal: options.signal ?? null, dispatcher: options.agent });
   } catch (error) {
     throwIfAborted(options.signal);
     throw networkFailure(subjectOf(options), error);
@@ -191,6 +216,6 @@ async function fileSize(path: string): Promise<number> {
   }
 }
 
-function subjectOf(options: DownloadOptions): DownloadSubject {
-  return { url: options.url, label: options.label, tokenGiven: Boolean(options.token) };
+function subjectOf(options: Transfer): DownloadSubject {
+  return { url: options.url, label: options.label, tokenGiven: Boolean(options.token), timeoutMs: options.timeoutMs };
 }

@@ -17,6 +17,8 @@ export interface ResolveModelOptions {
   /** A Hugging Face access token, for private and gated repositories. */
   token?: string;
   onProgress?: DownloadProgress;
+  /** Told at once when a download starts, before the server answers (which may take up to the timeout). */
+  onDownloadStart?: (url: string) => void;
   signal?: AbortSignal;
 }
 
@@ -37,8 +39,10 @@ async function resolveHfModel(uri: string, options: ResolveModelOptions): Promis
   const localPath = resolve(hfLocalPath(ref, options.modelsDir));
   // A download renames its `.part` into place only when complete, so an existing file is whole.
   if (await isFile(localPath)) return localPath;
+  const url = hfDownloadUrl(ref, options.hfEndpoint);
+  options.onDownloadStart?.(url);
   await downloadFile({
-    url: hfDownloadUrl(ref, options.hfEndpoint),
+    url,
     destination: localPath,
     label: uri,
     token: options.token,

@@ -204,4 +204,12 @@ describe.each(DIALECTS)('admin API on %s', (dialect) => {
       expect(response.json.error.param).toBe(param);
     }
   });
+
+  it('says what a date must look like, as the CLI does', async () => {
+    const response = await harness.admin<{ error: { message: string; param: string } }>('GET', '/usage?since=yesterday');
+    expect(response.status).toBe(400);
+    expect(response.json.error.message).toBe(
+      `Invalid 'since': must be an ISO 8601 date or date-time, e.g. 2026-01-31 or 2026-01-31T12:00:00Z (a date alone is midnight UTC), got "yesterday".`,
+    );
+  });
 });

@@ -40,7 +40,7 @@ describe('CachedKeyStore', () => {
   beforeAll(async () => {
     ({ database, dispose } = await openTestDatabase('sqlite'));
   });
-  afterAll(() => dispose());
+  afterAll(() => dispose?.());
 
   function replica(feed: KeyChangeFeed, options: { ttlMs?: number; maxEntries?: number } = {}) {
     const counting = new CountingStore(new SqlKeyStore(database.db, { now: () => new Date(now) }));

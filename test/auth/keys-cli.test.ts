@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -35,6 +35,25 @@ describe('oruel keys (in process)', () => {
     url = `sqlite:${join(dir, 'keys.db')}`;
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('says on stderr which database it used', async () => {
+    const result = await runKeys(['list'], url);
+    expect(result.error).toBeUndefined();
+    expect(result.err).toBe(`database: ${url}\n`);
+  });
+
+  it('warns about a model no configuration serves, and refuses --models none', async () => {
+    const created = await runKeys(['create', '--name', 'typo', '--models', 'no-such-model'], url);
+    expect(created.error).toBeUndefined();
+    expect(created.err).toContain('warning: "no-such-model" is not a configured model (the configuration names no models)');
+    const id = /Created key (key_\w+)/.exec(created.err)?.[1] ?? '';
+    for (const args of [['update', id, '--models', 'none'], ['create', '--models', 'none']]) {
+      const refused = await runKeys(args, url);
+      expect(refused.error, args.join(' ')).toMatchObject({ operatorFacing: true, message: expect.stringContaining('--models none is not a model list') });
+    }
+    const listed = await runKeys(['get', id, '--format', 'json'], url);
+    expect(JSON.parse(listed.out)).toMatchObject({ models: ['no-such-model'] });
+  });
 
   it('create prints the key alone on stdout and the details on stderr', async () => {
     const result = await runKeys(['create', '--name', 'ci', '--models', 'a, b', '--rpm', '60', '--tpm', '1000', '--max-concurrent', '2', '--expires', '2099-01-01'], url);
@@ -172,6 +191,27 @@ describe('oruel keys (spawned CLI)', () => {
     expect(revoked.code).toBe(0);
     const unknown = await spawnCli(['keys', 'revoke', 'key_unknown'], url);
     expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toBe('oruel: No API key has the id "key_unknown". See the ids with `oruel keys list`.\n');
+    expect(unknown.stderr).toBe(`database: ${url}\noruel: No API key has the id "key_unknown". See the ids with \`oruel keys list\`.\n`);
+  });
+});
+
+describe('the default database (no ORUEL_DATABASE_URL, no config)', () => {
+  it('is the same from any working directory, and each command names it', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'oruel-home-'));
+    try {
+      const env = { HOME: home, XDG_DATA_HOME: join(home, 'data') };
+      const expected = `sqlite:${join(home, 'data', 'oruel', 'oruel.db')}`;
+      await mkdir(join(home, 'one'), { recursive: true });
+      await mkdir(join(home, 'two'), { recursive: true });
+      const created = await spawnCli(['keys', 'create', '--name', 'from-one'], null, { cwd: join(home, 'one'), env });
+      expect(created.code, created.stderr).toBe(0);
+      expect(created.stderr.split('\n')[0]).toBe(`database: ${expected}`);
+      const listed = await spawnCli(['keys', 'list', '--format', 'json'], null, { cwd: join(home, 'two'), env });
+      expect(listed.code, listed.stderr).toBe(0);
+      expect(listed.stderr).toBe(`database: ${expected}\n`);
+      expect((JSON.parse(listed.stdout) as Array<{ name: string }>).map((key) => key.name)).toEqual(['from-one']);
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
   });
 });

@@ -12,7 +12,7 @@ describe.each(DIALECTS)('SqlKeyStore on %s', (dialect) => {
   beforeAll(async () => {
     ({ database, dispose } = await openTestDatabase(dialect));
   });
-  afterAll(() => dispose());
+  afterAll(() => dispose?.());
 
   const storeAt = (time: number) => new SqlKeyStore(database.db, { now: () => new Date(time) });
 

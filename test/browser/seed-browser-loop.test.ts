@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM } from '../helpers/chromium.js';
 import { startPageServer, type PageServer } from '../helpers/page-server.js';
 import { RECORDING_FETCH_SOURCE, seedBrowserStreamChatSource } from '../helpers/seed-examples.js';
 import { parseStrict } from '../helpers/sse-strict.js';
@@ -15,7 +16,6 @@ import { startTestServer, storiesModel, type TestServer } from '../helpers/test-
  */
 
 const MODEL = 'stories260K';
-const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',

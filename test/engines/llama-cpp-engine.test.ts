@@ -138,11 +138,13 @@ describe('cancellation', () => {
     const controller = new AbortController();
     const read = reader(await created.startChat(request({ maxTokens: 400, temperature: 0.8 }), controller.signal));
     await read.waitFor(isText);
-    const abortedAt = performance.now();
+    const textsBeforeAbort = read.parts().filter(isText).length;
     controller.abort(new Error('client gone'));
-    const endedAt = await read.done;
-    expect(endedAt - abortedAt).toBeLessThan(100);
+    await read.done;
     const parts = read.parts();
+    // "At once" counted in tokens, not milliseconds (the machine may be loaded): at most the token
+    // being sampled when the signal fired can still arrive.
+    expect(parts.filter(isText).length - textsBeforeAbort).toBeLessThanOrEqual(1);
     expect(parts.some((part) => part.type === 'finish' || part.type === 'error')).toBe(false);
     const usage = parts.at(-1);
     expect(usage?.type).toBe('usage');
@@ -151,11 +153,17 @@ describe('cancellation', () => {
     expect(usage.usage.completionTokens).toBeGreaterThan(0);
     expect(usage.usage.completionTokens).toBeLessThan(400);
 
-    // The only sequence is free again: the next request starts generating right away.
+    // The only sequence is free again: the next request starts generating right away. A leaked
+    // generation would hold it for its remaining tokens; compare with that, at this run's own pace.
+    const pace = reader(await created.startChat(request({ maxTokens: 40 }), never()));
+    await pace.done;
+    const texts = pace.seen.filter((entry) => isText(entry.part));
+    const tokenMs = (texts.at(-1)!.at - texts[0]!.at) / Math.max(1, texts.length - 1);
+    const leakMs = (400 - usage.usage.completionTokens) * tokenMs;
     const next = reader(await created.startChat(request({ maxTokens: 3 }), never()));
     const startedAt = performance.now();
     const first = await next.waitFor(isText);
-    expect(first.at - startedAt).toBeLessThan(100);
+    expect(first.at - startedAt, `first token after ${(first.at - startedAt).toFixed(1)} ms; a leak would take ~${leakMs.toFixed(0)} ms`).toBeLessThan(leakMs / 4);
     await next.done;
   });
 

@@ -246,7 +246,27 @@ describe('upstreams that bend the protocol', () => {
     expect(raw.events.at(-1)).toBe('[DONE]');
     expect(performance.now() - started).toBeLessThan(1_000);
   });
+
+  it('a server whose upstream still holds a response open after [DONE] shuts down without waiting for it', async () => {
+    const holder = await FakeUpstream.start({ dialect: 'vllm' });
+    // The default idle deadline (60 s) would keep that connection, and the shutdown, waiting; the test times out first.
+    const gateway = await startGateway([{ name: 'held', deployments: [{ url: holder.url }] }]);
+    try {
+      holder.failNext({ kind: 'hold-after-done' });
+      const raw = await readRawStream(`${gateway.baseURL}/chat/completions`, postInit(gateway, { model: 'held', messages: USER_PROMPT, stream: true }));
+      expect(raw.events.at(-1)).toBe('[DONE]');
+      expect(holder.requests[0]!.aborted).toBe(false);
+      await gateway.close();
+      await waitUntil(() => holder.requests[0]!.aborted);
+    } finally {
+      await holder.close();
+    }
+  }, 20_000);
 });
+
+async function waitUntil(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
 
 describe('cooldown', () => {
   it('a deployment that keeps failing is skipped for the next requests', async () => {
@@ -270,7 +290,7 @@ describe('waiting for a slow first token', () => {
 });
 
 describe('client disconnect', () => {
-  it('aborts the upstream request within 100 ms, and the ledger row is cancelled with the tokens so far', async () => {
+  it('aborts the upstream request at once, and the ledger row is cancelled with the tokens so far', async () => {
     a.configure({ tokenDelayMs: 60 });
     const controller = new AbortController();
     const response = await fetch(`${harness.baseURL}/chat/completions`, postInit(harness, { model: 'disconnect', messages: USER_PROMPT, stream: true }, controller.signal));
@@ -290,14 +310,16 @@ describe('client disconnect', () => {
     while (!a.requests[0]?.aborted && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 2));
     const upstream = a.requests[0]!;
     expect(upstream.aborted).toBe(true);
-    expect(upstream.abortedAt! - abortedAt).toBeLessThan(100);
+    // Left running, the upstream would stream its last 7 tokens (60 ms apart) and close on its own:
+    // the abort must reach it well before that, whatever the machine's load adds to both.
+    expect(upstream.abortedAt! - abortedAt).toBeLessThan(7 * 60);
     const row = await ledgerRow(harness, requestId);
     expect(row).toMatchObject({ outcome: 'cancelled', finishReason: null, usageSource: 'engine', promptTokens: 18 });
     expect(row.completionTokens).toBeGreaterThanOrEqual(3);
     expect(row.completionTokens).toBeLessThan(10);
   });
 
-  it('aborts the upstream request within 100 ms when the client leaves before the first token', async () => {
+  it('aborts the upstream request at once when the client leaves before the first token', async () => {
     a.failNext({ kind: 'slow-first-token', delayMs: 5_000 });
     const controller = new AbortController();
     const response = await fetch(`${harness.baseURL}/chat/completions`, postInit(harness, { model: 'disconnect-waiting', messages: USER_PROMPT, stream: true }, controller.signal));
@@ -308,8 +330,9 @@ describe('client disconnect', () => {
     controller.abort();
     const deadline = abortedAt + 1_000;
     while (!a.requests[0]!.aborted && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 2));
+    // The first token is 5 s away: an abort seen within the 1 s wait above is the client's, not the end.
     expect(a.requests[0]!.aborted).toBe(true);
-    expect(a.requests[0]!.abortedAt! - abortedAt).toBeLessThan(100);
+    expect(a.requests[0]!.abortedAt! - abortedAt).toBeLessThan(1_000);
     expect(await ledgerRow(harness, requestId)).toMatchObject({ outcome: 'cancelled', completionTokens: 0, usageSource: 'none' });
   });
 });

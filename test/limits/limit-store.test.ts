@@ -39,7 +39,7 @@ describe.each(stores)('%s limit store', (_name, open) => {
   beforeAll(async () => {
     ({ store, dispose } = await open());
   });
-  afterAll(() => dispose());
+  afterAll(() => dispose?.());
 
   it('admits rpm requests, then refuses with the wait until the next one', async () => {
     const first = plan({ rpm: 3 });

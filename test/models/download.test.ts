@@ -142,3 +142,26 @@ describe('downloadFile', () => {
     expect(sha256(await readFile(destination))).toBe(sha256(fileBytes));
   });
 });
+
+describe('an endpoint that never answers', () => {
+  it('fails after the timeout with a message that says so, not after undici\'s 300 s', async () => {
+    const { createServer } = await import('node:http');
+    // Accepts the connection and reads the request, then stays silent.
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as { port: number };
+    const directory = await mkdtemp(join(tmpdir(), 'oruel-download-silent-'));
+    try {
+      const started = performance.now();
+      const error = await downloadFile({ url: `http://127.0.0.1:${port}/model.gguf`, destination: join(directory, 'model.gguf'), timeoutMs: 300 }).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(OperatorError);
+      expect((error as Error).message).toMatch(/failed: timed out waiting for the response .*\(no answer within 300 ms\)\. /);
+      // Bounded by the timeout, not by the 300 s default (generous for a loaded machine).
+      expect(performance.now() - started).toBeLessThan(20_000);
+    } finally {
+      silent.closeAllConnections();
+      silent.close();
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+});

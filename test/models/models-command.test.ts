@@ -47,6 +47,8 @@ describe('oruel models pull | list', () => {
     const path = join(directory, 'models', 'owner', 'repo', 'model.gguf');
     expect(stdout).toEqual([`${path}\n`]);
     expect(stderr.join('')).toContain(`Downloading ${URI}: 100%`);
+    // Said at once, before the server answers: a slow endpoint never leaves the command silent.
+    expect(stderr[0]).toBe(`downloading ${URI} from ${server.url}/owner/repo/resolve/main/model.gguf\n`);
     expect(sha256(await readFile(path))).toBe(sha256(fileBytes));
   });
 

@@ -58,7 +58,7 @@ describe.each(DIALECTS)('SqlLedger spilling to disk on %s', (dialect) => {
   beforeAll(async () => {
     ({ database, dispose } = await openTestDatabase(dialect));
   });
-  afterAll(() => dispose());
+  afterAll(() => dispose?.());
   beforeEach(async () => {
     await database.db.deleteFrom('usage_ledger').execute();
     outage = new Outage();

@@ -67,7 +67,7 @@ describe.each(DIALECTS)('SqlLedger on %s', (dialect) => {
   beforeAll(async () => {
     ({ database, dispose } = await openTestDatabase(dialect));
   });
-  afterAll(() => dispose());
+  afterAll(() => dispose?.());
   beforeEach(async () => {
     await database.db.deleteFrom('usage_ledger').execute();
     spy = new InsertSpy();

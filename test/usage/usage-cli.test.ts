@@ -77,7 +77,8 @@ describe('oruel usage', () => {
 
   it('prints CSV from the real CLI entry point', async () => {
     const result = await spawnCli(['usage', '--format', 'csv'], url);
-    expect(result.stderr).toBe('');
+    // stderr names the database the command used, and nothing else goes there.
+    expect(result.stderr).toBe(`database: ${url}\n`);
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(
       'key,model,requests,prompt_tokens,completion_tokens,total_tokens,completed,cancelled,errors\r\n' +

@@ -8,7 +8,10 @@ import { formatPath } from '../../validation/parse-chat-request.js';
 // `rmp` must learn that no limit was set.
 
 const limit = z.number().nullable().optional();
-const dateTime = z.union([z.iso.datetime({ offset: true }), z.iso.date()]);
+/** The CLI's wording for the same mistake: what is accepted, with examples (zod alone says "Invalid input"). */
+const dateTime = z.union([z.iso.datetime({ offset: true }), z.iso.date()], {
+  error: 'must be an ISO 8601 date or date-time, e.g. 2026-01-31 or 2026-01-31T12:00:00Z (a date alone is midnight UTC)',
+});
 
 const keyFields = {
   models: z.array(z.string()).nullable().optional(),

@@ -6,7 +6,10 @@ import { formatTotals, REPORT_FORMATS } from '../../usage/report-format.js';
 
 const CONTENT_TYPES = { json: 'application/json; charset=utf-8', csv: 'text/csv; charset=utf-8', table: 'text/plain; charset=utf-8' } as const;
 
-const dateTime = z.union([z.iso.datetime({ offset: true }), z.iso.date()]);
+/** The CLI's wording for the same mistake: what is accepted, with examples (zod alone says "Invalid input"). */
+const dateTime = z.union([z.iso.datetime({ offset: true }), z.iso.date()], {
+  error: 'must be an ISO 8601 date or date-time, e.g. 2026-01-31 or 2026-01-31T12:00:00Z (a date alone is midnight UTC)',
+});
 const usageQuerySchema = z.object({
   keyId: z.string().min(1).optional(),
   model: z.string().min(1).optional(),
@@ -25,7 +28,9 @@ export function registerAdminUsageRoutes(app: FastifyInstance, ledger: Ledger): 
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const param = issue?.path.map(String).join('.') || null;
-      throw new GatewayError('invalid_request', `Invalid ${param ? `'${param}'` : 'query'}: ${issue?.message ?? 'invalid'}.`, { param });
+      const given = param ? (request.query as Record<string, unknown>)[param] : undefined;
+      const got = typeof given === 'string' ? `, got "${given.slice(0, 100)}"` : '';
+      throw new GatewayError('invalid_request', `Invalid ${param ? `'${param}'` : 'query'}: ${issue?.message ?? 'invalid'}${got}.`, { param });
     }
     const { format, ...filters } = parsed.data;
     const query = usageQuery(filters);
