@@ -22,6 +22,8 @@ export interface ServerOptions {
   announce?: (text: string) => void;
   /** Tests pass a silent logger. */
   logger?: Logger;
+  /** The built web pages; default dist/web (tests build their own). */
+  webRoot?: string;
 }
 
 export interface RunningServer {
@@ -57,7 +59,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     loaded = true;
   });
   ready.catch(() => undefined);
-  const app = await createApp({ config, logger, registry, keyStore, ledger, admission, isReady: () => loaded });
+  const app = await createApp({ config, logger, registry, keyStore, ledger, admission, isReady: () => loaded, ...(options.webRoot === undefined ? {} : { webRoot: options.webRoot }) });
   const url = await app.listen({ host: config.server.host, port: config.server.port });
   return { app, url, ready, registry, keyStore, ledger, close: () => shutdown(app, registry, shared, database) };
 }

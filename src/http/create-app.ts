@@ -14,6 +14,7 @@ import { registerAdminApi } from './routes/admin-api.js';
 import { registerChatRoute } from './routes/chat-completions.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerModelRoutes } from './routes/models.js';
+import { DEFAULT_WEB_ROOT, registerWebPages } from './routes/web-pages.js';
 
 export interface AppDependencies {
   config: Config;
@@ -24,6 +25,8 @@ export interface AppDependencies {
   /** Step 4: allow-list and rate limits, per key. */
   admission: Admission;
   isReady: () => boolean;
+  /** The built web pages (playground, usage dashboard); default dist/web. */
+  webRoot?: string;
 }
 
 /** Response headers browsers may read: the request id, rate-limit state, retry hints. */
@@ -75,6 +78,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   );
 
   registerHealthRoutes(app, deps.isReady);
+  registerWebPages(app, deps.webRoot ?? DEFAULT_WEB_ROOT);
   for (const prefix of API_PREFIXES) {
     await app.register(
       async (api) => {
