@@ -137,6 +137,35 @@ describe('the playground in Chromium', () => {
     await page.context().close();
   });
 
+  it('shows context length, capabilities, engine and status when GET /models has them, and nothing it was not told', async () => {
+    // These fields are being added to GET /models by another change; here the page's handling of
+    // them is checked on the agreed shape, with the real response otherwise passed through.
+    const { page, problems } = await harness.newPage();
+    await page.route('**/v1/inference/models', async (route) => {
+      const real = (await (await route.fetch()).json()) as { data: Record<string, unknown>[] };
+      const data = real.data.map((entry) =>
+        entry['id'] === MODELS.tools
+          ? { ...entry, context_length: 2048, capabilities: { tools: true, json_schema: true }, engine: 'llama-cpp', status: 'loaded' }
+          : entry['id'] === MODELS.stories
+            ? { ...entry, context_length: null, capabilities: { tools: false, json_schema: false }, engine: 'llama-cpp', status: 'loading' }
+            : entry,
+      );
+      await route.fulfill({ json: { ...real, data } });
+    });
+    await page.goto(`${harness.origin}/`);
+    await page.fill('#api-key', apiKey);
+    await page.press('#api-key', 'Tab');
+    await expect.poll(() => page.locator('#model option').count()).toBe(Object.keys(MODELS).length);
+    await page.selectOption('#model', MODELS.tools);
+    expect(await page.textContent('#model-info')).toBe('llama-cpp · loaded · 2,048 tokens context · tools, json_schema');
+    await page.selectOption('#model', MODELS.stories);
+    expect(await page.textContent('#model-info')).toBe('llama-cpp · loading · text only');
+    await page.selectOption('#model', MODELS.flaky);
+    expect(await page.textContent('#model-info')).toBe('');
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
   it('streams the answer one SSE event at a time and shows TTFT, speed, usage and the finish reason', async () => {
     const { page, problems } = await openPlayground({ model: MODELS.stories, temperature: '0', maxTokens: '40', system: 'You tell stories.' });
     await send(page, 'Once upon a time');
