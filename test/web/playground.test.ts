@@ -219,6 +219,28 @@ describe('the playground in Chromium', () => {
     await page.context().close();
   });
 
+  it('the Stop button aborts the stream too, and the next message works', async () => {
+    const { page, problems } = await openPlayground({ model: MODELS.long, temperature: '1', maxTokens: '3500' });
+    await send(page, 'Keep going');
+    await expect.poll(async () => ((await page.locator('.msg.assistant .content').textContent()) ?? '').length, { timeout: 30_000 }).toBeGreaterThan(20);
+    await page.click('#stop');
+    await lastAnswerDone(page);
+    expect(await statText(page, 'finish')).toBe('finish stopped');
+    const requestId = (await statText(page, 'id')).replace(/^id /, '');
+    expect((await ledgerRow(requestId, (found) => found.outcome === 'cancelled'))?.outcome).toBe('cancelled');
+
+    await page.fill('#max-tokens', '5');
+    await send(page, 'And then?');
+    await lastAnswerDone(page, 2);
+    expect(await statText(page, 'finish')).toBe('finish length');
+    // The stopped answer's text went into the history the second request sent.
+    const second = chatExchanges(await recordedExchanges(page))[1]!;
+    const messages = (JSON.parse(second.body!) as { messages: { role: string }[] }).messages;
+    expect(messages.map((message) => message.role)).toEqual(['user', 'assistant', 'user']);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
   it('shows a forced tool call as it streams (name first, then growing arguments) and continues with a pasted result', async () => {
     const { page, problems } = await openPlayground({ model: MODELS.tools, temperature: '1', maxTokens: '300' });
     await page.click('#tools-panel summary');

@@ -144,6 +144,22 @@ describe('the usage dashboard in Chromium', () => {
     await page.locator('#status', { hasText: 'per day' }).waitFor();
     expect(await page.textContent('#tile-requests .tile-value')).toBe('5');
 
+    // A custom range of whole UTC days: today alone holds them all, yesterday none.
+    const today = new Date().toISOString().slice(0, 10);
+    const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    await page.selectOption('#range', 'custom');
+    await page.fill('#since', today);
+    await page.fill('#until', today);
+    await page.click('#load');
+    await page.locator('#status', { hasText: `${today} 00:00 – ` }).waitFor();
+    expect(await page.textContent('#tile-requests .tile-value')).toBe('5');
+    await page.fill('#since', yesterday);
+    await page.fill('#until', yesterday);
+    await page.click('#load');
+    await page.locator('#status', { hasText: `${yesterday} 00:00 – ${today} 00:00` }).waitFor();
+    expect(await page.textContent('#tile-requests .tile-value')).toBe('0');
+    expect(await page.textContent('#totals td.empty')).toBe('No requests in this range.');
+
     await page.fill('#admin-token', 'wrong-token');
     await page.click('#load');
     await page.locator('#status', { hasText: 'Incorrect admin token provided.' }).waitFor();
