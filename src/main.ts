@@ -25,6 +25,8 @@ export interface ServerOptions {
   announce?: (text: string) => void;
   /** Tests pass a silent logger. */
   logger?: Logger;
+  /** The built web pages; default dist/web (tests build their own). */
+  webRoot?: string;
 }
 
 export interface RunningServer {
@@ -73,7 +75,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   });
   ready.catch(() => undefined);
   const drain = new Drain();
-  const app = await createApp({ config, logger, registry, keyStore, ledger, admission, isReady: () => loaded, drain });
+  const app = await createApp({ config, logger, registry, keyStore, ledger, admission, isReady: () => loaded, drain, ...(options.webRoot === undefined ? {} : { webRoot: options.webRoot }) });
   const parts: ServerParts = { app, drain, registry, shared, database, logger };
   let url: string;
   try {

@@ -17,6 +17,7 @@ import { registerAdminApi } from './routes/admin-api.js';
 import { registerChatRoute } from './routes/chat-completions.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerModelRoutes } from './routes/models.js';
+import { DEFAULT_WEB_ROOT, registerWebPages } from './routes/web-pages.js';
 
 export interface AppDependencies {
   config: Config;
@@ -29,6 +30,8 @@ export interface AppDependencies {
   isReady: () => boolean;
   /** Shutdown state: new requests refused while draining, running ones counted. */
   drain: Drain;
+  /** The built web pages (playground, usage dashboard); default dist/web. */
+  webRoot?: string;
 }
 
 /** Response headers browsers may read: the request id, rate-limit state, retry hints. */
@@ -96,6 +99,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   );
 
   registerHealthRoutes(app, () => (deps.drain.draining ? 'draining' : deps.isReady() ? 'ready' : 'loading'));
+  registerWebPages(app, deps.webRoot ?? DEFAULT_WEB_ROOT);
   for (const prefix of API_PREFIXES) {
     await app.register(
       async (api) => {

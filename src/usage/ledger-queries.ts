@@ -3,7 +3,7 @@ import { toNumber, type DatabaseSchema, type UsageLedgerTable } from '../storage
 import type { LedgerRecord, RequestOutcome, UsageQuery, UsageTotalsRow } from './ledger.js';
 import { fromLedgerRow } from './ledger-row.js';
 
-type LedgerExpressions = ExpressionBuilder<DatabaseSchema, 'usage_ledger'>;
+export type LedgerExpressions = ExpressionBuilder<DatabaseSchema, 'usage_ledger'>;
 
 /** Inserts rows; a request id already stored is skipped, so retrying a batch is harmless. */
 export async function insertLedgerRows(db: Kysely<DatabaseSchema>, rows: UsageLedgerTable[]): Promise<void> {
@@ -47,7 +47,7 @@ export async function selectLedgerRecords(db: Kysely<DatabaseSchema>, query: Usa
 }
 
 /** `since` is inclusive, `until` exclusive, both on the request's start time. */
-function matchesQuery(eb: LedgerExpressions, query: UsageQuery): Expression<SqlBool> {
+export function matchesQuery(eb: LedgerExpressions, query: UsageQuery): Expression<SqlBool> {
   const conditions: Expression<SqlBool>[] = [];
   if (query.keyId !== undefined) conditions.push(eb('key_id', '=', query.keyId));
   if (query.model !== undefined) conditions.push(eb('model', '=', query.model));
@@ -57,7 +57,7 @@ function matchesQuery(eb: LedgerExpressions, query: UsageQuery): Expression<SqlB
 }
 
 // Literals, not parameters: Postgres cannot infer a type for parameters inside CASE ... THEN, and sum() needs one.
-function countOutcome(eb: LedgerExpressions, outcome: RequestOutcome) {
+export function countOutcome(eb: LedgerExpressions, outcome: RequestOutcome) {
   return eb.fn.sum(eb.case().when('outcome', '=', outcome).then(eb.lit(1)).else(eb.lit(0)).end());
 }
 

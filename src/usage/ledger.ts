@@ -45,6 +45,30 @@ export interface UsageTotalsRow {
   errors: number;
 }
 
+export type SeriesBucket = 'hour' | 'day';
+
+/** Totals of one key and model within one UTC hour or day. */
+export interface UsageSeriesRow extends UsageTotalsRow {
+  /** Start of the bucket (UTC). */
+  start: Date;
+}
+
+/** Nearest-rank percentiles in milliseconds; null when no request was measured. */
+export interface LatencyPercentiles {
+  samples: number;
+  p50: number | null;
+  p90: number | null;
+  p99: number | null;
+}
+
+export interface LatencyRow {
+  model: string;
+  /** Time to first token of completed requests. */
+  ttftMs: LatencyPercentiles;
+  /** Whole-request duration of completed requests. */
+  durationMs: LatencyPercentiles;
+}
+
 export interface Ledger {
   /** Queues the record; never blocks or throws on the request path. */
   record(entry: LedgerRecord): void;
@@ -52,6 +76,10 @@ export interface Ledger {
   flush(): Promise<void>;
   /** Totals per key and model. */
   totals(query: UsageQuery): Promise<UsageTotalsRow[]>;
+  /** Totals per UTC hour or day, key and model, oldest bucket first. */
+  series(query: UsageQuery, bucket: SeriesBucket): Promise<UsageSeriesRow[]>;
+  /** TTFT and latency percentiles per model. */
+  latency(query: UsageQuery): Promise<LatencyRow[]>;
   /** Raw rows, newest first (tests and exports). */
   rows(query: UsageQuery & { limit?: number }): Promise<LedgerRecord[]>;
   close(): Promise<void>;

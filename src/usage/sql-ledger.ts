@@ -2,7 +2,8 @@ import type { Kysely } from 'kysely';
 import type { Logger } from '../storage/logger.js';
 import type { DatabaseSchema, UsageLedgerTable } from '../storage/schema.js';
 import { FlushWaiters, LedgerFlushError } from './flush-waiters.js';
-import type { Ledger, LedgerRecord, UsageQuery, UsageTotalsRow } from './ledger.js';
+import type { LatencyRow, Ledger, LedgerRecord, SeriesBucket, UsageQuery, UsageSeriesRow, UsageTotalsRow } from './ledger.js';
+import { selectLatency, selectUsageSeries } from './ledger-aggregates.js';
 import { insertLedgerRows, selectLedgerRecords, selectUsageTotals } from './ledger-queries.js';
 import { toLedgerRow } from './ledger-row.js';
 import { retryDelayMs } from './retry-backoff.js';
@@ -110,6 +111,14 @@ export class SqlLedger implements Ledger {
 
   totals(query: UsageQuery): Promise<UsageTotalsRow[]> {
     return selectUsageTotals(this.#db, query);
+  }
+
+  series(query: UsageQuery, bucket: SeriesBucket): Promise<UsageSeriesRow[]> {
+    return selectUsageSeries(this.#db, query, bucket);
+  }
+
+  latency(query: UsageQuery): Promise<LatencyRow[]> {
+    return selectLatency(this.#db, query);
   }
 
   rows(query: UsageQuery & { limit?: number }): Promise<LedgerRecord[]> {

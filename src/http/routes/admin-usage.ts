@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { GatewayError } from '../../errors/gateway-error.js';
-import type { Ledger, UsageQuery } from '../../usage/ledger.js';
+import { BUCKET_MS } from '../../usage/ledger-aggregates.js';
+import type { LatencyRow, Ledger, UsageQuery, UsageSeriesRow } from '../../usage/ledger.js';
 import { formatTotals, REPORT_FORMATS } from '../../usage/report-format.js';
 
 const CONTENT_TYPES = { json: 'application/json; charset=utf-8', csv: 'text/csv; charset=utf-8', table: 'text/plain; charset=utf-8' } as const;
@@ -17,27 +18,70 @@ const usageQuerySchema = z.object({
   until: dateTime.optional(),
   format: z.enum(REPORT_FORMATS).default('json'),
 });
+const filterSchema = usageQuerySchema.omit({ format: true });
+const seriesQuerySchema = filterSchema.extend({ bucket: z.enum(['hour', 'day']).default('hour') });
+
+/** A series answers at most this many buckets (hourly: ~83 days; daily: ~5.5 years). */
+export const MAX_SERIES_BUCKETS = 2000;
+/** Without `since`, a series covers this many buckets back from `until` (or now). */
+const DEFAULT_SERIES_BUCKETS = { hour: 48, day: 30 } as const;
 
 /**
  * GET /usage?keyId=&model=&since=&until=&format=json|csv|table: requests and tokens per key and
  * model over a time range (`since` inclusive, `until` exclusive, on the request's start time).
+ * GET /usage/series?bucket=hour|day&...: the same per UTC hour or day. GET /usage/latency?...:
+ * nearest-rank TTFT and duration percentiles per model, over completed requests.
  */
 export function registerAdminUsageRoutes(app: FastifyInstance, ledger: Ledger): void {
   app.get('/usage', async (request, reply) => {
-    const parsed = usageQuerySchema.safeParse(request.query);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const param = issue?.path.map(String).join('.') || null;
-      const given = param ? (request.query as Record<string, unknown>)[param] : undefined;
-      const got = typeof given === 'string' ? `, got "${given.slice(0, 100)}"` : '';
-      throw new GatewayError('invalid_request', `Invalid ${param ? `'${param}'` : 'query'}: ${issue?.message ?? 'invalid'}${got}.`, { param });
-    }
-    const { format, ...filters } = parsed.data;
+    const { format, ...filters } = parseQuery(usageQuerySchema, request.query);
     const query = usageQuery(filters);
     const totals = await ledger.totals(query);
     const body = format === 'json' ? JSON.stringify({ object: 'usage_report', ...rangeOf(query), data: totals }) : formatTotals(totals, format);
     return reply.type(CONTENT_TYPES[format]).send(body);
   });
+
+  // The aggregates the usage dashboard charts: the database groups and ranks, the browser only draws.
+  app.get('/usage/series', async (request) => {
+    const { bucket, ...filters } = parseQuery(seriesQuerySchema, request.query);
+    const query = seriesRange(usageQuery(filters), BUCKET_MS[bucket], DEFAULT_SERIES_BUCKETS[bucket]);
+    const rows = await ledger.series(query, bucket);
+    return { object: 'usage_series', bucket, ...rangeOf(query), data: rows.map(seriesView) };
+  });
+
+  app.get('/usage/latency', async (request) => {
+    const query = usageQuery(parseQuery(filterSchema, request.query));
+    const rows: LatencyRow[] = await ledger.latency(query);
+    return { object: 'usage_latency', ...rangeOf(query), data: rows };
+  });
+}
+
+function parseQuery<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const param = issue?.path.map(String).join('.') || null;
+  const given = param ? (input as Record<string, unknown>)[param] : undefined;
+  const got = typeof given === 'string' ? `, got "${given.slice(0, 100)}"` : '';
+  throw new GatewayError('invalid_request', `Invalid ${param ? `'${param}'` : 'query'}: ${issue?.message ?? 'invalid'}${got}.`, { param });
+}
+
+/** Fills in a missing end of the range and refuses one that would answer too many buckets. */
+function seriesRange(query: UsageQuery, bucketMs: number, defaultBuckets: number): UsageQuery {
+  const until = query.until ?? new Date();
+  const since = query.since ?? new Date(until.getTime() - defaultBuckets * bucketMs);
+  if (since.getTime() >= until.getTime()) throw new GatewayError('invalid_request', "'since' must be earlier than 'until'.", { param: 'since' });
+  const buckets = Math.ceil((until.getTime() - since.getTime()) / bucketMs);
+  if (buckets > MAX_SERIES_BUCKETS) {
+    throw new GatewayError('invalid_request', `The range spans ${buckets} buckets; at most ${MAX_SERIES_BUCKETS} are allowed. Use a shorter range or bucket=day.`, {
+      param: 'since',
+    });
+  }
+  return { ...query, since, until };
+}
+
+function seriesView({ start, ...totals }: UsageSeriesRow) {
+  return { start: start.toISOString(), ...totals };
 }
 
 function usageQuery(filters: { keyId?: string; model?: string; since?: string; until?: string }): UsageQuery {
