@@ -57,6 +57,8 @@ export interface Usage {
   completionTokens: number;
   /** `engine`: the backend reported it; `counted`: Oru-el counted with a tokenizer of its own. */
   source: 'engine' | 'counted';
+  /** Prompt tokens the engine did not evaluate again because it still held them (a chat's earlier turns), when it says. */
+  cachedTokens?: number;
 }
 
 export type StreamPart =
