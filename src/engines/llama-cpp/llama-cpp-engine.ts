@@ -1,7 +1,7 @@
 import { LlamaChat, type ChatHistoryItem, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from 'node-llama-cpp';
-import type { ChatRequest, Engine, EngineCapabilities, StreamPart } from '../engine.js';
+import type { ChatRequest, Engine, EngineCapabilities } from '../engine.js';
 import { EngineError } from '../engine-error.js';
-import { PartChannel } from '../part-channel.js';
+import { PartQueue } from '../part-queue.js';
 import { generateChoice, type ChoiceWork } from './choice-generator.js';
 import { planGeneration, type GenerationPlan } from './generation-plan.js';
 import { toChatHistory } from './history.js';
@@ -64,7 +64,7 @@ export class LlamaCppEngine implements Engine {
     return this.loading;
   }
 
-  async startChat(request: ChatRequest, signal: AbortSignal): Promise<AsyncIterable<StreamPart>> {
+  async startChat(request: ChatRequest, signal: AbortSignal): Promise<PartQueue> {
     if (this.closed) throw new EngineError('unavailable', `Model "${this.options.name}" is shut down.`);
     const loaded = this.loaded;
     if (!loaded) throw new EngineError('unavailable', `Model "${this.options.name}" is still loading; retry shortly.`, { retryAfterMs: 2000 });
@@ -77,7 +77,8 @@ export class LlamaCppEngine implements Engine {
     if (!loaded.pool.canAdmit(request.n)) {
       throw new EngineError('overloaded', `Model "${this.options.name}" is busy and its request queue is full; retry shortly.`, { retryAfterMs: 1000 });
     }
-    const channel = new PartChannel();
+    // No pause: generation is bounded by max_tokens, and the SSE writer waits for the client's socket.
+    const channel = new PartQueue({ highWaterMark: Infinity });
     void this.generate(loaded, { request, history, plan, prompt, promptTokens, maxTokens }, signal, channel);
     return channel;
   }
@@ -144,7 +145,7 @@ export class LlamaCppEngine implements Engine {
     return { slots, cachedTokens: Math.min(...slots.map((slot) => heldPrefix(slot, work.prompt))) };
   }
 
-  private async generate(loaded: Loaded, work: GenerationWork, signal: AbortSignal, channel: PartChannel): Promise<void> {
+  private async generate(loaded: Loaded, work: GenerationWork, signal: AbortSignal, channel: PartQueue): Promise<void> {
     // One controller for the whole request: a client abort, or one choice failing, stops every choice.
     const controller = new AbortController();
     const abort = () => controller.abort(signal.reason);
@@ -177,7 +178,7 @@ export class LlamaCppEngine implements Engine {
   }
 
   /** Generates one choice on one slot; returns the tokens it produced (also when stopped early). */
-  private async generateChoice(slot: Slot, choice: number, work: GenerationWork, controller: AbortController, channel: PartChannel): Promise<number> {
+  private async generateChoice(slot: Slot, choice: number, work: GenerationWork, controller: AbortController, channel: PartQueue): Promise<number> {
     const meter = slot.sequence.tokenMeter;
     const tokensBefore = meter.usedOutputTokens;
     try {
