@@ -100,12 +100,17 @@ function summarize(rounds: RoundFigures[], memory: { pipe: MemoryFigures; gatewa
     figures[`${label}.streams32PerSecond`] = across((round) => round.streams32PerSecond[label]);
     figures[`${label}.slowTokensPerSecond`] = across((round) => round.slowTokensPerSecond[label]);
     figures[`${label}.slowTtftP99Ms`] = across((round) => round.slowTtftP99Ms[label]);
+    figures[`${label}.slowTtftP50Ms`] = across((round) => round.slowTtftP50Ms[label]);
+    figures[`${label}.contentEventsPerStream`] = across((round) => round.contentEventsPerStream[label]);
     figures[`${label}.completionsPerSecond`] = across((round) => round.completionsPerSecond[label]);
     if (label === 'direct') continue;
     figures[`${label}.addedTtftMs`] = across((round) => round.ttftMs[label] - round.ttftMs.direct);
     figures[`${label}.streams32Ratio`] = across((round) => round.streams32PerSecond[label] / round.streams32PerSecond.direct);
     figures[`${label}.slowRatio`] = across((round) => round.slowTokensPerSecond[label] / round.slowTokensPerSecond.direct);
     figures[`${label}.slowAddedTtftP99Ms`] = across((round) => round.slowTtftP99Ms[label] - round.slowTtftP99Ms.direct);
+    figures[`${label}.slowAddedTtftP50Ms`] = across((round) => round.slowTtftP50Ms[label] - round.slowTtftP50Ms.direct);
+    figures[`${label}.slowCpuPercent`] = across((round) => round.slowCpuPercent[label]);
+    figures[`${label}.idleRssMiB`] = memory[label].idleRssMiB;
     figures[`${label}.nonStreamingRatio`] = across((round) => round.completionsPerSecond[label] / round.completionsPerSecond.direct);
     figures[`${label}.cpuPerInstantStreamMs`] = across((round) => round.cpuPerInstantStreamMs[label]);
     figures[`${label}.cpuPerPacedStreamMs`] = across((round) => round.cpuPerPacedStreamMs[label]);
