@@ -6,6 +6,7 @@
  * memory are read from their own processes, so the client's work is never counted.
  */
 import { fileURLToPath } from 'node:url';
+import { gatewayOnlyIdleRssMiB } from './cli-idle-rss.js';
 import { agent } from './client.js';
 import type { FakeChildConfig, FakeUrls } from './fake-child.js';
 import type { GatewayChildConfig, GatewayTarget } from './gateway-child.js';
@@ -68,7 +69,10 @@ export async function runGatewayBench(options: GatewayBenchOptions = {}): Promis
     const freshGateway = await startGateway(fakes.ready, null, children);
     const gatewayMemory = await measureMemory(gatewayTargets(freshGateway.ready).idle, freshGateway, settings.idleStreams);
     const memory = { pipe: pipeMemory, gateway: gatewayMemory };
+    log('gateway bench: idle resident memory of `oruel serve` (compiled, gateway-only config)');
+    const cliIdleRssMiB = await gatewayOnlyIdleRssMiB(fakes.ready.instant);
     const figures = summarize(rounds, memory);
+    figures['gateway.cliIdleRssMiB'] = cliIdleRssMiB ?? Number.NaN;
     printGatewayReport(figures, settings);
     return figures;
   } finally {
