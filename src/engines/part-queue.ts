@@ -28,7 +28,8 @@ export interface PartQueueOptions {
  *
  * - The reader takes everything waiting at once (`nextBatch`): one await per batch, and one socket
  *   write for all of it, so a burst costs one write, not one per part.
- * - Nothing is ever held back: a part pushed while the reader waits is handed over at once.
+ * - Nothing is ever held back: a part pushed while the reader waits is handed over in the same turn
+ *   of the event loop, together with the parts the same synchronous burst pushed after it.
  * - Deltas are merged only when the reader asks (`mergeDeltas`: the client is slower than the engine),
  *   and only those already waiting, so merging never delays a part.
  * - Bounded: past `highWaterMark` parts `push` returns false and `whenDrained` says when to resume
@@ -80,8 +81,10 @@ export class PartQueue implements AsyncIterable<StreamPart> {
     if (partWaitChannel.hasSubscribers) this.pushedAt.push(performance.now());
     const waiter = this.waiter;
     if (waiter) {
+      // The reader runs after this synchronous burst anyway (a promise); it takes whatever the burst
+      // pushed (a whole socket read of chunks), so a burst is one batch, and no part waits for I/O.
       this.waiter = null;
-      waiter(this.take(false));
+      queueMicrotask(() => waiter(this.take(false)));
       return true;
     }
     return this.buffer.length < this.highWaterMark;

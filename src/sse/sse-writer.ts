@@ -71,16 +71,14 @@ export class SseWriter {
   /** Writes events as one socket write (with the headers, the first time); resolves when the socket can take more. */
   async send(events: readonly unknown[]): Promise<void> {
     if (events.length === 0) return;
-    let text = '';
-    for (const event of events) text += `data: ${JSON.stringify(event)}\n\n`;
-    this.backedUp = !this.write(text);
+    this.backedUp = !this.write(eventsText(events));
     if (this.backedUp) await this.drained();
   }
 
-  /** Ends a complete stream: `[DONE]`, then close. */
-  done(): void {
-    this.write(DONE);
-    this.end();
+  /** Ends a complete stream: the last events, `[DONE]` and the end of the response, in one write. */
+  done(events: readonly unknown[] = []): void {
+    this.stopTimers();
+    if (this.writable) this.response.end(eventsText(events) + DONE);
   }
 
   /** Ends the stream without `[DONE]` (after an error event). */
@@ -113,4 +111,10 @@ export class SseWriter {
     this.pendingOpen = null;
     this.keepAlive = null;
   }
+}
+
+function eventsText(events: readonly unknown[]): string {
+  let text = '';
+  for (const event of events) text += `data: ${JSON.stringify(event)}\n\n`;
+  return text;
 }

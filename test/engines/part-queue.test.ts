@@ -53,13 +53,22 @@ describe('the part queue', () => {
     ]);
   });
 
-  it('never holds a part back to merge it: a part pushed while the reader waits leaves alone', async () => {
+  it('hands a waiting reader the whole synchronous burst (one socket read of chunks) as one batch', async () => {
+    const queue = new PartQueue();
+    const first = queue.nextBatch();
+    queue.push(text('a'));
+    queue.push(text('b'));
+    expect(await first).toEqual([text('a'), text('b')]);
+  });
+
+  it('never holds a part back: one pushed after the reader took its batch comes with the next read, at once', async () => {
     const queue = new PartQueue();
     const first = queue.nextBatch(true);
     queue.push(text('a'));
-    queue.push(text('b'));
     expect(await first).toEqual([text('a')]);
-    expect(await queue.nextBatch(true)).toEqual([text('b')]);
+    const second = queue.nextBatch(true);
+    setImmediate(() => queue.push(text('b')));
+    expect(await second).toEqual([text('b')]);
   });
 
   it('asks the producer to pause past the high-water mark, and calls back once the reader took the backlog', async () => {

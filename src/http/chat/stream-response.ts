@@ -55,12 +55,14 @@ export async function streamChat(context: ChatContext, response: ServerResponse,
   }
   if (context.signal.aborted) return cancelled(writer);
   writer.open(context.headers);
-  await writer.send([...opening, ...assembler.end()]);
+  const closing = [...opening, ...assembler.end()];
   if (assembler.failed) {
+    await writer.send(closing);
     writer.end();
     return { outcome: 'error', status: 200, errorCode: assembler.failureCode };
   }
-  writer.done();
+  // The final chunk (finish_reason, usage) and [DONE] leave with the end of the response, in one write.
+  writer.done(closing);
   return { outcome: 'completed', status: 200, errorCode: null };
 }
 
