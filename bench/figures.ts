@@ -1,7 +1,8 @@
 import { basename } from 'node:path';
+import type { MultiTurnFigures } from './multi-turn.js';
 import type { BenchOptions } from './options.js';
 import { decodeTokensPerSecond, tokensPerSecond, type GenerationSample } from './sample.js';
-import { median, summarize, type Summary } from './stats.js';
+import { median, percentile, summarize, type Summary } from './stats.js';
 import { aggregateTokensPerSecond, type ConcurrentRun } from './through-server.js';
 
 export const TARGET_RATIO = 0.95;
@@ -23,6 +24,8 @@ export interface Measurements {
   serverCpuDuringDirectMs: number;
   concurrency: { streams: number; runs: ConcurrentRun[] }[];
   serverRssBytes: { before: number; after: number };
+  partWaitMs: number[];
+  multiTurn: MultiTurnFigures;
 }
 
 export interface Figures {
@@ -45,6 +48,10 @@ export interface Figures {
   aggregate: { streams: number; tokensPerSecond: Summary; streamTtftMs: Summary; completionTokens: number[] }[];
   serverRssMiB: { before: number; after: number };
   serverCpuDuringDirectMs: number;
+  /** Median server TTFT minus median direct TTFT (goal <= +1.5 ms). */
+  addedTtftMs: number;
+  /** Each token, generated -> written to the client's socket inside the server (goal: p99 <= 1 ms). */
+  tokenLeaveMs: { n: number; p50: number; p99: number; max: number; withinOneMs: number };
   /** The server ran under `--cpu-prof`: its figures include the profiler's cost. */
   profiled: boolean;
 }
@@ -97,6 +104,14 @@ export function computeFigures(m: Measurements): Figures {
     })),
     serverRssMiB: { before: toMiB(m.serverRssBytes.before), after: toMiB(m.serverRssBytes.after) },
     serverCpuDuringDirectMs: m.serverCpuDuringDirectMs,
+    addedTtftMs: median(m.server.map((s) => s.ttftMs)) - median(m.direct.map((s) => s.ttftMs)),
+    tokenLeaveMs: {
+      n: m.partWaitMs.length,
+      p50: percentile(m.partWaitMs, 50),
+      p99: percentile(m.partWaitMs, 99),
+      max: m.partWaitMs.length ? Math.max(...m.partWaitMs) : Number.NaN,
+      withinOneMs: m.partWaitMs.filter((waited) => waited <= 1).length / (m.partWaitMs.length || 1),
+    },
     profiled: m.options.cpuProfDir !== null,
   };
 }

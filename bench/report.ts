@@ -40,6 +40,9 @@ export function printReport(f: Figures): void {
   out.push(
     `4. server RSS: before ${fixed(f.serverRssMiB.before, 1)} MiB, after ${fixed(f.serverRssMiB.after, 1)} MiB (${growth >= 0 ? '+' : ''}${fixed(growth, 1)} MiB)`,
     `   server CPU while the direct rounds ran: ${fixed(f.serverCpuDuringDirectMs, 1)} ms (should be ~0: the direct side ran alone)`,
+    `5. TTFT over direct: ${f.addedTtftMs >= 0 ? '+' : ''}${fixed(f.addedTtftMs, 2)} ms (medians; goal <= +1.5 ms: ${f.addedTtftMs <= 1.5 ? 'met' : 'NOT met'})`,
+    `6. token leave latency inside the server (engine pushed it -> written to the socket), ${f.tokenLeaveMs.n} tokens:`,
+    `   p50 ${fixed(f.tokenLeaveMs.p50, 3)} ms, p99 ${fixed(f.tokenLeaveMs.p99, 3)} ms, max ${fixed(f.tokenLeaveMs.max, 3)} ms; ${fixed(100 * f.tokenLeaveMs.withinOneMs, 2)} % within 1 ms (goal p99 <= 1 ms: ${f.tokenLeaveMs.p99 <= 1 ? 'met' : 'NOT met'})`,
     ...(f.profiled ? ['   NOTE: the server ran under --cpu-prof; its figures include the profiler\'s cost.'] : []),
     '',
   );

@@ -15,11 +15,13 @@ export interface InterleavedRounds {
   cpuMs: { direct: number[]; server: number[]; client: number[] };
   /** CPU the server process used while the direct rounds ran (it should be idle then). */
   serverCpuDuringDirectMs: number;
+  /** Per token of the server rounds: generated (pushed by the engine) -> written to the socket, ms. */
+  partWaitMs: number[];
 }
 
 /** Phases 1-2: direct, server, direct, server, ... so slow drifts of a shared machine hit both alike. */
 export async function interleavedRounds(direct: DirectGenerator, server: ServerProcess, target: ServerTarget, prompt: string, options: BenchOptions): Promise<InterleavedRounds> {
-  const result: InterleavedRounds = { direct: [], server: [], cpuMs: { direct: [], server: [], client: [] }, serverCpuDuringDirectMs: 0 };
+  const result: InterleavedRounds = { direct: [], server: [], cpuMs: { direct: [], server: [], client: [] }, serverCpuDuringDirectMs: 0, partWaitMs: [] };
   for (let round = 0; round < options.rounds; round++) {
     await sleep(SETTLE_MS);
     let serverBefore = await server.stats();
@@ -36,6 +38,7 @@ export async function interleavedRounds(direct: DirectGenerator, server: ServerP
     result.cpuMs.client.push(cpuMsSince(ownBefore));
     serverAfter = await server.stats();
     result.cpuMs.server.push((serverAfter.cpuMicros - serverBefore.cpuMicros) / 1000);
+    for (const waited of serverAfter.partWaitMs) result.partWaitMs.push(waited);
   }
   return result;
 }

@@ -8,6 +8,7 @@ import { createLlamaRuntime } from '../src/engines/llama-cpp/runtime.js';
 import { DirectGenerator } from './direct.js';
 import { computeFigures, type Measurements } from './figures.js';
 import { parseBenchOptions, USAGE, type BenchOptions } from './options.js';
+import { measureMultiTurn, printMultiTurn } from './multi-turn.js';
 import { choosePrompt } from './prompt.js';
 import { printReport } from './report.js';
 import { concurrencyRounds, interleavedRounds } from './rounds.js';
@@ -29,6 +30,7 @@ async function main(): Promise<void> {
   const measurements = await measure(parsed);
   const figures = computeFigures(measurements);
   printReport(figures);
+  printMultiTurn(measurements.multiTurn, parsed.rounds);
   if (!figures.completionTokens.allEqualTokens) process.exitCode = 1;
 }
 
@@ -50,7 +52,7 @@ async function measure(options: BenchOptions): Promise<Measurements> {
     progress('server: starting in a child process');
     const modelName = basename(options.modelPath, '.gguf');
     server = await startServerProcess(
-      { modelPath: options.modelPath, modelName, threads: options.threads, sequences: options.sequences, contextSize: direct.requestedContextSize },
+      { modelPath: options.modelPath, modelName, threads: options.threads, sequences: options.sequences, contextSize: direct.requestedContextSize, coldModelName: `${modelName}-no-reuse` },
       options.cpuProfDir,
     );
     const target: ServerTarget = { baseURL: server.baseURL, apiKey: server.apiKey, model: modelName };
@@ -62,6 +64,7 @@ async function measure(options: BenchOptions): Promise<Measurements> {
     progress(`phase 3: ${options.rounds} rounds each of 1 and ${options.sequences} concurrent streams`);
     const concurrency = await concurrencyRounds(target, prompt, options);
     const rssAfter = (await server.stats()).rssBytes;
+    const multiTurn = await measureMultiTurn(target, { ...target, model: `${modelName}-no-reuse` }, options.rounds, progress);
     return {
       options,
       prompt,
@@ -74,6 +77,8 @@ async function measure(options: BenchOptions): Promise<Measurements> {
       serverCpuDuringDirectMs: interleaved.serverCpuDuringDirectMs,
       concurrency,
       serverRssBytes: { before: rssBefore, after: rssAfter },
+      partWaitMs: interleaved.partWaitMs,
+      multiTurn,
     };
   } finally {
     await server?.close();

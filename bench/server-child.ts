@@ -6,7 +6,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { subscribe } from 'node:diagnostics_channel';
 import { pino } from 'pino';
+import { partWaitChannel } from '../src/engines/part-queue.js';
 import { configSchema } from '../src/config/schema.js';
 import { startServer } from '../src/main.js';
 import type { ChildMessage, ParentMessage, ServerChildConfig } from './server-protocol.js';
@@ -25,16 +27,27 @@ async function main(): Promise<void> {
     threads: options.threads,
     models: [
       { name: options.modelName, engine: 'llama-cpp', path: options.modelPath, sequences: options.sequences, contextSize: options.contextSize, threads: options.threads },
+      ...(options.coldModelName
+        ? [{ name: options.coldModelName, engine: 'llama-cpp', path: options.modelPath, sequences: options.sequences, contextSize: options.contextSize, threads: options.threads, reusePrefix: false }]
+        : []),
     ],
   });
   const server = await startServer(config, { logger: pino({ level: 'silent' }), announce: () => undefined });
   await server.ready;
   const { key } = await server.keyStore.create({ name: 'bench' });
 
+  // How long each token waited in the server between being generated (pushed by the engine) and written
+  // to the client's socket; the parent reads and resets them with each `stats`.
+  let partWaitMs: number[] = [];
+  subscribe(partWaitChannel.name, (message) => {
+    for (const waited of (message as { waitedMs: number[] }).waitedMs) partWaitMs.push(waited);
+  });
+
   process.on('message', (message: ParentMessage) => {
     if (message.type === 'stats') {
       const cpu = process.cpuUsage();
-      send({ type: 'stats', id: message.id, rssBytes: process.memoryUsage.rss(), cpuMicros: cpu.user + cpu.system });
+      send({ type: 'stats', id: message.id, rssBytes: process.memoryUsage.rss(), cpuMicros: cpu.user + cpu.system, partWaitMs });
+      partWaitMs = [];
       return;
     }
     // `close`: the parent waits for the exit. Exit explicitly (native threads may linger);

@@ -6,6 +6,8 @@ export interface ProcessStats {
   rssBytes: number;
   /** User + system CPU time of the whole server process so far. */
   cpuMicros: number;
+  /** Generated -> written to the socket, per token, since the previous stats (ms). */
+  partWaitMs: number[];
 }
 
 export interface ServerProcess {
@@ -60,7 +62,7 @@ function statsRequester(child: ChildProcess): () => Promise<ProcessStats> {
   const pending = new Map<number, (stats: ProcessStats) => void>();
   child.on('message', (message: ChildMessage) => {
     if (message.type !== 'stats') return;
-    pending.get(message.id)?.({ rssBytes: message.rssBytes, cpuMicros: message.cpuMicros });
+    pending.get(message.id)?.({ rssBytes: message.rssBytes, cpuMicros: message.cpuMicros, partWaitMs: message.partWaitMs });
     pending.delete(message.id);
   });
   return () =>

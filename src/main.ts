@@ -1,16 +1,15 @@
 import type { FastifyInstance } from 'fastify';
-import type { Llama } from 'node-llama-cpp';
 import { pino, type Logger } from 'pino';
 import type { KeyStore } from './auth/key-store.js';
 import { DEFAULT_MODEL, type Config, type LlamaCppModelConfig, type ModelConfig, type OpenAIModelConfig, type UpstreamDeploymentConfig } from './config/schema.js';
+import type { Llama } from 'node-llama-cpp';
 import type { Engine } from './engines/engine.js';
-import { LlamaCppEngine } from './engines/llama-cpp/llama-cpp-engine.js';
-import { createLlamaRuntime } from './engines/llama-cpp/runtime.js';
+// Types only: the modules themselves are imported when a config has an embedded model.
+import type { LlamaCppEngine } from './engines/llama-cpp/llama-cpp-engine.js';
 import { OpenAIUpstreamEngine } from './engines/openai-upstream/openai-upstream-engine.js';
 import { createApp } from './http/create-app.js';
 import { Drain } from './http/drain.js';
 import { ensurePortFree, listenError } from './http/port-check.js';
-import { createProgressDisplay } from './models/progress.js';
 import { isHfUri } from './models/hf-uri.js';
 import { resolveModelPath } from './models/resolve-model.js';
 import { Deployment } from './router/deployment.js';
@@ -64,7 +63,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const shared = await openSharedState(config, database, logger);
   const { keyStore, ledger, admission } = shared;
 
-  const llama = models.some(needsLlamaRuntime) ? await createLlamaRuntime({ gpu: false, log: (level, message) => logger[level]({ source: 'llama.cpp' }, message) }) : null;
+  const llama = models.some(needsLlamaRuntime) ? await loadEmbeddedRuntime(logger) : null;
   const registry = new ModelRegistry();
   const created = Math.floor(Date.now() / 1000);
   for (const model of models) registry.add({ name: model.name, engines: buildEngines(model, config, llama, logger), created, ownedBy: 'oruel' });
@@ -119,15 +118,31 @@ async function ensureFirstKey(keyStore: KeyStore, announce: (text: string) => vo
 }
 
 function defaultModel(config: Config): LlamaCppModelConfig {
-  return { name: DEFAULT_MODEL.name, engine: 'llama-cpp', path: DEFAULT_MODEL.uri, sequences: 2, contextSize: 0, threads: config.threads, gpuLayers: 'auto', maxQueue: 64 };
+  return { name: DEFAULT_MODEL.name, engine: 'llama-cpp', path: DEFAULT_MODEL.uri, sequences: 2, contextSize: 0, threads: config.threads, gpuLayers: 'auto', maxQueue: 64, reusePrefix: true };
 }
 
 function needsLlamaRuntime(model: ModelConfig): boolean {
   return model.engine === 'llama-cpp' || model.embeddedDeployments.length > 0;
 }
 
+/** llama.cpp's bindings and the embedded engine, with the one runtime they share. */
+interface EmbeddedRuntime {
+  llama: Llama;
+  LlamaCppEngine: typeof LlamaCppEngine;
+}
+
+/**
+ * Imported only when a config has an embedded model: node-llama-cpp and its native addon are most of
+ * a gateway-only process's memory (about 100 MiB resident) and start-up time.
+ */
+async function loadEmbeddedRuntime(logger: Logger): Promise<EmbeddedRuntime> {
+  const [{ createLlamaRuntime }, { LlamaCppEngine }] = await Promise.all([import('./engines/llama-cpp/runtime.js'), import('./engines/llama-cpp/llama-cpp-engine.js')]);
+  const llama = await createLlamaRuntime({ gpu: false, log: (level, message) => logger[level]({ source: 'llama.cpp' }, message) });
+  return { llama, LlamaCppEngine };
+}
+
 /** The engines behind one public model: one embedded engine, or a gateway model's deployments (upstream and embedded). */
-function buildEngines(model: ModelConfig, config: Config, llama: Llama | null, logger: Logger): Engine[] {
+function buildEngines(model: ModelConfig, config: Config, llama: EmbeddedRuntime | null, logger: Logger): Engine[] {
   if (model.engine === 'llama-cpp') return [buildLlamaCppEngine(model, config, llama, logger)];
   const policy: RoutingPolicy = { ...DEFAULT_ROUTING_POLICY, ...model.routing };
   const upstream = model.deployments.map(
@@ -158,10 +173,10 @@ function upstreamOptions(model: OpenAIModelConfig, deployment: UpstreamDeploymen
   };
 }
 
-function buildLlamaCppEngine(model: LlamaCppModelConfig, config: Config, llama: Llama | null, logger: Logger): Engine {
-  if (!llama) throw new Error('llama.cpp runtime missing');
-  return new LlamaCppEngine({
-    llama,
+function buildLlamaCppEngine(model: LlamaCppModelConfig, config: Config, embedded: EmbeddedRuntime | null, logger: Logger): Engine {
+  if (!embedded) throw new Error('llama.cpp runtime missing');
+  return new embedded.LlamaCppEngine({
+    llama: embedded.llama,
     name: model.name,
     modelPath: () => resolveModelFile(model, config, logger),
     sequences: model.sequences,
@@ -169,11 +184,13 @@ function buildLlamaCppEngine(model: LlamaCppModelConfig, config: Config, llama: 
     threads: model.threads ?? config.threads,
     gpuLayers: model.gpuLayers,
     maxQueue: model.maxQueue,
+    reusePrefix: model.reusePrefix,
   });
 }
 
 async function resolveModelFile(model: LlamaCppModelConfig, config: Config, logger: Logger): Promise<string> {
-  const progress = model.path.startsWith('hf:') ? createProgressDisplay({ label: model.path }) : null;
+  // The progress bar (cli-progress) only for a download.
+  const progress = model.path.startsWith('hf:') ? (await import('./models/progress.js')).createProgressDisplay({ label: model.path }) : null;
   try {
     const path = await resolveModelPath(model.path, {
       modelsDir: config.modelsDir,

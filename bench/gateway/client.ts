@@ -17,10 +17,13 @@ export interface StreamSample {
   /** Request sent -> first content token received (ms). */
   ttftMs: number;
   totalMs: number;
+  /** Events that carried content (`"content":"`): shows whether chunks were merged on the way. */
+  contentEvents: number;
 }
 
 /** The first synthetic token: its arrival is the time to first token, on both paths. */
 const FIRST_TOKEN = '"content":"Lorem';
+const CONTENT = '"content":"';
 const DONE = 'data: [DONE]';
 
 /** One keep-alive agent for the whole benchmark, sized for the largest phase. */
@@ -38,13 +41,16 @@ export async function streamOnce(target: Target): Promise<StreamSample> {
   const response = await request(target.url, { method: 'POST', headers: target.headers, body: body(target, true), dispatcher: agent });
   let ttftMs = -1;
   let tail = '';
+  let contentEvents = 0;
   for await (const chunk of response.body) {
     const text = tail + (chunk as Buffer).toString('latin1');
     if (ttftMs < 0 && text.includes(FIRST_TOKEN)) ttftMs = performance.now() - started;
+    // Matches that began in the tail were counted with the previous chunk.
+    for (let at = text.indexOf(CONTENT, Math.max(0, tail.length - CONTENT.length + 1)); at >= 0; at = text.indexOf(CONTENT, at + 1)) contentEvents += 1;
     tail = text.slice(-64);
   }
   if (response.statusCode !== 200 || ttftMs < 0 || !tail.includes(DONE)) throw new Error(`${target.label}: bad stream (status ${response.statusCode}): ...${tail}`);
-  return { ttftMs, totalMs: performance.now() - started };
+  return { ttftMs, totalMs: performance.now() - started, contentEvents };
 }
 
 /** One non-streamed request. */

@@ -2,6 +2,8 @@ import { openIdleStream, type Target } from './client.js';
 import type { Child } from './ipc.js';
 
 export interface MemoryFigures {
+  /** The fresh process, started and idle (after full GCs), before any stream. */
+  idleRssMiB: number;
   rssPerStreamKiB: number;
   heapPerStreamKiB: number;
 }
@@ -14,6 +16,7 @@ export interface MemoryFigures {
  * which a plain difference would credit to the streams (or subtract from them).
  */
 export async function measureMemory(target: Target, proxy: Child<unknown>, count: number): Promise<MemoryFigures> {
+  const idle = await proxy.stats({ gc: true });
   const first = Math.floor(count / 4);
   const closers = await openIdle(target, first);
   const before = await proxy.stats({ gc: true });
@@ -22,6 +25,7 @@ export async function measureMemory(target: Target, proxy: Child<unknown>, count
   for (const close of closers) close();
   const added = count - first;
   return {
+    idleRssMiB: idle.rssBytes / 2 ** 20,
     rssPerStreamKiB: (after.rssBytes - before.rssBytes) / added / 1024,
     heapPerStreamKiB: (after.heapUsedBytes - before.heapUsedBytes) / added / 1024,
   };

@@ -18,6 +18,11 @@ export interface RoundFigures {
   streams32PerSecond: PerLabel;
   slowTokensPerSecond: PerLabel;
   slowTtftP99Ms: PerLabel;
+  slowTtftP50Ms: PerLabel;
+  /** The proxy's CPU over the wall time of the slow phase, in % of one core. */
+  slowCpuPercent: PerLabel;
+  /** Content events a client received per 64-chunk stream, instant upstream (median). */
+  contentEventsPerStream: PerLabel;
   completionsPerSecond: PerLabel;
   cpuPerInstantStreamMs: PerLabel;
   cpuPerPacedStreamMs: PerLabel;
@@ -36,20 +41,27 @@ export async function runRound(targets: Targets, proxies: Proxies, settings: Pha
     streams32PerSecond: empty(),
     slowTokensPerSecond: empty(),
     slowTtftP99Ms: empty(),
+    slowTtftP50Ms: empty(),
+    slowCpuPercent: empty(),
+    contentEventsPerStream: empty(),
     completionsPerSecond: empty(),
     cpuPerInstantStreamMs: empty(),
     cpuPerPacedStreamMs: empty(),
   };
   for (const label of order) figures.ttftMs[label] = await sequentialTtft(targets[label].instant, settings.sequential);
   for (const label of order) {
-    const measured = await withCpu(proxies[label], () => countedLoop(32, settings.phaseMs, () => streamOnce(targets[label].instant)));
+    const events: number[] = [];
+    const measured = await withCpu(proxies[label], () => countedLoop(32, settings.phaseMs, async () => events.push((await streamOnce(targets[label].instant)).contentEvents)));
     figures.streams32PerSecond[label] = measured.result.perSecond;
+    figures.contentEventsPerStream[label] = median(events);
     figures.cpuPerInstantStreamMs[label] = measured.cpuMs / measured.result.count;
   }
   for (const label of order) {
     const measured = await withCpu(proxies[label], () => slowBatch(targets[label].slow, settings.slowStreams));
     figures.slowTokensPerSecond[label] = (settings.slowStreams * settings.tokens) / (measured.result.wallMs / 1000);
     figures.slowTtftP99Ms[label] = quantile(measured.result.ttfts, 0.99);
+    figures.slowTtftP50Ms[label] = quantile(measured.result.ttfts, 0.5);
+    figures.slowCpuPercent[label] = (100 * measured.cpuMs) / measured.result.wallMs;
     figures.cpuPerPacedStreamMs[label] = measured.cpuMs / settings.slowStreams;
   }
   for (const label of order) figures.completionsPerSecond[label] = (await countedLoop(32, settings.phaseMs, () => completeOnce(targets[label].instant))).perSecond;

@@ -6,6 +6,7 @@
  * memory are read from their own processes, so the client's work is never counted.
  */
 import { fileURLToPath } from 'node:url';
+import { gatewayOnlyIdleRssMiB } from './cli-idle-rss.js';
 import { agent } from './client.js';
 import type { FakeChildConfig, FakeUrls } from './fake-child.js';
 import type { GatewayChildConfig, GatewayTarget } from './gateway-child.js';
@@ -68,7 +69,10 @@ export async function runGatewayBench(options: GatewayBenchOptions = {}): Promis
     const freshGateway = await startGateway(fakes.ready, null, children);
     const gatewayMemory = await measureMemory(gatewayTargets(freshGateway.ready).idle, freshGateway, settings.idleStreams);
     const memory = { pipe: pipeMemory, gateway: gatewayMemory };
+    log('gateway bench: idle resident memory of `oruel serve` (compiled, gateway-only config)');
+    const cliIdleRssMiB = await gatewayOnlyIdleRssMiB(fakes.ready.instant);
     const figures = summarize(rounds, memory);
+    figures['gateway.cliIdleRssMiB'] = cliIdleRssMiB ?? Number.NaN;
     printGatewayReport(figures, settings);
     return figures;
   } finally {
@@ -100,12 +104,17 @@ function summarize(rounds: RoundFigures[], memory: { pipe: MemoryFigures; gatewa
     figures[`${label}.streams32PerSecond`] = across((round) => round.streams32PerSecond[label]);
     figures[`${label}.slowTokensPerSecond`] = across((round) => round.slowTokensPerSecond[label]);
     figures[`${label}.slowTtftP99Ms`] = across((round) => round.slowTtftP99Ms[label]);
+    figures[`${label}.slowTtftP50Ms`] = across((round) => round.slowTtftP50Ms[label]);
+    figures[`${label}.contentEventsPerStream`] = across((round) => round.contentEventsPerStream[label]);
     figures[`${label}.completionsPerSecond`] = across((round) => round.completionsPerSecond[label]);
     if (label === 'direct') continue;
     figures[`${label}.addedTtftMs`] = across((round) => round.ttftMs[label] - round.ttftMs.direct);
     figures[`${label}.streams32Ratio`] = across((round) => round.streams32PerSecond[label] / round.streams32PerSecond.direct);
     figures[`${label}.slowRatio`] = across((round) => round.slowTokensPerSecond[label] / round.slowTokensPerSecond.direct);
     figures[`${label}.slowAddedTtftP99Ms`] = across((round) => round.slowTtftP99Ms[label] - round.slowTtftP99Ms.direct);
+    figures[`${label}.slowAddedTtftP50Ms`] = across((round) => round.slowTtftP50Ms[label] - round.slowTtftP50Ms.direct);
+    figures[`${label}.slowCpuPercent`] = across((round) => round.slowCpuPercent[label]);
+    figures[`${label}.idleRssMiB`] = memory[label].idleRssMiB;
     figures[`${label}.nonStreamingRatio`] = across((round) => round.completionsPerSecond[label] / round.completionsPerSecond.direct);
     figures[`${label}.cpuPerInstantStreamMs`] = across((round) => round.cpuPerInstantStreamMs[label]);
     figures[`${label}.cpuPerPacedStreamMs`] = across((round) => round.cpuPerPacedStreamMs[label]);

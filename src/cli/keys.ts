@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { InvalidKeyInputError } from '../auth/key-input.js';
 import { KeyRevokedError, type ApiKeyRecord } from '../auth/key-store.js';
-import { publishKeyChange } from '../auth/redis-key-change-feed.js';
 import { SqlKeyStore } from '../auth/sql-key-store.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
@@ -177,6 +176,8 @@ async function announceChange(options: ConfigOption, id: string, io: CliIo): Pro
   if (config.redis.url === null) return;
   const quiet = { warn: () => undefined, error: () => undefined };
   try {
+    // ioredis is imported only here: `oruel serve` loads this file too, and one replica never needs it.
+    const { publishKeyChange } = await import('../auth/redis-key-change-feed.js');
     await publishKeyChange(config.redis.url, config.redis.keyPrefix, id, quiet);
   } catch (error) {
     io.err(`warning: could not tell running servers through Redis (${(error as Error).message}); they apply the change within ${config.limits.keyCacheTtlMs / 1000} s.\n`);

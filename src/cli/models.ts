@@ -3,7 +3,6 @@ import { loadConfig } from '../config/load.js';
 import { formatBytes } from '../models/format-bytes.js';
 import { isHfUri } from '../models/hf-uri.js';
 import { listLocalModels, listPartialDownloads, type LocalModel } from '../models/local-models.js';
-import { createProgressDisplay } from '../models/progress.js';
 import { resolveModelPath } from '../models/resolve-model.js';
 import { OperatorError } from '../errors/operator-error.js';
 
@@ -54,6 +53,8 @@ export function registerModelsCommand(program: Command, defaults: ModelsCommandO
 export async function pullModel(uri: string, options: PullModelOptions): Promise<string> {
   if (!isHfUri(uri)) throw new OperatorError(`"${uri}" is not an hf: URI; models pull takes hf:OWNER/REPO[@REVISION]/PATH/TO/FILE.gguf.`);
   const progressStream = options.progressStream ?? process.stderr;
+  // cli-progress is imported for a pull only: `oruel serve` loads this file too.
+  const { createProgressDisplay } = await import('../models/progress.js');
   const display = createProgressDisplay({ label: uri, stream: progressStream });
   let downloaded = false;
   try {

@@ -15,6 +15,8 @@ const llamaCppModel = z.strictObject({
   gpuLayers: z.union([z.literal('auto'), z.literal('max'), z.number().int().min(0)]).default('auto'),
   /** Requests allowed to wait for a free sequence; more are refused with 503. */
   maxQueue: z.number().int().min(0).default(64),
+  /** Start a request where a sequence already holds the beginning of its prompt (a chat's earlier turns). */
+  reusePrefix: z.boolean().default(true),
 });
 
 const upstreamDeployment = z.strictObject({

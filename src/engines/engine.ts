@@ -1,4 +1,5 @@
 import type { EngineError } from './engine-error.js';
+import type { PartQueue } from './part-queue.js';
 
 /** The internal, validated form of a chat request (camelCase; wire names live in validation/). */
 export interface ChatRequest {
@@ -63,6 +64,8 @@ export interface Usage {
   completionTokens: number;
   /** `engine`: the backend reported it; `counted`: Oru-el counted with a tokenizer of its own. */
   source: 'engine' | 'counted';
+  /** Prompt tokens the engine did not evaluate again because it still held them (a chat's earlier turns), when it says. */
+  cachedTokens?: number;
 }
 
 export type StreamPart =
@@ -90,10 +93,11 @@ export interface Engine {
   /**
    * Resolves once the backend accepted the work (a 2xx from upstream, a place in the sequence queue).
    * Failures before that reject with EngineError (the router may fail over); failures after it
-   * arrive as an `error` part, after which the iterable ends.
-   * Aborting `signal` stops the work; the iterable then ends with the usage of what was produced.
+   * arrive as an `error` part, after which the parts end.
+   * Aborting `signal` stops the work; the parts then end with the usage of what was produced.
+   * Every engine hands its parts over in the one PartQueue (bounded, batches, merging rules).
    */
-  startChat(request: ChatRequest, signal: AbortSignal): Promise<AsyncIterable<StreamPart>>;
+  startChat(request: ChatRequest, signal: AbortSignal): Promise<PartQueue>;
   /** Resolves when the engine can serve (model loaded). */
   ready(): Promise<void>;
   close(): Promise<void>;

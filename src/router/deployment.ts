@@ -1,8 +1,8 @@
-import type { ChatRequest, Engine, EngineCapabilities, StreamPart } from '../engines/engine.js';
+import type { ChatRequest, Engine, EngineCapabilities } from '../engines/engine.js';
 import { EngineError } from '../engines/engine-error.js';
+import type { PartQueue } from '../engines/part-queue.js';
 import { DeploymentHealth } from './deployment-health.js';
 import type { RoutingPolicy } from './routing-policy.js';
-import { TrackedParts } from './tracked-parts.js';
 
 /**
  * One engine behind a public model, as the router sees it: its weight, its requests in flight and its
@@ -34,9 +34,9 @@ export class Deployment implements Engine {
     return this.active;
   }
 
-  async startChat(request: ChatRequest, signal: AbortSignal): Promise<AsyncIterable<StreamPart>> {
+  async startChat(request: ChatRequest, signal: AbortSignal): Promise<PartQueue> {
     this.active += 1;
-    let parts: AsyncIterable<StreamPart>;
+    let parts: PartQueue;
     try {
       parts = await this.engine.startChat(request, signal);
     } catch (error) {
@@ -44,12 +44,14 @@ export class Deployment implements Engine {
       if (error instanceof EngineError && !signal.aborted) this.health.recordFailure(error);
       throw error;
     }
-    return new TrackedParts(parts, (failure) => {
+    // Over when its reader is done with it (read to the end, or abandoned): in flight until then.
+    parts.onEnd((failure) => {
       this.active -= 1;
       if (signal.aborted) return;
       if (failure) this.health.recordFailure(failure);
       else this.health.recordSuccess();
     });
+    return parts;
   }
 
   ready(): Promise<void> {

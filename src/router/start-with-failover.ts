@@ -1,4 +1,5 @@
-import type { ChatRequest, Engine, StreamPart } from '../engines/engine.js';
+import type { ChatRequest, Engine } from '../engines/engine.js';
+import type { PartQueue } from '../engines/part-queue.js';
 import { EngineError } from '../engines/engine-error.js';
 import { abortableSleep } from './abortable-sleep.js';
 import { pickDeployment } from './balancer.js';
@@ -7,7 +8,7 @@ import type { RoutingPolicy } from './routing-policy.js';
 
 export interface StartedChat {
   engine: Engine;
-  parts: AsyncIterable<StreamPart>;
+  parts: PartQueue;
 }
 
 /**

@@ -14,12 +14,15 @@ const DONE = 'data: [DONE]\n\n';
 /**
  * The one place that writes server-sent events. Each write goes to the socket at once (no Nagle, no
  * compression); a slow reader is met with backpressure (we wait for `drain`), never an unbounded buffer;
- * `: keep-alive` comments fill every silence longer than the interval.
+ * `: keep-alive` comments fill every silence longer than the interval. The status line and headers
+ * leave with the first write (the role chunk and the first token), in one socket write.
  */
 export class SseWriter {
   private keepAlive: NodeJS.Timeout | null = null;
   private pendingOpen: NodeJS.Timeout | null = null;
   private headers: Record<string, string | number | string[]> = {};
+  /** The last `send` had to wait for the client: it reads slower than the engine produces. */
+  private backedUp = false;
 
   constructor(
     private readonly response: ServerResponse,
@@ -52,29 +55,32 @@ export class SseWriter {
     }, this.keepAliveMs);
   }
 
-  /** Sends status 200 and the stream headers now. */
+  /** Commits status 200 and the stream headers; they go out with the next write. */
   open(headers: Record<string, string | number | string[]> = this.headers): void {
     if (this.pendingOpen) clearTimeout(this.pendingOpen);
     this.pendingOpen = null;
-    if (this.isOpen || !this.writable) return;
+    if (this.response.headersSent || !this.writable) return;
     this.response.socket?.setNoDelay(true);
     this.response.writeHead(200, { ...headers, ...SSE_HEADERS });
-    this.response.flushHeaders();
     this.keepAlive = setInterval(() => this.write(KEEP_ALIVE), this.keepAliveMs);
   }
 
-  /** Writes events as one socket write; resolves when the socket can take more. */
-  async send(events: readonly unknown[]): Promise<void> {
-    if (events.length === 0) return;
-    let text = '';
-    for (const event of events) text += `data: ${JSON.stringify(event)}\n\n`;
-    if (!this.write(text)) await this.drained();
+  /** True when the client took the last write at once; false when it had to be waited for. */
+  get keepingUp(): boolean {
+    return !this.backedUp;
   }
 
-  /** Ends a complete stream: `[DONE]`, then close. */
-  done(): void {
-    this.write(DONE);
-    this.end();
+  /** Writes events as one socket write (with the headers, the first time); resolves when the socket can take more. */
+  async send(events: readonly unknown[]): Promise<void> {
+    if (events.length === 0) return;
+    this.backedUp = !this.write(eventsText(events));
+    if (this.backedUp) await this.drained();
+  }
+
+  /** Ends a complete stream: the last events, `[DONE]` and the end of the response, in one write. */
+  done(events: readonly unknown[] = []): void {
+    this.stopTimers();
+    if (this.writable) this.response.end(eventsText(events) + DONE);
   }
 
   /** Ends the stream without `[DONE]` (after an error event). */
@@ -110,4 +116,10 @@ export class SseWriter {
     this.pendingOpen = null;
     this.keepAlive = null;
   }
+}
+
+function eventsText(events: readonly unknown[]): string {
+  let text = '';
+  for (const event of events) text += `data: ${JSON.stringify(event)}\n\n`;
+  return text;
 }

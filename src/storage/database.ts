@@ -2,7 +2,6 @@ import { Kysely, Migrator, sql, type Dialect } from 'kysely';
 import { DatabaseConfigError, parseDatabaseUrl, redactDatabaseUrl, type DatabaseTarget } from './database-url.js';
 import type { Logger } from './logger.js';
 import { migrationProvider } from './migrations/index.js';
-import { createPostgresDialect } from './postgres.js';
 import type { DatabaseSchema } from './schema.js';
 import { createSqliteDialect } from './sqlite.js';
 
@@ -24,7 +23,7 @@ export interface OpenDatabaseOptions {
  */
 export async function openDatabase(url: string, options: OpenDatabaseOptions = {}): Promise<Database> {
   const target = parseDatabaseUrl(url);
-  const db = new Kysely<DatabaseSchema>({ dialect: createDialect(target, url, options.logger) });
+  const db = new Kysely<DatabaseSchema>({ dialect: await createDialect(target, url, options.logger) });
   try {
     await migrateToLatest(db, target.dialect);
   } catch (error) {
@@ -34,8 +33,9 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
   return { db, dialect: target.dialect, close: closeOnce(db) };
 }
 
-function createDialect(target: DatabaseTarget, url: string, logger: Logger | undefined): Dialect {
-  if (target.dialect === 'postgres') return createPostgresDialect(target.connectionString, logger);
+async function createDialect(target: DatabaseTarget, url: string, logger: Logger | undefined): Promise<Dialect> {
+  // pg is imported only for a Postgres URL: a SQLite install never loads it.
+  if (target.dialect === 'postgres') return (await import('./postgres.js')).createPostgresDialect(target.connectionString, logger);
   try {
     return createSqliteDialect(target.path);
   } catch (error) {

@@ -1,18 +1,16 @@
 import { dirname, join } from 'node:path';
 import { CachedKeyStore } from '../auth/cached-key-store.js';
 import { LocalKeyChangeFeed, type KeyChangeFeed } from '../auth/key-change-feed.js';
-import { RedisKeyChangeFeed } from '../auth/redis-key-change-feed.js';
 import { SqlKeyStore } from '../auth/sql-key-store.js';
 import type { Config } from '../config/schema.js';
 import { Admission } from '../limits/admission.js';
 import type { LimitStore } from '../limits/limit-store.js';
 import { MemoryLimitStore } from '../limits/memory-limit-store.js';
-import { RedisLimitStore } from '../limits/redis-limit-store.js';
 import { SqlLedger } from '../usage/sql-ledger.js';
 import type { Database } from './database.js';
 import { parseDatabaseUrl } from './database-url.js';
 import type { Logger } from './logger.js';
-import { openRedis, type RedisConnection } from './redis.js';
+import type { RedisConnection } from './redis.js';
 
 /**
  * What replicas share, built from the configuration: keys (cached, dropped on change through the
@@ -28,8 +26,10 @@ export interface SharedState {
 }
 
 export async function openSharedState(config: Config, database: Database, logger: Logger): Promise<SharedState> {
-  const redis = config.redis.url === null ? null : await openRedis(config.redis.url, { keyPrefix: config.redis.keyPrefix, logger });
-  const feed: KeyChangeFeed = redis === null ? new LocalKeyChangeFeed() : await RedisKeyChangeFeed.open(redis, logger);
+  // ioredis and the Redis-backed parts are imported only with a Redis URL: one replica never loads them.
+  const shared = config.redis.url === null ? null : await openRedisShared(config.redis.url, config.redis.keyPrefix, logger);
+  const redis = shared?.redis ?? null;
+  const feed: KeyChangeFeed = shared?.feed ?? new LocalKeyChangeFeed();
   const keyStore = new CachedKeyStore(new SqlKeyStore(database.db), { feed, logger, ttlMs: config.limits.keyCacheTtlMs });
   const ledger = new SqlLedger(database.db, {
     logger,
@@ -38,7 +38,7 @@ export async function openSharedState(config: Config, database: Database, logger
     spillAfterMs: config.ledger.spillAfterMs,
     flushTimeoutMs: config.ledger.flushTimeoutMs,
   });
-  const store: LimitStore = redis === null ? new MemoryLimitStore() : new RedisLimitStore(redis);
+  const store: LimitStore = shared?.store ?? new MemoryLimitStore();
   const admission = new Admission({
     store,
     usedTokensSince: async (keyId, since) => (await ledger.totals({ keyId, since })).reduce((sum, row) => sum + row.totalTokens, 0),
@@ -47,6 +47,16 @@ export async function openSharedState(config: Config, database: Database, logger
     leaseTtlMs: config.limits.leaseTtlMs,
   });
   return { keyStore, ledger, admission, close: () => closeAll(ledger, keyStore, store, feed, redis) };
+}
+
+async function openRedisShared(url: string, keyPrefix: string, logger: Logger): Promise<{ redis: RedisConnection; feed: KeyChangeFeed; store: LimitStore }> {
+  const [{ openRedis }, { RedisKeyChangeFeed }, { RedisLimitStore }] = await Promise.all([
+    import('./redis.js'),
+    import('../auth/redis-key-change-feed.js'),
+    import('../limits/redis-limit-store.js'),
+  ]);
+  const redis = await openRedis(url, { keyPrefix, logger });
+  return { redis, feed: await RedisKeyChangeFeed.open(redis, logger), store: new RedisLimitStore(redis) };
 }
 
 /** The configured directory, else `ledger-spill` beside the SQLite file, else ./data/ledger-spill. */

@@ -136,6 +136,12 @@ describe('final-chunk usage mode (the default)', () => {
     expect(assembler.failed).toBe(false);
   });
 
+  it("reused prompt tokens go out as OpenAI's prompt_tokens_details.cached_tokens; prompt_tokens still counts them", () => {
+    const chunks = run([text('Hi'), finish('stop'), usagePart({ ...usage, cachedTokens: 7 })]);
+    expect(chunks.at(-1)!.usage).toStrictEqual({ ...wireUsage, prompt_tokens_details: { cached_tokens: 7 } });
+    expect(run([text('Hi'), finish('stop'), usagePart()]).at(-1)!.usage).not.toHaveProperty('prompt_tokens_details');
+  });
+
   it('usage arriving before the last finish still ends up on the final chunk', () => {
     const chunks = run([text('a', 0), finish('stop', 0), usagePart(), text('b', 1), finish('length', 1)], 2);
     const last = chunks.at(-1)!;

@@ -2,6 +2,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine, StreamPart } from '../../src/engines/engine.js';
 import { EngineError } from '../../src/engines/engine-error.js';
+import { PartQueue } from '../../src/engines/part-queue.js';
 import { ledgerRow, ledgerRowsFor, postChat, sleep, type CompletionJson } from '../helpers/api.js';
 import { endedWithDone, liveRequest, streamText, usageOf, type LiveRequest } from '../helpers/live-request.js';
 import { storiesModel, startTestServer, type TestServer } from '../helpers/test-server.js';
@@ -23,14 +24,16 @@ class ScriptedEngine implements Engine {
     private readonly parts: StreamPart[],
   ) {}
 
-  async startChat(): Promise<AsyncIterable<StreamPart>> {
+  async startChat(): Promise<PartQueue> {
     const parts = this.parts;
-    return (async function* () {
-      for (const part of parts) {
-        await sleep(2);
-        yield part;
-      }
-    })();
+    return PartQueue.from(
+      (async function* () {
+        for (const part of parts) {
+          await sleep(2);
+          yield part;
+        }
+      })(),
+    );
   }
 
   ready(): Promise<void> {

@@ -125,11 +125,14 @@ function contentOf(chunks: Chunk[], index = 0): string {
 }
 
 function expectUsage(usage: unknown): asserts usage is { prompt_tokens: number; completion_tokens: number; total_tokens: number } {
-  expect(usage).toStrictEqual({
+  // prompt_tokens_details (OpenAI's optional field): how many prompt tokens the engine still held from an earlier request.
+  const { prompt_tokens_details: details, ...counts } = usage as { prompt_tokens_details?: unknown };
+  expect(counts).toStrictEqual({
     prompt_tokens: expect.any(Number),
     completion_tokens: expect.any(Number),
     total_tokens: expect.any(Number),
   });
+  if (details !== undefined) expect(details).toStrictEqual({ cached_tokens: expect.any(Number) });
   const { prompt_tokens, completion_tokens, total_tokens } = usage as Record<string, number>;
   expect(Number.isInteger(prompt_tokens) && Number.isInteger(completion_tokens)).toBe(true);
   expect(prompt_tokens).toBeGreaterThan(0);

@@ -113,7 +113,7 @@ describe('a completed generation', () => {
     expect(types.filter((type) => type === 'finish')).toHaveLength(1);
     expect(types.indexOf('finish')).toBeGreaterThan(types.lastIndexOf('text-delta'));
     expect(parts.find((part) => part.type === 'finish')).toEqual({ type: 'finish', choice: 0, finishReason: 'length' });
-    expect(parts.at(-1)).toEqual({ type: 'usage', usage: { promptTokens: expect.any(Number), completionTokens: 25, source: 'engine' } });
+    expect(parts.at(-1)).toEqual({ type: 'usage', usage: { promptTokens: expect.any(Number), completionTokens: 25, source: 'engine', cachedTokens: 0 } });
     expect(textOf(parts).length).toBeGreaterThan(0);
     expect(parts.some((part) => part.type === 'text-delta' && part.text === '')).toBe(false);
   });
@@ -175,7 +175,7 @@ describe('cancellation', () => {
     const queued = reader(await created.startChat(request({ maxTokens: 5 }), controller.signal));
     controller.abort(new Error('client gone'));
     await queued.done;
-    expect(queued.parts()).toEqual([{ type: 'usage', usage: { promptTokens: 0, completionTokens: 0, source: 'engine' } }]);
+    expect(queued.parts()).toEqual([{ type: 'usage', usage: { promptTokens: 0, completionTokens: 0, source: 'engine', cachedTokens: 0 } }]);
     await running.done;
     expect(running.parts().find((part) => part.type === 'finish')).toMatchObject({ finishReason: 'length' });
     expect(running.parts().at(-1)).toMatchObject({ type: 'usage', usage: { completionTokens: 300 } });
@@ -297,7 +297,7 @@ describe('loading and closing', () => {
     await Promise.all([running.done, queued.done]);
     const queuedParts = queued.parts();
     expect(queuedParts[0]).toMatchObject({ type: 'error', error: { code: 'unavailable' } });
-    expect(queuedParts.at(-1)).toEqual({ type: 'usage', usage: { promptTokens: 0, completionTokens: 0, source: 'engine' } });
+    expect(queuedParts.at(-1)).toEqual({ type: 'usage', usage: { promptTokens: 0, completionTokens: 0, source: 'engine', cachedTokens: 0 } });
     // The running one ends too, and says how it ended: never a clean finish cut short silently.
     const runningParts = running.parts();
     const ended = runningParts.find((part) => part.type === 'finish' || part.type === 'error');

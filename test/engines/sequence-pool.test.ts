@@ -113,3 +113,35 @@ describe('SequencePool', () => {
     expect(pool.waiting).toBe(0);
   });
 });
+
+describe('SequencePool slot choice', () => {
+  it('gives the free slot that scores highest (the longest prefix already held)', async () => {
+    const pool = new SequencePool(['a', 'b', 'c'], 4);
+    const held = { a: 0, b: 12, c: 40 } as Record<string, number>;
+    expect(await pool.acquire(1, never(), (slot) => held[slot]!)).toEqual(['c']);
+    expect(await pool.acquire(1, never(), (slot) => held[slot]!)).toEqual(['b']);
+  });
+
+  it('among equal scores gives the least recently used slot', async () => {
+    const pool = new SequencePool(['a', 'b', 'c'], 4);
+    const [first] = await pool.acquire(1, never());
+    pool.release(first!);
+    // 'a' was just used: 'b' is now the least recently used.
+    expect(await pool.acquire(1, never(), () => 0)).toEqual(['b']);
+    expect(await pool.acquire(1, never(), () => 0)).toEqual(['c']);
+  });
+
+  it('scores a waiting request when a slot frees, not when it queued', async () => {
+    const pool = new SequencePool(['a', 'b'], 4);
+    const both = await pool.acquire(2, never());
+    let held: Record<string, number> = { a: 0, b: 0 };
+    const waiter = track(pool.acquire(1, never(), (slot) => held[slot]!));
+    held = { a: 0, b: 30 };
+    pool.release(both[0]!);
+    pool.release(both[1]!);
+    await tick();
+    expect(waiter.value).toEqual(['a']);
+    // 'a' went to the waiter the moment it was released, before 'b' was free: the queue never waits for a better slot.
+    expect(await pool.acquire(1, never(), (slot) => held[slot]!)).toEqual(['b']);
+  });
+});

@@ -42,6 +42,12 @@ describe('chunk normalization', () => {
     expect(usage.reportedUsage).toEqual({ promptTokens: 5, completionTokens: 3, source: 'engine' });
   });
 
+  it("keeps the upstream's cached prompt tokens (vLLM prefix caching, OpenAI) for prompt_tokens_details", () => {
+    const { usage, normalizer: n } = normalizer();
+    n.accept({ choices: [], usage: { prompt_tokens: 50, completion_tokens: 3, total_tokens: 53, prompt_tokens_details: { cached_tokens: 32 } } });
+    expect(usage.reportedUsage).toEqual({ promptTokens: 50, completionTokens: 3, source: 'engine', cachedTokens: 32 });
+  });
+
   it('counts with o200k when no usage comes, prompt framing included', async () => {
     const { usage, normalizer: n } = normalizer();
     n.accept({ choices: [{ index: 0, delta: { content: 'Hello! How can I help you today?' }, finish_reason: 'stop' }] });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ChatRequest, Engine, StreamPart } from '../../src/engines/engine.js';
 import { EngineError } from '../../src/engines/engine-error.js';
+import { PartQueue } from '../../src/engines/part-queue.js';
 import { pickDeployment } from '../../src/router/balancer.js';
 import { Deployment } from '../../src/router/deployment.js';
 import { DEFAULT_ROUTING_POLICY, type RoutingPolicy } from '../../src/router/routing-policy.js';
@@ -16,7 +17,7 @@ class ScriptedEngine implements Engine {
     readonly id: string,
     private readonly script: Behaviour[],
   ) {}
-  async startChat(): Promise<AsyncIterable<StreamPart>> {
+  async startChat(): Promise<PartQueue> {
     const behaviour = this.script[Math.min(this.calls, this.script.length - 1)]!;
     this.calls += 1;
     if (behaviour instanceof EngineError) throw behaviour;
@@ -25,9 +26,7 @@ class ScriptedEngine implements Engine {
       { type: 'finish', choice: 0, finishReason: 'stop' },
       { type: 'usage', usage: { promptTokens: 1, completionTokens: 1, source: 'engine' } },
     ];
-    return (async function* () {
-      yield* parts;
-    })();
+    return PartQueue.from(parts);
   }
   ready = () => Promise.resolve();
   close = () => Promise.resolve();
@@ -152,12 +151,12 @@ describe('cooldown', () => {
   it('counts a stream that fails after its first byte against the deployment', async () => {
     const time = clock();
     class MidStreamFailure extends ScriptedEngine {
-      override async startChat(): Promise<AsyncIterable<StreamPart>> {
+      override async startChat(): Promise<PartQueue> {
         this.calls += 1;
-        return (async function* () {
-          yield { type: 'text-delta', choice: 0, text: 'x' } as StreamPart;
-          yield { type: 'error', error: new EngineError('upstream_error', 'crashed') } as StreamPart;
-        })();
+        return PartQueue.from([
+          { type: 'text-delta', choice: 0, text: 'x' },
+          { type: 'error', error: new EngineError('upstream_error', 'crashed') },
+        ]);
       }
     }
     const crashing = new MidStreamFailure('crashing', ['ok']);

@@ -1,7 +1,7 @@
-import { LlamaChat, type ChatHistoryItem, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel } from 'node-llama-cpp';
-import type { ChatRequest, Engine, EngineCapabilities, StreamPart } from '../engine.js';
+import { LlamaChat, type ChatHistoryItem, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from 'node-llama-cpp';
+import type { ChatRequest, Engine, EngineCapabilities } from '../engine.js';
 import { EngineError } from '../engine-error.js';
-import { PartChannel } from '../part-channel.js';
+import { PartQueue } from '../part-queue.js';
 import { generateChoice, type ChoiceWork } from './choice-generator.js';
 import { planGeneration, type GenerationPlan } from './generation-plan.js';
 import { assertPromptMayFit } from './prompt-fit.js';
@@ -22,6 +22,11 @@ export interface LlamaCppEngineOptions {
   threads: number;
   gpuLayers: 'auto' | 'max' | number;
   maxQueue: number;
+  /**
+   * Keep what a sequence evaluated and start the next request there when its prompt begins the same
+   * (a chat's next turn): only the new tokens are evaluated. Default true; false clears each sequence first.
+   */
+  reusePrefix?: boolean;
 }
 
 /** One slot = one context sequence and the chat evaluator bound to it (it keeps the KV cache warm). */
@@ -60,7 +65,7 @@ export class LlamaCppEngine implements Engine {
     return this.loading;
   }
 
-  async startChat(request: ChatRequest, signal: AbortSignal): Promise<AsyncIterable<StreamPart>> {
+  async startChat(request: ChatRequest, signal: AbortSignal): Promise<PartQueue> {
     if (this.closed) throw new EngineError('unavailable', `Model "${this.options.name}" is shut down.`);
     const loaded = this.loaded;
     if (!loaded) throw new EngineError('unavailable', `Model "${this.options.name}" is still loading; retry shortly.`, { retryAfterMs: 2000 });
@@ -68,13 +73,15 @@ export class LlamaCppEngine implements Engine {
     await assertPromptMayFit(loaded.model, request.messages, loaded.contextSize);
     const history = toChatHistory(request.messages);
     const plan = await planGeneration(request, this.options.llama, this.validator);
-    const promptTokens = this.countPromptTokens(loaded, history, plan);
+    const prompt = this.tokenizePrompt(loaded, history, plan);
+    const promptTokens = prompt.length;
     const maxTokens = resolveMaxTokens(request, promptTokens, loaded.contextSize);
     if (!loaded.pool.canAdmit(request.n)) {
       throw new EngineError('overloaded', `Model "${this.options.name}" is busy and its request queue is full; retry shortly.`, { retryAfterMs: 1000 });
     }
-    const channel = new PartChannel();
-    void this.generate(loaded, { request, history, plan, promptTokens, maxTokens }, signal, channel);
+    // No pause: generation is bounded by max_tokens, and the SSE writer waits for the client's socket.
+    const channel = new PartQueue({ highWaterMark: Infinity });
+    void this.generate(loaded, { request, history, plan, prompt, promptTokens, maxTokens }, signal, channel);
     return channel;
   }
 
@@ -114,17 +121,33 @@ export class LlamaCppEngine implements Engine {
     }
   }
 
-  /** prompt_tokens is the rendered prompt (chat template applied) in the model's own tokens. */
-  private countPromptTokens(loaded: Loaded, history: ChatHistoryItem[], plan: GenerationPlan): number {
+  /** The rendered prompt (chat template applied) in the model's own tokens: prompt_tokens is its length. */
+  private tokenizePrompt(loaded: Loaded, history: ChatHistoryItem[], plan: GenerationPlan): Token[] {
     const chatWrapper = loaded.pool.peek().chat.chatWrapper;
     const { contextText } = chatWrapper.generateContextState({
       chatHistory: history,
       ...(plan.functions ? { availableFunctions: plan.functions, documentFunctionParams: true } : {}),
     });
-    return contextText.tokenize(loaded.model.tokenizer).length;
+    return contextText.tokenize(loaded.model.tokenizer);
   }
 
-  private async generate(loaded: Loaded, work: GenerationWork, signal: AbortSignal, channel: PartChannel): Promise<void> {
+  /**
+   * Takes the sequences for a request: those already holding the longest prefix of its prompt (a chat's
+   * earlier turns), least recently used among equals. Returns them with the prompt tokens each one
+   * will not evaluate again; LlamaChat itself keeps the matching prefix and evaluates only the rest.
+   */
+  private async acquireSlots(loaded: Loaded, work: GenerationWork, signal: AbortSignal): Promise<{ slots: Slot[]; cachedTokens: number }> {
+    const reuse = this.options.reusePrefix ?? true;
+    const slots = await loaded.pool.acquire(work.request.n, signal, reuse ? (slot) => reuseScore(slot, work.prompt) : null);
+    if (!reuse) {
+      await Promise.all(slots.map((slot) => slot.sequence.clearHistory()));
+      return { slots, cachedTokens: 0 };
+    }
+    // prompt_tokens counts the prompt once whatever n is; so does this: what every choice reused.
+    return { slots, cachedTokens: Math.min(...slots.map((slot) => heldPrefix(slot, work.prompt))) };
+  }
+
+  private async generate(loaded: Loaded, work: GenerationWork, signal: AbortSignal, channel: PartQueue): Promise<void> {
     // One controller for the whole request: a client abort, or one choice failing, stops every choice.
     const controller = new AbortController();
     const abort = () => controller.abort(signal.reason);
@@ -132,9 +155,12 @@ export class LlamaCppEngine implements Engine {
     // The client may have left while startChat was still preparing (a grammar takes milliseconds).
     if (signal.aborted) abort();
     let completionTokens = 0;
+    let cachedTokens = 0;
     let evaluated = false;
     try {
-      const slots = await loaded.pool.acquire(work.request.n, controller.signal);
+      const acquired = await this.acquireSlots(loaded, work, controller.signal);
+      const slots = acquired.slots;
+      cachedTokens = acquired.cachedTokens;
       evaluated = true;
       const counts = await Promise.all(
         slots.map((slot, choice) =>
@@ -148,13 +174,13 @@ export class LlamaCppEngine implements Engine {
       signal.removeEventListener('abort', abort);
       // A request that left while queued never reached the model: it used no tokens.
       const promptTokens = evaluated ? work.promptTokens : 0;
-      channel.push({ type: 'usage', usage: { promptTokens, completionTokens, source: 'engine' } });
+      channel.push({ type: 'usage', usage: { promptTokens, completionTokens, source: 'engine', cachedTokens } });
       channel.close();
     }
   }
 
   /** Generates one choice on one slot; returns the tokens it produced (also when stopped early). */
-  private async generateChoice(slot: Slot, choice: number, work: GenerationWork, controller: AbortController, channel: PartChannel): Promise<number> {
+  private async generateChoice(slot: Slot, choice: number, work: GenerationWork, controller: AbortController, channel: PartQueue): Promise<number> {
     const meter = slot.sequence.tokenMeter;
     const tokensBefore = meter.usedOutputTokens;
     try {
@@ -171,7 +197,27 @@ export class LlamaCppEngine implements Engine {
 }
 
 interface GenerationWork extends ChoiceWork {
+  prompt: Token[];
   promptTokens: number;
+}
+
+/**
+ * How much a request gains from a sequence: the prefix it reuses, when that is most of what the sequence
+ * holds. A sequence sharing only a little (the same system prompt, another conversation's first words)
+ * scores 0: taking it would destroy a conversation for little gain, and least-recent use decides instead.
+ */
+function reuseScore(slot: Slot, prompt: Token[]): number {
+  const held = heldPrefix(slot, prompt);
+  return held * 2 >= slot.sequence.contextTokens.length ? held : 0;
+}
+
+/**
+ * Prompt tokens a sequence already holds (a common prefix). At least the last prompt token is always
+ * evaluated again, since generating needs its logits; node-llama-cpp re-evaluates it the same way.
+ */
+function heldPrefix(slot: Slot, prompt: Token[]): number {
+  if (prompt.length === 0) return 0;
+  return Math.min(slot.sequence.compareContextTokens(prompt).firstDifferentIndex, prompt.length - 1);
 }
 
 /** Fits max_tokens into the context: the default is whatever room the prompt leaves. */

@@ -1,7 +1,11 @@
 import { EngineError } from '../engine-error.js';
 
+/** How well a free slot suits a request (higher is better): the tokens of its prompt the slot already holds. */
+export type SlotScore<T> = (slot: T) => number;
+
 interface Waiter<T> {
   count: number;
+  score: SlotScore<T> | null;
   resolve: (slots: T[]) => void;
   reject: (error: unknown) => void;
   signal: AbortSignal;
@@ -12,8 +16,13 @@ interface Waiter<T> {
  * K generation slots (context sequences) shared by all requests of one model.
  * Requests that find no free slot wait in FIFO order in a bounded queue; first come, first served,
  * so a request for several slots (n > 1) is not starved by single-slot requests behind it.
+ *
+ * Which free slot a request gets: the one that scores highest (the longest prefix of its prompt already
+ * evaluated there, so a chat's next turn lands where its history is), and among equals the least
+ * recently used, whose state is the one a new conversation overwrites.
  */
 export class SequencePool<T> {
+  /** Free slots, least recently used first (a released slot goes to the end). */
   private readonly free: T[];
   private readonly waiters: Waiter<T>[] = [];
 
@@ -42,17 +51,19 @@ export class SequencePool<T> {
 
   /**
    * Takes `count` slots, waiting if none are free. Throws `overloaded` at once when the queue is full,
-   * so the caller can answer 503 before any byte is sent.
+   * so the caller can answer 503 before any byte is sent. `score` ranks free slots at the moment they
+   * are handed out (without it: least recently used first).
    */
-  acquire(count: number, signal: AbortSignal): Promise<T[]> {
+  acquire(count: number, signal: AbortSignal, score: SlotScore<T> | null = null): Promise<T[]> {
     if (signal.aborted) return Promise.reject(signal.reason);
-    if (this.waiters.length === 0 && this.free.length >= count) return Promise.resolve(this.take(count));
+    if (this.waiters.length === 0 && this.free.length >= count) return Promise.resolve(this.take(count, score));
     if (this.waiters.length >= this.maxQueue) {
       return Promise.reject(new EngineError('overloaded', 'The model is busy and its request queue is full; retry shortly.', { retryable: true, retryAfterMs: 1000 }));
     }
     return new Promise<T[]>((resolve, reject) => {
       const waiter: Waiter<T> = {
         count,
+        score,
         resolve,
         reject,
         signal,
@@ -79,15 +90,20 @@ export class SequencePool<T> {
     }
   }
 
-  private take(count: number): T[] {
-    return this.free.splice(0, count);
+  private take(count: number, score: SlotScore<T> | null): T[] {
+    if (!score || count >= this.free.length) return this.free.splice(0, count);
+    // A stable sort keeps least-recently-used order among equal scores.
+    const ranked = this.free.map((slot, index) => ({ slot, index, score: score(slot) })).sort((a, b) => b.score - a.score || a.index - b.index);
+    const taken = ranked.slice(0, count).map((entry) => entry.slot);
+    for (const slot of taken) this.free.splice(this.free.indexOf(slot), 1);
+    return taken;
   }
 
   private serveWaiters(): void {
     for (let head = this.waiters[0]; head && this.free.length >= head.count; head = this.waiters[0]) {
       this.waiters.shift();
       head.signal.removeEventListener('abort', head.onAbort);
-      head.resolve(this.take(head.count));
+      head.resolve(this.take(head.count, head.score));
     }
   }
 

@@ -1,5 +1,6 @@
 import { Pool } from 'undici';
-import type { ChatRequest, Engine, EngineCapabilities, StreamPart } from '../engine.js';
+import type { ChatRequest, Engine, EngineCapabilities } from '../engine.js';
+import type { PartQueue } from '../part-queue.js';
 import { EngineError } from '../engine-error.js';
 import type { UpstreamOptions } from './options.js';
 import { TokenCounter } from './token-counter.js';
@@ -46,7 +47,7 @@ export class OpenAIUpstreamEngine implements Engine {
     return Promise.resolve();
   }
 
-  async startChat(request: ChatRequest, signal: AbortSignal): Promise<AsyncIterable<StreamPart>> {
+  async startChat(request: ChatRequest, signal: AbortSignal): Promise<PartQueue> {
     if (signal.aborted) throw signal.reason;
     const cap = this.options.maxConcurrent;
     if (cap !== null && this.active >= cap) {

@@ -6,7 +6,7 @@ import { ChunkNormalizer } from './chunk-normalizer.js';
 import { Deadline } from './deadline.js';
 import { readErrorDetails } from './error-body.js';
 import { asRecord, parseJson, type JsonRecord } from './json-value.js';
-import { PartQueue } from './part-queue.js';
+import { PartQueue } from '../part-queue.js';
 import { ResponseBody } from './response-body.js';
 import type { TokenCounter } from './token-counter.js';
 import { errorFromStreamEvent, errorFromTransport, errorMidStream } from './upstream-errors.js';
@@ -42,8 +42,8 @@ type Phase = 'waiting' | 'streaming' | 'done';
  * can fail over on. After it, failures are an error part followed by the usage of what was produced.
  */
 export class UpstreamExchange implements Dispatcher.DispatchHandlers {
-  readonly started: Promise<AsyncIterable<StreamPart>>;
-  private resolveStarted!: (parts: AsyncIterable<StreamPart>) => void;
+  readonly started: Promise<PartQueue>;
+  private resolveStarted!: (parts: PartQueue) => void;
   private rejectStarted!: (error: unknown) => void;
   private phase: Phase = 'waiting';
   private readonly body: ResponseBody;
@@ -64,7 +64,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandlers {
       this.resolveStarted = resolve;
       this.rejectStarted = reject;
     });
-    this.queue = new PartQueue(HIGH_WATER_MARK, () => this.stopUpstream(new Error('the consumer stopped reading')));
+    this.queue = new PartQueue({ highWaterMark: HIGH_WATER_MARK, onAbandoned: () => this.stopUpstream(new Error('the consumer stopped reading')) });
     this.usage = new UsageTracker(options.request, options.counter);
     this.normalizer = new ChunkNormalizer(options.request.n, this.usage, (part) => this.emit(part));
     this.deadline = new Deadline((phase) => this.expire(phase));

@@ -9,7 +9,7 @@ import type { TokenCounter } from './token-counter.js';
  * produced so far are counted.
  */
 export class UsageTracker {
-  private reported: { promptTokens: number; completionTokens: number } | null = null;
+  private reported: { promptTokens: number; completionTokens: number; cachedTokens?: number } | null = null;
   /** Everything generated (text and tool arguments), kept only to count it if no report comes. */
   private generated = '';
 
@@ -25,7 +25,9 @@ export class UsageTracker {
     const promptTokens = asCount(usage.prompt_tokens);
     const completionTokens = asCount(usage.completion_tokens);
     if (promptTokens === null && completionTokens === null) return;
-    this.reported = { promptTokens: promptTokens ?? 0, completionTokens: completionTokens ?? 0 };
+    // vLLM (prefix caching), SGLang and OpenAI say how much of the prompt they reused.
+    const cachedTokens = asCount(asRecord(usage.prompt_tokens_details)?.cached_tokens);
+    this.reported = { promptTokens: promptTokens ?? 0, completionTokens: completionTokens ?? 0, ...(cachedTokens === null ? {} : { cachedTokens }) };
   }
 
   addGenerated(text: string): void {

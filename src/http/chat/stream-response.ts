@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { ChunkAssembler, errorChunk, type StreamUsageMode } from '../../assembly/chunk-assembler.js';
-import type { StreamPart } from '../../engines/engine.js';
+import type { PartQueue } from '../../engines/part-queue.js';
 import { toGatewayError, type GatewayError } from '../../errors/gateway-error.js';
 import { startWithFailover } from '../../router/start-with-failover.js';
 import { SseWriter } from '../../sse/sse-writer.js';
@@ -9,14 +9,16 @@ import { writeRawError } from '../error-response.js';
 import type { ChatContext, ChatOutcome } from './chat-context.js';
 
 /**
- * A streamed chat: headers go out as soon as an engine accepts the work (or at the first keep-alive
- * if it keeps us waiting); before that, failures are real statuses; after it, an error event.
+ * A streamed chat: status, headers, the role chunk and the first token leave together in one socket
+ * write (or the headers leave at the first keep-alive if the engine keeps us waiting); before that,
+ * failures are real statuses; after it, an error event. Then each batch of parts that waited together
+ * is one write; deltas are merged only while the client reads slower than the engine produces.
  */
 export async function streamChat(context: ChatContext, response: ServerResponse, keepAliveMs: number, usageMode: StreamUsageMode): Promise<ChatOutcome> {
   // The request's signal also ends a wait for `drain`: a reader that stopped reading cannot hold a shutdown.
   const writer = new SseWriter(response, keepAliveMs, context.signal);
   writer.openIfStillWaiting(context.headers);
-  let parts: AsyncIterable<StreamPart>;
+  let parts: PartQueue;
   try {
     const started = await startWithFailover(context.model.engines, context.request, context.signal);
     context.onEngine(started.engine);
@@ -25,27 +27,45 @@ export async function streamChat(context: ChatContext, response: ServerResponse,
     if (context.signal.aborted) return stopped(writer, response, context);
     return endWithError(writer, response, context, toGatewayError(error));
   }
-  writer.open(context.headers);
   const assembler = new ChunkAssembler(context.identity, context.request.n, usageMode);
-  await writer.send(assembler.start());
+  let opening = assembler.start();
+  if (!parts.hasWaiting) {
+    // The engine accepted but has no token yet (a queue, a long prompt): the client learns it now.
+    writer.open(context.headers);
+    await writer.send(opening);
+    opening = [];
+  }
+  // Otherwise the role chunk and the first batch leave together, in the headers' write.
   try {
-    for await (const part of parts) {
-      context.meter.observe(part);
-      await writer.send(assembler.accept(part));
+    for (let batch = await parts.nextBatch(); batch; batch = await parts.nextBatch(!writer.keepingUp)) {
+      const chunks = opening;
+      opening = [];
+      for (const part of batch) {
+        context.meter.observe(part);
+        for (const chunk of assembler.accept(part)) chunks.push(chunk);
+      }
+      writer.open(context.headers);
+      await writer.send(chunks);
+      parts.written();
     }
   } catch (error) {
     if (context.signal.aborted) return stopped(writer, response, context);
     await writer.send([errorChunk(context.identity, toGatewayError(error).toWire())]);
     writer.end();
     return { outcome: 'error', status: 200, errorCode: toGatewayError(error).toWire().code };
+  } finally {
+    parts.cancel();
   }
   if (context.signal.aborted) return stopped(writer, response, context);
-  await writer.send(assembler.end());
+  writer.open(context.headers);
+  const closing = [...opening, ...assembler.end()];
   if (assembler.failed) {
+    await writer.send(closing);
     writer.end();
     return { outcome: 'error', status: 200, errorCode: assembler.failureCode };
   }
-  writer.done();
+  // The final chunk (finish_reason, usage) and [DONE] leave with the end of the response, in one write.
+  writer.done(closing);
   return { outcome: 'completed', status: 200, errorCode: null };
 }
 

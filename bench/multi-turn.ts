@@ -1,0 +1,116 @@
+/**
+ * Multi-turn chats on the embedded engine: one conversation of `TURNS` turns, each request carrying
+ * the whole history (as chat clients send it), on the model with prefix reuse and on the same model
+ * with it off, in alternating rounds. Reports time to first token per turn, prompt and cached tokens,
+ * and whether both gave the same text at temperature 0.
+ */
+import { performance } from 'node:perf_hooks';
+import { BENCH_SEED } from './direct.js';
+import { sseData } from './sse-events.js';
+import { median } from './stats.js';
+import type { ServerTarget } from './through-server.js';
+
+export const TURNS = 10;
+/** Per turn: a ~30-token question and a reply of this many tokens; history reaches ~1,500 tokens at turn 10. */
+const REPLY_TOKENS = 140;
+
+interface TurnSample {
+  ttftMs: number;
+  promptTokens: number;
+  cachedTokens: number;
+  text: string;
+}
+
+export interface MultiTurnFigures {
+  /** Per turn (index 0 = turn 1): medians over rounds. */
+  turns: { promptTokens: number; cachedTokens: number; reuseTtftMs: number; coldTtftMs: number }[];
+  /** TTFT of the last turn over the first, with reuse and without. */
+  reuseRatio: number;
+  coldRatio: number;
+  identicalOutputs: boolean;
+}
+
+type Message = { role: 'user' | 'assistant'; content: string };
+
+function question(round: number, turn: number): string {
+  return turn === 1
+    ? `Story ${round}: tell me a story about a little cat named Tom who went to the park with his friend the dog.`
+    : `Turn ${turn}: and then what did Tom and the dog do in the big green park after that?`;
+}
+
+async function chatTurn(target: ServerTarget, messages: Message[]): Promise<TurnSample> {
+  const started = performance.now();
+  const response = await fetch(`${target.baseURL}/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${target.apiKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model: target.model, messages, stream: true, max_tokens: REPLY_TOKENS, temperature: 0, seed: BENCH_SEED }),
+  });
+  if (!response.ok || !response.body) throw new Error(`server answered ${response.status}: ${await response.text()}`);
+  let ttftMs = Number.NaN;
+  let text = '';
+  let usage: { prompt_tokens?: number; prompt_tokens_details?: { cached_tokens?: number } } | undefined;
+  for await (const data of sseData(response.body)) {
+    if (data === '[DONE]') continue;
+    const chunk = JSON.parse(data) as { choices?: { delta?: { content?: string } }[]; usage?: typeof usage; error?: { message?: string } };
+    if (chunk.error) throw new Error(`error event: ${chunk.error.message ?? data}`);
+    const content = chunk.choices?.[0]?.delta?.content;
+    if (content) {
+      if (Number.isNaN(ttftMs)) ttftMs = performance.now() - started;
+      text += content;
+    }
+    if (chunk.usage) usage = chunk.usage;
+  }
+  return { ttftMs, text, promptTokens: usage?.prompt_tokens ?? Number.NaN, cachedTokens: usage?.prompt_tokens_details?.cached_tokens ?? 0 };
+}
+
+async function conversation(target: ServerTarget, round: number): Promise<TurnSample[]> {
+  const messages: Message[] = [];
+  const samples: TurnSample[] = [];
+  for (let turn = 1; turn <= TURNS; turn++) {
+    messages.push({ role: 'user', content: question(round, turn) });
+    const sample = await chatTurn(target, [...messages]);
+    samples.push(sample);
+    messages.push({ role: 'assistant', content: sample.text });
+  }
+  return samples;
+}
+
+export async function measureMultiTurn(reuse: ServerTarget, cold: ServerTarget, rounds: number, progress: (text: string) => void): Promise<MultiTurnFigures> {
+  const warmRuns: TurnSample[][] = [];
+  const coldRuns: TurnSample[][] = [];
+  for (let round = 1; round <= rounds; round++) {
+    progress(`multi-turn: round ${round}/${rounds} (${TURNS} turns with prefix reuse, then without)`);
+    warmRuns.push(await conversation(reuse, round));
+    coldRuns.push(await conversation(cold, round));
+  }
+  const at = (runs: TurnSample[][], turn: number, pick: (sample: TurnSample) => number) => median(runs.map((run) => pick(run[turn]!)));
+  const turns = Array.from({ length: TURNS }, (_, turn) => ({
+    promptTokens: at(warmRuns, turn, (sample) => sample.promptTokens),
+    cachedTokens: at(warmRuns, turn, (sample) => sample.cachedTokens),
+    reuseTtftMs: at(warmRuns, turn, (sample) => sample.ttftMs),
+    coldTtftMs: at(coldRuns, turn, (sample) => sample.ttftMs),
+  }));
+  const identicalOutputs = warmRuns.every((run, round) => run.every((sample, turn) => sample.text === coldRuns[round]![turn]!.text && sample.promptTokens === coldRuns[round]![turn]!.promptTokens));
+  return {
+    turns,
+    reuseRatio: turns.at(-1)!.reuseTtftMs / turns[0]!.reuseTtftMs,
+    coldRatio: turns.at(-1)!.coldTtftMs / turns[0]!.coldTtftMs,
+    identicalOutputs,
+  };
+}
+
+export function printMultiTurn(figures: MultiTurnFigures, rounds: number): void {
+  const lines = [
+    '',
+    `Multi-turn chat (embedded, each turn sends the whole history; medians of ${rounds} rounds, temperature 0, ${REPLY_TOKENS}-token replies)`,
+    'turn  prompt_tokens  cached_tokens  TTFT with reuse  TTFT without reuse',
+    ...figures.turns.map(
+      (turn, index) =>
+        `${String(index + 1).padStart(4)}  ${String(turn.promptTokens).padStart(13)}  ${String(turn.cachedTokens).padStart(13)}  ${`${turn.reuseTtftMs.toFixed(1)} ms`.padStart(15)}  ${`${turn.coldTtftMs.toFixed(1)} ms`.padStart(18)}`,
+    ),
+    `TTFT turn ${TURNS} / turn 1: with reuse ${figures.reuseRatio.toFixed(2)}x (goal <= 1.5x: ${figures.reuseRatio <= 1.5 ? 'met' : 'NOT met'}), without ${figures.coldRatio.toFixed(2)}x`,
+    `outputs and prompt_tokens identical with and without reuse: ${figures.identicalOutputs ? 'yes' : 'NO'}`,
+    '',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
