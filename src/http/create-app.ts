@@ -12,6 +12,7 @@ import { requireApiKey } from './auth-hook.js';
 import { fromFastifyError, sendError } from './error-response.js';
 import { registerAdminApi } from './routes/admin-api.js';
 import { registerChatRoute } from './routes/chat-completions.js';
+import { registerCompletionsRoute } from './routes/completions.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerModelRoutes } from './routes/models.js';
 
@@ -82,6 +83,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
         api.addHook('preHandler', requireApiKey(deps.keyStore, config.server.auth));
         registerModelRoutes(api, deps.registry);
         registerChatRoute(api, { registry: deps.registry, ledger: deps.ledger, admission: deps.admission, keepAliveMs: config.server.keepAliveMs });
+        registerCompletionsRoute(api, { registry: deps.registry, ledger: deps.ledger, admission: deps.admission, keepAliveMs: config.server.keepAliveMs });
       },
       { prefix },
     );

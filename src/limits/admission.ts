@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { ApiKeyRecord } from '../auth/key-store.js';
-import type { ChatRequest } from '../engines/engine.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { Logger } from '../storage/logger.js';
 import { StoreLease, UNLIMITED_LEASE, type AdmissionLease } from './admission-lease.js';
@@ -9,7 +8,7 @@ import type { AdmissionPlan, BudgetPlan, LimitStore, LimitViews, StoreDecision }
 import { assertModelAllowed } from './model-access.js';
 import { rateLimitHeaders, retryAfterHeaders } from './rate-limit-headers.js';
 import { formatResetDuration } from './reset-duration.js';
-import { estimateRequestTokens } from './token-estimate.js';
+import { estimateRequestTokens, type EstimatedRequest } from './token-estimate.js';
 
 export type { AdmissionLease } from './admission-lease.js';
 
@@ -45,7 +44,7 @@ export class Admission {
   }
 
   /** Throws GatewayError: 404 for a model outside the key's allow-list, 429 when a limit is reached. */
-  async admit(key: ApiKeyRecord | null, chat: ChatRequest): Promise<AdmissionLease> {
+  async admit(key: ApiKeyRecord | null, chat: EstimatedRequest): Promise<AdmissionLease> {
     if (key === null) return UNLIMITED_LEASE;
     assertModelAllowed(key, chat.model);
     if (key.rpm === null && key.tpm === null && key.maxConcurrent === null && key.budget === null) return UNLIMITED_LEASE;
@@ -72,7 +71,7 @@ export class Admission {
     }
   }
 
-  #plan(key: ApiKeyRecord, chat: ChatRequest): AdmissionPlan {
+  #plan(key: ApiKeyRecord, chat: EstimatedRequest): AdmissionPlan {
     const nowMs = this.#now();
     const estimate = estimateRequestTokens(chat, this.#options.defaultCompletionTokens);
     return {

@@ -1,5 +1,5 @@
 import { LlamaChat, type ChatHistoryItem, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel } from 'node-llama-cpp';
-import type { ChatRequest, Engine, EngineCapabilities, StreamPart } from '../engine.js';
+import type { ChatRequest, Engine, EngineCapabilities, StreamPart, TextCompletionRequest } from '../engine.js';
 import { EngineError } from '../engine-error.js';
 import { PartChannel } from '../part-channel.js';
 import { generateChoice, type ChoiceWork } from './choice-generator.js';
@@ -7,6 +7,7 @@ import { planGeneration, type GenerationPlan } from './generation-plan.js';
 import { toChatHistory } from './history.js';
 import { SchemaValidator } from './schema-validator.js';
 import { SequencePool } from './sequence-pool.js';
+import { generateTextCompletion, prepareTextWork } from './text-completion.js';
 import { supportsTools } from './tool-capability.js';
 
 export interface LlamaCppEngineOptions {
@@ -74,6 +75,25 @@ export class LlamaCppEngine implements Engine {
     const channel = new PartChannel();
     void this.generate(loaded, { request, history, plan, promptTokens, maxTokens }, signal, channel);
     return channel;
+  }
+
+  /** Raw prompts, no chat template (POST /completions); the same sequences and queue as chat. */
+  async startTextCompletion(request: TextCompletionRequest, signal: AbortSignal): Promise<AsyncIterable<StreamPart>> {
+    const loaded = this.usable();
+    const target = { ...loaded, sequences: this.options.sequences };
+    const work = prepareTextWork(target, request, this.options.name);
+    if (!loaded.pool.canAdmit(1)) {
+      throw new EngineError('overloaded', `Model "${this.options.name}" is busy and its request queue is full; retry shortly.`, { retryAfterMs: 1000 });
+    }
+    const channel = new PartChannel();
+    void generateTextCompletion(target, work, signal, channel);
+    return channel;
+  }
+
+  private usable(): Loaded {
+    if (this.closed) throw new EngineError('unavailable', `Model "${this.options.name}" is shut down.`);
+    if (!this.loaded) throw new EngineError('unavailable', `Model "${this.options.name}" is still loading; retry shortly.`, { retryAfterMs: 2000 });
+    return this.loaded;
   }
 
   async close(): Promise<void> {

@@ -1,10 +1,11 @@
 import { Pool } from 'undici';
-import type { ChatRequest, Engine, EngineCapabilities, StreamPart } from '../engine.js';
+import type { ChatRequest, Engine, EngineCapabilities, StreamPart, TextCompletionRequest } from '../engine.js';
 import { EngineError } from '../engine-error.js';
 import type { UpstreamOptions } from './options.js';
 import { TokenCounter } from './token-counter.js';
-import { UpstreamExchange } from './upstream-exchange.js';
-import { toUpstreamTarget, type UpstreamTarget } from './upstream-url.js';
+import { asChatView, textChunkAsChat, toTextCompletionWireBody } from './text-completion-wire.js';
+import { UpstreamExchange, type ExchangeOptions } from './upstream-exchange.js';
+import { siblingPath, toUpstreamTarget, type UpstreamTarget } from './upstream-url.js';
 import { toWireBody } from './wire-request.js';
 
 /**
@@ -46,7 +47,23 @@ export class OpenAIUpstreamEngine implements Engine {
     return Promise.resolve();
   }
 
-  async startChat(request: ChatRequest, signal: AbortSignal): Promise<AsyncIterable<StreamPart>> {
+  startChat(request: ChatRequest, signal: AbortSignal): Promise<AsyncIterable<StreamPart>> {
+    return this.exchange(request, signal, this.target.path, () => toWireBody(request, { upstreamModel: this.options.upstreamModel, maxTokensField: this.options.maxTokensField }));
+  }
+
+  /** POST {base}/completions, read through the same exchange as chat (its chunks renamed on the way in). */
+  startTextCompletion(request: TextCompletionRequest, signal: AbortSignal): Promise<AsyncIterable<StreamPart>> {
+    const body = () => toTextCompletionWireBody(request, { upstreamModel: this.options.upstreamModel });
+    return this.exchange(asChatView(request), signal, siblingPath(this.target, '/completions'), body, textChunkAsChat);
+  }
+
+  private async exchange(
+    request: ChatRequest,
+    signal: AbortSignal,
+    path: string,
+    wireBody: () => string,
+    translateChunk?: ExchangeOptions['translateChunk'],
+  ): Promise<AsyncIterable<StreamPart>> {
     if (signal.aborted) throw signal.reason;
     const cap = this.options.maxConcurrent;
     if (cap !== null && this.active >= cap) {
@@ -63,10 +80,11 @@ export class OpenAIUpstreamEngine implements Engine {
       onSettled: () => {
         this.active -= 1;
       },
+      ...(translateChunk ? { translateChunk } : {}),
     });
     try {
-      const body = toWireBody(request, { upstreamModel: this.options.upstreamModel, maxTokensField: this.options.maxTokensField });
-      this.pool.dispatch({ path: this.target.path, method: 'POST', headers: request.stream ? this.streamHeaders : this.jsonHeaders, body }, exchange);
+      const body = wireBody();
+      this.pool.dispatch({ path, method: 'POST', headers: request.stream ? this.streamHeaders : this.jsonHeaders, body }, exchange);
     } catch (error) {
       exchange.failToDispatch(error);
     }

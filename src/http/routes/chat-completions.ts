@@ -1,119 +1,50 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { StreamUsageMode } from '../../assembly/chunk-assembler.js';
-import type { Engine } from '../../engines/engine.js';
 import { newCompletionId } from '../../engines/random-id.js';
-import { toGatewayError } from '../../errors/gateway-error.js';
-import type { Admission, AdmissionLease } from '../../limits/admission.js';
 import type { ModelRegistry } from '../../router/model-registry.js';
-import type { Ledger } from '../../usage/ledger.js';
-import { UsageMeter } from '../../usage/usage-meter.js';
+import { SseWriter } from '../../sse/sse-writer.js';
 import { explicitIncludeUsage, parseChatRequest } from '../../validation/parse-chat-request.js';
-import type { ChatContext, ChatOutcome } from '../chat/chat-context.js';
+import type { ChatContext } from '../chat/chat-context.js';
 import { completeChat } from '../chat/json-response.js';
 import { streamChat } from '../chat/stream-response.js';
-import { sendError } from '../error-response.js';
+import { runInference, type InferenceDependencies } from '../inference/inference-request.js';
 
-export interface ChatRouteDependencies {
+export interface ChatRouteDependencies extends InferenceDependencies {
   registry: ModelRegistry;
-  ledger: Ledger;
-  admission: Admission;
   keepAliveMs: number;
 }
 
-/** POST /chat/completions. Whatever happens, the ledger gets exactly one row (written in `finally`). */
+/** POST /chat/completions. Whatever happens, the ledger gets exactly one row (see runInference). */
 export function registerChatRoute(app: FastifyInstance, deps: ChatRouteDependencies): void {
-  app.post('/chat/completions', async (request, reply) => {
-    const startedAt = new Date();
-    const meter = new UsageMeter();
-    const clientGone = abortOnClientGone(reply);
-    let engine: Engine | null = null;
-    let lease: AdmissionLease | null = null;
-    let result: ChatOutcome = { outcome: 'error', status: 500, errorCode: 'internal_error' };
-    const body = request.body as { model?: unknown; stream?: unknown } | null;
-    try {
-      result = await respond(request, reply, deps, meter, clientGone.signal, (chosen) => (engine = chosen), (admitted) => (lease = admitted));
-    } catch (error) {
-      const gatewayError = toGatewayError(error);
-      if (gatewayError.status >= 500) request.log.error({ err: error }, 'chat request failed');
-      result = clientGone.signal.aborted
-        ? { outcome: 'cancelled', status: 499, errorCode: null }
-        : { outcome: 'error', status: gatewayError.status, errorCode: gatewayError.toWire().code ?? gatewayError.kind };
-      if (!reply.sent && !clientGone.signal.aborted) return sendError(reply, gatewayError);
-    } finally {
-      clientGone.dispose();
-      const totals = meter.totals;
-      // Frees the concurrency slot and turns the token reservation into the real count.
-      (lease as AdmissionLease | null)?.settle(totals.promptTokens + totals.completionTokens);
-      deps.ledger.record({
-        requestId: request.id,
-        keyId: request.apiKey?.id ?? null,
-        model: typeof body?.model === 'string' ? body.model : '',
-        engine: (engine as Engine | null)?.id ?? null,
-        stream: body?.stream === true,
-        promptTokens: totals.promptTokens,
-        completionTokens: totals.completionTokens,
-        usageSource: totals.source,
-        finishReason: meter.finish,
-        outcome: result.outcome,
-        errorCode: result.errorCode,
-        status: result.status,
-        ttftMs: meter.ttftMs,
-        durationMs: Date.now() - startedAt.getTime(),
-        startedAt,
-        finishedAt: new Date(),
-      });
-    }
-    return reply;
-  });
-}
-
-async function respond(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  deps: ChatRouteDependencies,
-  meter: UsageMeter,
-  signal: AbortSignal,
-  onEngine: (engine: Engine) => void,
-  onAdmitted: (lease: AdmissionLease) => void,
-): Promise<ChatOutcome> {
-  const chat = parseChatRequest(request.body);
-  const model = deps.registry.resolve(chat.model);
-  const lease = await deps.admission.admit(request.apiKey, chat);
-  onAdmitted(lease);
-  // On the reply before the context copies its headers: a stream commits them at its start.
-  reply.headers(lease.headers);
-  const context: ChatContext = {
-    request: chat,
-    model,
-    identity: { id: newCompletionId(), created: Math.floor(Date.now() / 1000), model: chat.model },
-    meter,
-    signal,
-    headers: reply.getHeaders() as ChatContext['headers'],
-    onEngine,
-  };
-  if (chat.stream) {
-    reply.hijack();
-    return streamChat(context, reply.raw, deps.keepAliveMs, usageModeFor(request.body));
-  }
-  const completion = await completeChat(context);
-  if (!completion) return { outcome: 'cancelled', status: 499, errorCode: null };
-  await reply.send(completion);
-  return { outcome: 'completed', status: 200, errorCode: null };
+  app.post('/chat/completions', (request, reply) =>
+    runInference(request, reply, deps, async (scope) => {
+      const chat = parseChatRequest(request.body);
+      const model = deps.registry.resolve(chat.model);
+      await scope.admit(chat);
+      const context: ChatContext = {
+        request: chat,
+        model,
+        identity: { id: newCompletionId(), created: Math.floor(Date.now() / 1000), model: chat.model },
+        meter: scope.meter,
+        signal: scope.signal,
+        headers: reply.getHeaders() as ChatContext['headers'],
+        onEngine: scope.onEngine,
+      };
+      if (chat.stream) {
+        reply.hijack();
+        return streamChat(context, new SseWriter(reply.raw, deps.keepAliveMs), reply.raw, usageModeFor(request.body));
+      }
+      const completion = await completeChat(context);
+      if (!completion) return { outcome: 'cancelled', status: 499, errorCode: null };
+      await reply.send(completion);
+      return { outcome: 'completed', status: 200, errorCode: null };
+    }),
+  );
 }
 
 /** The contract's default puts usage on the final chunk; an explicit include_usage speaks OpenAI's dialect. */
-function usageModeFor(body: unknown): StreamUsageMode {
+export function usageModeFor(body: unknown): StreamUsageMode {
   const explicit = explicitIncludeUsage(body);
   if (explicit === undefined) return 'final-chunk';
   return explicit ? 'separate-chunk' : 'none';
-}
-
-/** One AbortSignal per request, fired when the client disconnects before the response is complete. */
-function abortOnClientGone(reply: FastifyReply): { signal: AbortSignal; dispose: () => void } {
-  const controller = new AbortController();
-  const onClose = () => {
-    if (!reply.raw.writableFinished) controller.abort(new Error('client disconnected'));
-  };
-  reply.raw.once('close', onClose);
-  return { signal: controller.signal, dispose: () => reply.raw.off('close', onClose) };
 }
