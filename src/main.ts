@@ -72,7 +72,7 @@ async function ensureFirstKey(keyStore: KeyStore, announce: (text: string) => vo
 }
 
 function defaultModel(config: Config): LlamaCppModelConfig {
-  return { name: DEFAULT_MODEL.name, engine: 'llama-cpp', path: DEFAULT_MODEL.uri, sequences: 2, contextSize: 0, threads: config.threads, gpuLayers: 'auto', maxQueue: 64 };
+  return { name: DEFAULT_MODEL.name, engine: 'llama-cpp', path: DEFAULT_MODEL.uri, sequences: 2, contextSize: 0, threads: config.threads, gpuLayers: 'auto', maxQueue: 64, embeddings: false };
 }
 
 function needsLlamaRuntime(model: ModelConfig): boolean {
@@ -122,6 +122,7 @@ function buildLlamaCppEngine(model: LlamaCppModelConfig, config: Config, llama: 
     threads: model.threads ?? config.threads,
     gpuLayers: model.gpuLayers,
     maxQueue: model.maxQueue,
+    embeddings: model.embeddings,
   });
 }
 

@@ -15,6 +15,8 @@ const llamaCppModel = z.strictObject({
   gpuLayers: z.union([z.literal('auto'), z.literal('max'), z.number().int().min(0)]).default('auto'),
   /** Requests allowed to wait for a free sequence; more are refused with 503. */
   maxQueue: z.number().int().min(0).default(64),
+  /** Serve POST /embeddings with this model (its embedding context is created on the first request). */
+  embeddings: z.boolean().default(false),
 });
 
 const upstreamDeployment = z.strictObject({

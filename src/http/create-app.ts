@@ -13,6 +13,7 @@ import { fromFastifyError, sendError } from './error-response.js';
 import { registerAdminApi } from './routes/admin-api.js';
 import { registerChatRoute } from './routes/chat-completions.js';
 import { registerCompletionsRoute } from './routes/completions.js';
+import { registerEmbeddingsRoute } from './routes/embeddings.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerModelRoutes } from './routes/models.js';
 
@@ -84,6 +85,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
         registerModelRoutes(api, deps.registry);
         registerChatRoute(api, { registry: deps.registry, ledger: deps.ledger, admission: deps.admission, keepAliveMs: config.server.keepAliveMs });
         registerCompletionsRoute(api, { registry: deps.registry, ledger: deps.ledger, admission: deps.admission, keepAliveMs: config.server.keepAliveMs });
+        registerEmbeddingsRoute(api, { registry: deps.registry, ledger: deps.ledger, admission: deps.admission });
       },
       { prefix },
     );

@@ -46,6 +46,7 @@ export function parseEmbeddingRequest(body: unknown): ParsedEmbedding {
 
 /** One string, strings, one token array, or token arrays -> a list of one kind. */
 function toInputs(input: string | string[] | number[] | number[][]): string[] | number[][] {
+  if (input === '') throw new GatewayError('invalid_request', 'The input must not be an empty string.', { param: 'input' });
   if (typeof input === 'string') return [input];
   if (input.length > 0 && typeof input[0] === 'number') return [input as number[]];
   const inputs = input as string[] | number[][];

@@ -1,8 +1,9 @@
 import { LlamaChat, type ChatHistoryItem, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel } from 'node-llama-cpp';
-import type { ChatRequest, Engine, EngineCapabilities, StreamPart, TextCompletionRequest } from '../engine.js';
+import type { ChatRequest, EmbeddingRequest, EmbeddingResult, Engine, EngineCapabilities, StreamPart, TextCompletionRequest } from '../engine.js';
 import { EngineError } from '../engine-error.js';
 import { PartChannel } from '../part-channel.js';
 import { generateChoice, type ChoiceWork } from './choice-generator.js';
+import { EmbeddingRunner } from './embeddings.js';
 import { planGeneration, type GenerationPlan } from './generation-plan.js';
 import { toChatHistory } from './history.js';
 import { SchemaValidator } from './schema-validator.js';
@@ -22,6 +23,8 @@ export interface LlamaCppEngineOptions {
   threads: number;
   gpuLayers: 'auto' | 'max' | number;
   maxQueue: number;
+  /** Serve POST /embeddings (an embedding context is created on the first such request). */
+  embeddings?: boolean;
 }
 
 /** One slot = one context sequence and the chat evaluator bound to it (it keeps the KV cache warm). */
@@ -35,6 +38,7 @@ interface Loaded {
   context: LlamaContext;
   pool: SequencePool<Slot>;
   contextSize: number;
+  embeddings: EmbeddingRunner | null;
 }
 
 const DEFAULT_MAX_CONTEXT = 4096;
@@ -90,6 +94,14 @@ export class LlamaCppEngine implements Engine {
     return channel;
   }
 
+  async embed(request: EmbeddingRequest, signal: AbortSignal): Promise<EmbeddingResult> {
+    const loaded = this.usable();
+    if (!loaded.embeddings) {
+      throw new EngineError('invalid_request', `Model "${this.options.name}" is not configured for embeddings (set \`embeddings: true\` on it).`, { param: 'model' });
+    }
+    return loaded.embeddings.embed(request, signal);
+  }
+
   private usable(): Loaded {
     if (this.closed) throw new EngineError('unavailable', `Model "${this.options.name}" is shut down.`);
     if (!this.loaded) throw new EngineError('unavailable', `Model "${this.options.name}" is still loading; retry shortly.`, { retryAfterMs: 2000 });
@@ -103,6 +115,7 @@ export class LlamaCppEngine implements Engine {
     this.loaded = null;
     if (!loaded) return;
     loaded.pool.rejectAll(new EngineError('unavailable', 'The server is shutting down.'));
+    await loaded.embeddings?.close();
     await loaded.context.dispose();
     await loaded.model.dispose();
   }
@@ -119,7 +132,8 @@ export class LlamaCppEngine implements Engine {
     });
     const sequenceContext = slots[0]?.sequence.contextSize ?? contextSize;
     const chatWrapper = slots[0]?.chat.chatWrapper;
-    this.loaded = { model, context, pool: new SequencePool(slots, maxQueue), contextSize: sequenceContext };
+    const embeddings = this.options.embeddings ? new EmbeddingRunner(model, { name: this.options.name, contextSize, threads }) : null;
+    this.loaded = { model, context, pool: new SequencePool(slots, maxQueue), contextSize: sequenceContext, embeddings };
     Object.assign(this.capabilities, { contextSize: sequenceContext, tools: chatWrapper ? supportsTools(chatWrapper) : false });
   }
 

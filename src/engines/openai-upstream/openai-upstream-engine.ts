@@ -1,9 +1,10 @@
 import { Pool } from 'undici';
-import type { ChatRequest, Engine, EngineCapabilities, StreamPart, TextCompletionRequest } from '../engine.js';
+import type { ChatRequest, EmbeddingRequest, EmbeddingResult, Engine, EngineCapabilities, StreamPart, TextCompletionRequest } from '../engine.js';
 import { EngineError } from '../engine-error.js';
 import type { UpstreamOptions } from './options.js';
 import { TokenCounter } from './token-counter.js';
 import { asChatView, textChunkAsChat, toTextCompletionWireBody } from './text-completion-wire.js';
+import { requestEmbeddings } from './upstream-embeddings.js';
 import { UpstreamExchange, type ExchangeOptions } from './upstream-exchange.js';
 import { siblingPath, toUpstreamTarget, type UpstreamTarget } from './upstream-url.js';
 import { toWireBody } from './wire-request.js';
@@ -55,6 +56,29 @@ export class OpenAIUpstreamEngine implements Engine {
   startTextCompletion(request: TextCompletionRequest, signal: AbortSignal): Promise<AsyncIterable<StreamPart>> {
     const body = () => toTextCompletionWireBody(request, { upstreamModel: this.options.upstreamModel });
     return this.exchange(asChatView(request), signal, siblingPath(this.target, '/completions'), body, textChunkAsChat);
+  }
+
+  /** POST {base}/embeddings: one JSON exchange under the same concurrency cap as chats. */
+  async embed(request: EmbeddingRequest, signal: AbortSignal): Promise<EmbeddingResult> {
+    if (signal.aborted) throw signal.reason;
+    const cap = this.options.maxConcurrent;
+    if (cap !== null && this.active >= cap) {
+      throw new EngineError('overloaded', `This deployment of "${this.options.publicName}" is at its limit of ${cap} concurrent requests.`);
+    }
+    this.active += 1;
+    try {
+      const call = {
+        pool: this.pool,
+        path: siblingPath(this.target, '/embeddings'),
+        headers: this.jsonHeaders,
+        upstreamModel: this.options.upstreamModel,
+        responseTimeoutMs: this.options.responseTimeoutMs,
+        counter: this.counter,
+      };
+      return await requestEmbeddings(call, request, signal);
+    } finally {
+      this.active -= 1;
+    }
   }
 
   private async exchange(
