@@ -42,7 +42,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const logger = options.logger ?? pino({ level: config.server.logLevel });
   const database = await openDatabase(config.database.url, { logger });
   const shared = await openSharedState(config, database, logger);
-  const { keyStore, ledger, admission } = shared;
+  const { keyStore, ledger, admission, streamLog } = shared;
   if (config.server.auth) await ensureFirstKey(keyStore, options.announce ?? ((text) => process.stdout.write(text)));
   else logger.warn('authentication is disabled (--no-auth): anyone who can reach this port can use it');
 
@@ -57,7 +57,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     loaded = true;
   });
   ready.catch(() => undefined);
-  const app = await createApp({ config, logger, registry, keyStore, ledger, admission, isReady: () => loaded });
+  const app = await createApp({ config, logger, registry, keyStore, ledger, admission, streamLog, isReady: () => loaded });
   const url = await app.listen({ host: config.server.host, port: config.server.port });
   return { app, url, ready, registry, keyStore, ledger, close: () => shutdown(app, registry, shared, database) };
 }

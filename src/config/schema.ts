@@ -130,6 +130,17 @@ export const configSchema = z.strictObject({
       flushTimeoutMs: z.number().int().min(1).default(15_000),
     })
     .prefault({}),
+  /** Streams a client opts into with `Oruel-Resumable: true` (see docs/streaming-contract.md). */
+  resumableStreams: z
+    .strictObject({
+      /** Generation goes on this long after the client left; nobody resuming by then cancels it. */
+      graceMs: z.number().int().min(100).max(3_600_000).default(60_000),
+      /** Events kept per stream (Redis: MAXLEN ~); a resume that needs older ones gets a 404. */
+      maxEvents: z.number().int().min(100).max(1_000_000).default(20_000),
+      /** A stream's events are dropped this long after its last event, whatever else happens (at least twice graceMs). */
+      retentionMs: z.number().int().min(1_000).default(300_000),
+    })
+    .prefault({}),
   /** Where `hf:` models are downloaded. */
   modelsDir: z.string().min(1),
   /** Base URL of the Hugging Face-compatible file server `hf:` URIs are fetched from. */

@@ -14,6 +14,8 @@ import { registerAdminApi } from './routes/admin-api.js';
 import { registerChatRoute } from './routes/chat-completions.js';
 import { registerCompletionsRoute } from './routes/completions.js';
 import { registerEmbeddingsRoute } from './routes/embeddings.js';
+import { registerStreamResumeRoute } from './routes/stream-resume.js';
+import type { EventLog } from '../sse/resume/event-log.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerModelRoutes } from './routes/models.js';
 
@@ -26,6 +28,8 @@ export interface AppDependencies {
   /** Step 4: allow-list and rate limits, per key. */
   admission: Admission;
   isReady: () => boolean;
+  /** Where resumable streams keep their events; absent = the Oruel-Resumable header is ignored. */
+  streamLog?: EventLog;
 }
 
 /** Response headers browsers may read: the request id, rate-limit state, retry hints. */
@@ -39,6 +43,7 @@ const EXPOSED_HEADERS = [
   'x-ratelimit-reset-tokens',
   'retry-after',
   'retry-after-ms',
+  'oruel-stream-id',
 ];
 
 /** The public API base and its `/v1` alias. */
@@ -83,7 +88,10 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
         api.decorateRequest('apiKey', null);
         api.addHook('preHandler', requireApiKey(deps.keyStore, config.server.auth));
         registerModelRoutes(api, deps.registry);
-        registerChatRoute(api, { registry: deps.registry, ledger: deps.ledger, admission: deps.admission, keepAliveMs: config.server.keepAliveMs });
+        const graceMs = config.resumableStreams.graceMs;
+        const resumable = deps.streamLog ? { log: deps.streamLog, graceMs, logger: deps.logger } : undefined;
+        registerChatRoute(api, { registry: deps.registry, ledger: deps.ledger, admission: deps.admission, keepAliveMs: config.server.keepAliveMs, ...(resumable ? { resumable } : {}) });
+        if (deps.streamLog) registerStreamResumeRoute(api, { log: deps.streamLog, keepAliveMs: config.server.keepAliveMs, graceMs });
         registerCompletionsRoute(api, { registry: deps.registry, ledger: deps.ledger, admission: deps.admission, keepAliveMs: config.server.keepAliveMs });
         registerEmbeddingsRoute(api, { registry: deps.registry, ledger: deps.ledger, admission: deps.admission });
       },

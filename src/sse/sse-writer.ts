@@ -9,6 +9,11 @@ export const SSE_HEADERS = {
 } as const;
 
 const KEEP_ALIVE = ': keep-alive\n\n';
+
+/** One event with its SSE `id:` line (resumable streams: the id a reconnect sends back as Last-Event-ID). */
+export function sseEvent(id: number, data: string): string {
+  return `id: ${id}\ndata: ${data}\n\n`;
+}
 const DONE = 'data: [DONE]\n\n';
 
 /**
@@ -67,6 +72,11 @@ export class SseWriter {
     let text = '';
     for (const event of events) text += `data: ${JSON.stringify(event)}\n\n`;
     if (!this.write(text)) await this.drained();
+  }
+
+  /** Writes events already framed (resumable streams frame theirs with `id:` lines, see `sseEvent`). */
+  async sendText(text: string): Promise<void> {
+    if (text !== '' && !this.write(text)) await this.drained();
   }
 
   /** Ends a complete stream: `[DONE]`, then close. */

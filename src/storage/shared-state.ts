@@ -8,6 +8,9 @@ import { Admission } from '../limits/admission.js';
 import type { LimitStore } from '../limits/limit-store.js';
 import { MemoryLimitStore } from '../limits/memory-limit-store.js';
 import { RedisLimitStore } from '../limits/redis-limit-store.js';
+import type { EventLog } from '../sse/resume/event-log.js';
+import { MemoryEventLog } from '../sse/resume/memory-event-log.js';
+import { RedisEventLog } from '../sse/resume/redis-event-log.js';
 import { SqlLedger } from '../usage/sql-ledger.js';
 import type { Database } from './database.js';
 import { parseDatabaseUrl } from './database-url.js';
@@ -23,6 +26,8 @@ export interface SharedState {
   keyStore: CachedKeyStore;
   ledger: SqlLedger;
   admission: Admission;
+  /** The events of resumable streams: in Redis when configured (any replica resumes), else in memory. */
+  streamLog: EventLog;
   /** Call after the HTTP server closed: stores the ledger (or spills it to disk), then disconnects. */
   close(): Promise<void>;
 }
@@ -46,7 +51,19 @@ export async function openSharedState(config: Config, database: Database, logger
     defaultCompletionTokens: config.limits.defaultCompletionTokens,
     leaseTtlMs: config.limits.leaseTtlMs,
   });
-  return { keyStore, ledger, admission, close: () => closeAll(ledger, keyStore, store, feed, redis) };
+  const { maxEvents, graceMs, retentionMs } = config.resumableStreams;
+  const logLimits = { maxEvents, retentionMs: Math.max(retentionMs, 2 * graceMs) };
+  const streamLog: EventLog = redis === null ? new MemoryEventLog(logLimits) : new RedisEventLog(redis, logLimits);
+  return {
+    keyStore,
+    ledger,
+    admission,
+    streamLog,
+    close: async () => {
+      await streamLog.close();
+      await closeAll(ledger, keyStore, store, feed, redis);
+    },
+  };
 }
 
 /** The configured directory, else `ledger-spill` beside the SQLite file, else ./data/ledger-spill. */

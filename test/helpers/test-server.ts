@@ -21,6 +21,8 @@ export interface TestServerOptions {
   /** Merged into the `server` section (keepAliveMs, bodyLimitBytes, auth, ...). */
   server?: Partial<Config['server']>;
   databaseUrl?: string;
+  /** Further top-level config sections (resumableStreams, redis, ...). */
+  extra?: Record<string, unknown>;
 }
 
 /** The stories260K model with 2 sequences: the default fixture. */
@@ -30,6 +32,7 @@ export const storiesModel = { name: 'stories260K', engine: 'llama-cpp' as const,
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'oruel-test-'));
   const config = configSchema.parse({
+    ...options.extra,
     server: { port: 0, logLevel: 'silent', ...options.server },
     database: { url: options.databaseUrl ?? `sqlite:${join(dataDir, 'oruel.db')}` },
     modelsDir: join(dataDir, 'models'),

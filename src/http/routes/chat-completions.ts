@@ -1,17 +1,21 @@
 import type { FastifyInstance } from 'fastify';
 import type { StreamUsageMode } from '../../assembly/chunk-assembler.js';
 import { newCompletionId } from '../../engines/random-id.js';
+import { GatewayError } from '../../errors/gateway-error.js';
 import type { ModelRegistry } from '../../router/model-registry.js';
 import { SseWriter } from '../../sse/sse-writer.js';
 import { explicitIncludeUsage, parseChatRequest } from '../../validation/parse-chat-request.js';
 import type { ChatContext } from '../chat/chat-context.js';
 import { completeChat } from '../chat/json-response.js';
+import { streamResumably, wantsResumable, type ResumableDependencies } from '../chat/resumable.js';
 import { streamChat } from '../chat/stream-response.js';
 import { runInference, type InferenceDependencies } from '../inference/inference-request.js';
 
 export interface ChatRouteDependencies extends InferenceDependencies {
   registry: ModelRegistry;
   keepAliveMs: number;
+  /** Streams that survive a dropped connection (opt-in per request); absent = never resumable. */
+  resumable?: ResumableDependencies;
 }
 
 /** POST /chat/completions. Whatever happens, the ledger gets exactly one row (see runInference). */
@@ -31,8 +35,19 @@ export function registerChatRoute(app: FastifyInstance, deps: ChatRouteDependenc
         onEngine: scope.onEngine,
       };
       if (chat.stream) {
+        const usageMode = usageModeFor(request.body);
+        const resumable = deps.resumable && wantsResumable(request.headers) ? deps.resumable : null;
+        // Registered before the first byte: a store that cannot take it is a real status, not a broken stream.
+        if (resumable) {
+          await resumable.log.create(context.identity.id, { keyId: request.apiKey?.id ?? null }).catch((error: unknown) => {
+            throw new GatewayError('unavailable', 'Resumable streams are unavailable right now (their store failed); retry, or stream without Oruel-Resumable.', { cause: error });
+          });
+        }
         reply.hijack();
-        return streamChat(context, new SseWriter(reply.raw, deps.keepAliveMs), reply.raw, usageModeFor(request.body));
+        const writer = new SseWriter(reply.raw, deps.keepAliveMs);
+        if (!resumable) return streamChat(context, writer, reply.raw, usageMode);
+        const stream = { id: context.identity.id, keyId: request.apiKey?.id ?? null, writer, response: reply.raw };
+        return streamResumably(resumable, scope, stream, (sink) => streamChat(context, sink, reply.raw, usageMode));
       }
       const completion = await completeChat(context);
       if (!completion) return { outcome: 'cancelled', status: 499, errorCode: null };
