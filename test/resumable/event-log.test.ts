@@ -38,6 +38,7 @@ describe.each(logs)('%s event log', (_name, create) => {
     await log.append('s1', [event(5), event(6, true)]);
     expect(await reading).toEqual([2, 3, 4, 5, 6]);
     expect(await readAll(log, 's1', 5)).toEqual([6]);
+    expect(await readAll(log, 's1', 6)).toEqual([]);
     await log.close();
   });
 

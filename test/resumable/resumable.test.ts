@@ -139,6 +139,19 @@ describe('the resume window', () => {
     expect(JSON.parse(late.text)).toMatchObject({ error: { code: 'stream_not_found' } });
   }, 30_000);
 
+  it('forgets a stream its client received whole shortly after (the linger is min(grace, 10 s))', async () => {
+    const whole = await readSse(`${gateway.baseURL}/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${gateway.apiKey}`, 'oruel-resumable': 'true' }, body: { ...body, max_tokens: 5 } });
+    expectWhole(whole.events);
+    const id = String(whole.headers['oruel-stream-id']);
+    const last = whole.events.at(-1)!.id!;
+    const right = await readSse(`${gateway.baseURL}/chat/completions/${id}/stream`, { method: 'GET', headers: { authorization: `Bearer ${gateway.apiKey}`, 'last-event-id': String(last) } });
+    expect(right.status).toBe(200);
+    expect(right.events).toEqual([]);
+    await sleep(1_500);
+    const late = await readSse(`${gateway.baseURL}/chat/completions/${id}/stream`, { method: 'GET', headers: { authorization: `Bearer ${gateway.apiKey}`, 'last-event-id': String(last) } });
+    expect(late.status).toBe(404);
+  }, 30_000);
+
   it('keeps generating while a resumed reader is attached, past the window, and ends with [DONE]', async () => {
     const first = await readSse(`${gateway.baseURL}/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${gateway.apiKey}`, 'oruel-resumable': 'true' }, body, dropAfter: 2 });
     const id = String(first.headers['oruel-stream-id']);

@@ -51,8 +51,11 @@ export class MemoryEventLog implements EventLog {
         if (event.terminal) return;
       }
       if (signal.aborted) return;
+      const last = stream.events.at(-1);
       // Events appended while the reader was busy with the last ones: read them before waiting.
-      if ((stream.events.at(-1)?.seq ?? 0) >= next) continue;
+      if ((last?.seq ?? 0) >= next) continue;
+      // Asked for what follows the end: there is nothing more.
+      if (last?.terminal) return;
       await new Promise<void>((resolve) => {
         const wake = () => {
           stream.wakers.delete(wake);

@@ -64,6 +64,9 @@ export class RedisEventLog implements EventLog {
         const entries = await this.redis.client.xrange(this.key(id, 'e'), `${next}-0`, '+', 'COUNT', PAGE);
         if (entries.length === 0) {
           if ((await this.owner(id)) === null) throw new StreamGoneError(`The stream ${id} is no longer available.`);
+          // Asked for what follows the end: there is nothing more.
+          const [last] = await this.redis.client.xrevrange(this.key(id, 'e'), '+', '-', 'COUNT', 1);
+          if (last && toEvent(last[0], last[1]).terminal) return;
           if (!notified) await this.waitForNotification(wake, signal);
           continue;
         }

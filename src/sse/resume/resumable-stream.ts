@@ -6,6 +6,9 @@ import type { EventLog, LoggedEvent } from './event-log.js';
 /** The response header that names a resumable stream (the `{id}` of GET /chat/completions/{id}/stream). */
 export const STREAM_ID_HEADER = 'oruel-stream-id';
 
+/** How long a stream some client received whole is kept for a reconnect that lost the last bytes. */
+const LINGER_MS = 10_000;
+
 export interface ResumableStreamOptions {
   log: EventLog;
   logger: Logger;
@@ -69,13 +72,17 @@ export class ResumableStream {
   done(): void {
     const last = { seq: ++this.seq, data: '[DONE]', terminal: true };
     this.append([last]);
+    const attached = this.writer.writable;
     void this.writer.sendText(sseEvent(last.seq, '[DONE]'));
     this.writer.end();
+    if (attached) this.forgetSoon();
   }
 
   end(): void {
     this.append([{ seq: ++this.seq, data: null, terminal: true }]);
+    const attached = this.writer.writable;
     this.writer.end();
+    if (attached && this.writer.isOpen) this.forgetSoon();
   }
 
   /** Every event is in the log (or the log failed); call when the work is over. */
@@ -97,6 +104,18 @@ export class ResumableStream {
     );
   }
 
+  /**
+   * The whole stream reached a client: its events are kept only a little longer (for a client whose
+   * last bytes were lost on the way), not for the whole retention, so memory or Redis holds little.
+   */
+  private forgetSoon(): void {
+    this.stopWatchdog();
+    const timer = setTimeout(() => {
+      void this.appending.then(() => this.options.log.delete(this.id)).catch(() => undefined);
+    }, Math.min(this.options.graceMs, LINGER_MS));
+    timer.unref();
+  }
+
   private startWatchdog(): void {
     this.lastAttachedAt = Date.now();
     const interval = Math.max(20, Math.min(1_000, Math.floor(this.options.graceMs / 4)));
@@ -111,7 +130,7 @@ export class ResumableStream {
   private async check(): Promise<void> {
     try {
       const log = this.options.log;
-      if (await log.delivered(this.id)) return this.stopWatchdog();
+      if (await log.delivered(this.id)) return this.forgetSoon();
       const seen = await log.readerSeenAt(this.id);
       if (seen !== null) this.lastAttachedAt = Math.max(this.lastAttachedAt, seen);
       if (Date.now() - this.lastAttachedAt <= this.options.graceMs) return;
