@@ -65,8 +65,11 @@ export class RedisEventLog implements EventLog {
         if (entries.length === 0) {
           if ((await this.owner(id)) === null) throw new StreamGoneError(`The stream ${id} is no longer available.`);
           // Asked for what follows the end: there is nothing more.
-          const [last] = await this.redis.client.xrevrange(this.key(id, 'e'), '+', '-', 'COUNT', 1);
-          if (last && toEvent(last[0], last[1]).terminal) return;
+          const [newest] = await this.redis.client.xrevrange(this.key(id, 'e'), '+', '-', 'COUNT', 1);
+          const last = newest ? toEvent(newest[0], newest[1]) : null;
+          if (last?.terminal && last.seq < next) return;
+          // Appended between the two reads: read them now.
+          if (last && last.seq >= next) continue;
           if (!notified) await this.waitForNotification(wake, signal);
           continue;
         }
