@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../src/storage/database.js';
 import { selectLedgerRecords } from '../../src/usage/ledger-queries.js';
+import { FakeUpstream } from '../fakes/fake-upstream.js';
 import { STORIES_MODEL } from '../helpers/paths.js';
 import { deleteRedisPrefix, REDIS_TEST_URL, uniqueRedisPrefix } from '../limits/redis-test.js';
 import { contentOf, readSse, type SseEvent } from '../resumable/sse-client.js';
@@ -28,20 +29,25 @@ describe('resumable streams across two replicas (Redis)', () => {
   let database: Database;
   let key: string;
   let keyId: string;
+  let slow: FakeUpstream;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'oruel-resume-'));
     target = await createTestDatabaseUrl('postgres');
     redisPrefix = uniqueRedisPrefix();
+    slow = await FakeUpstream.start({ syntheticTokens: 300, tokenDelayMs: 20 });
     const config = (name: string) => ({
       server: { host: '127.0.0.1', port: 0, logLevel: 'info' },
       database: { url: target.url },
       redis: { url: REDIS_TEST_URL, keyPrefix: redisPrefix },
       admin: { token: ADMIN_TOKEN },
       ledger: { spillDir: join(dir, `spill-${name}`) },
-      resumableStreams: { graceMs: 10_000 },
+      resumableStreams: { graceMs: 2_000 },
       modelsDir: join(dir, 'models'),
-      models: [{ name: MODEL, engine: 'llama-cpp', path: STORIES_MODEL, sequences: 2, contextSize: 512 }],
+      models: [
+        { name: MODEL, engine: 'llama-cpp', path: STORIES_MODEL, sequences: 2, contextSize: 512 },
+        { name: 'slow', engine: 'openai', deployments: [{ url: slow.url, model: 'slow-model' }] },
+      ],
     });
     [a, b] = await Promise.all([ReplicaProcess.start({ name: 'resume-a', dir, config: config('a') }), ReplicaProcess.start({ name: 'resume-b', dir, config: config('b') })]);
     database = await openDatabase(target.url);
@@ -52,6 +58,7 @@ describe('resumable streams across two replicas (Redis)', () => {
     a?.kill();
     b?.kill();
     await database?.close();
+    await slow?.close();
     await deleteRedisPrefix(redisPrefix);
     await target?.cleanup();
     await rm(dir, { recursive: true, force: true });
@@ -113,4 +120,36 @@ describe('resumable streams across two replicas (Redis)', () => {
       expect(mine[0]!.outcome).toBe('completed');
     }
   }, 300_000);
+
+  it('a reader on the other replica keeps the owner generating; when it leaves too, the window cancels the work and both replicas answer 404', async () => {
+    const body = { model: 'slow', messages: [{ role: 'user', content: 'hi' }], stream: true };
+    const first = await readSse(`${a.baseURL}/chat/completions`, { method: 'POST', headers: { ...auth(), 'oruel-resumable': 'true' }, body, dropAfter: 2 });
+    const id = String(first.headers['oruel-stream-id']);
+    // 300 tokens at 20 ms: about 6 s. The reader on B stays 3 s (longer than the 2 s window), then leaves.
+    let readOnB = 0;
+    const started = Date.now();
+    const onB = await readSse(`${b.baseURL}/chat/completions/${id}/stream`, { method: 'GET', headers: { ...auth(), 'last-event-id': '2' }, dropAfter: 150 });
+    readOnB = onB.events.length;
+    expect(onB.events[0]!.id).toBe(3);
+    expect(Date.now() - started).toBeGreaterThan(2_000);
+    const requestId = String(first.headers['x-request-id']);
+    const deadline = Date.now() + 30_000;
+    let rows = await selectLedgerRecords(database.db, { keyId });
+    while (!rows.some((row) => row.requestId === requestId) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      rows = await selectLedgerRecords(database.db, { keyId });
+    }
+    const row = rows.find((candidate) => candidate.requestId === requestId)!;
+    expect(row.outcome).toBe('cancelled');
+    expect(row.errorCode).toBe('resume_window_expired');
+    expect(row.completionTokens).toBeGreaterThan(0);
+    // Cancelled, not finished: the upstream request was aborted before its 300 tokens.
+    expect(slow.requests.at(-1)!.aborted).toBe(true);
+    expect(readOnB).toBeLessThan(300);
+    for (const replica of [a, b]) {
+      const late = await readSse(`${replica.baseURL}/chat/completions/${id}/stream`, { method: 'GET', headers: { ...auth(), 'last-event-id': '2' } });
+      expect(late.status).toBe(404);
+    }
+    console.info(`[replicas] resumable window: reader on B for ${readOnB} events kept A generating past the 2 s window; then cancelled (${row.completionTokens} tokens), 404 on both`);
+  }, 60_000);
 });
