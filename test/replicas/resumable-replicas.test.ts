@@ -126,10 +126,9 @@ describe('resumable streams across two replicas (Redis)', () => {
     const first = await readSse(`${a.baseURL}/chat/completions`, { method: 'POST', headers: { ...auth(), 'oruel-resumable': 'true' }, body, dropAfter: 2 });
     const id = String(first.headers['oruel-stream-id']);
     // 300 tokens at 20 ms: about 6 s. The reader on B stays 3 s (longer than the 2 s window), then leaves.
-    let readOnB = 0;
     const started = Date.now();
     const onB = await readSse(`${b.baseURL}/chat/completions/${id}/stream`, { method: 'GET', headers: { ...auth(), 'last-event-id': '2' }, dropAfter: 150 });
-    readOnB = onB.events.length;
+    const readOnB = onB.events.length;
     expect(onB.events[0]!.id).toBe(3);
     expect(Date.now() - started).toBeGreaterThan(2_000);
     const requestId = String(first.headers['x-request-id']);
