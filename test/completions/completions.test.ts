@@ -166,6 +166,17 @@ describe('embedded engine', () => {
     expect(cancelled.completionTokens).toBeLessThan(400);
   });
 
+  it('applies the key limits as chat does: a second request in the minute of an rpm-1 key is a 429 with its headers', async () => {
+    const { key } = await harness.server.keyStore.create({ name: 'one-a-minute', rpm: 1 });
+    const limited = new OpenAI({ baseURL: harness.baseURL, apiKey: key, maxRetries: 0 });
+    const first = await limited.completions.create({ model: MODEL, prompt: 'Once', max_tokens: 2 }).withResponse();
+    expect(first.response.headers.get('x-ratelimit-remaining-requests')).toBe('0');
+    const refused = await limited.completions.create({ model: MODEL, prompt: 'Once', max_tokens: 2, stream: true }).catch((caught: unknown) => caught);
+    expect(refused).toBeInstanceOf(APIError);
+    expect((refused as APIError).status).toBe(429);
+    expect((refused as APIError).headers?.get('retry-after')).not.toBeNull();
+  });
+
   it('leaves chat on the same sequences unchanged (a completion in between does not disturb the chat evaluator)', async () => {
     const ask = () => client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'Tell me a story' }], max_tokens: 12, temperature: 0 });
     const before = await ask();
