@@ -8,7 +8,7 @@ import { planGeneration, type GenerationPlan } from './generation-plan.js';
 import { toChatHistory } from './history.js';
 import { SchemaValidator } from './schema-validator.js';
 import { SequencePool } from './sequence-pool.js';
-import { generateTextCompletion, prepareTextWork } from './text-completion.js';
+import { generateTextCompletion, prepareTextWork, textWorkers } from './text-completion.js';
 import { supportsTools } from './tool-capability.js';
 
 export interface LlamaCppEngineOptions {
@@ -86,7 +86,7 @@ export class LlamaCppEngine implements Engine {
     const loaded = this.usable();
     const target = { ...loaded, sequences: this.options.sequences };
     const work = prepareTextWork(target, request, this.options.name);
-    if (!loaded.pool.canAdmit(1)) {
+    if (!loaded.pool.canAdmit(textWorkers(target, request))) {
       throw new EngineError('overloaded', `Model "${this.options.name}" is busy and its request queue is full; retry shortly.`, { retryAfterMs: 1000 });
     }
     const channel = new PartChannel();

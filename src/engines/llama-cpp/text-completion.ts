@@ -63,10 +63,7 @@ export async function generateTextCompletion<S extends { sequence: LlamaContextS
   let next = 0;
   let completionTokens = 0;
   let evaluated = false;
-  const worker = async () => {
-    const [slot] = await target.pool.acquire(1, controller.signal);
-    if (!slot) return;
-    evaluated = true;
+  const worker = async (slot: S) => {
     try {
       for (let choice = next++; choice < choices && !controller.signal.aborted; choice = next++) {
         const meter = slot.sequence.tokenMeter;
@@ -83,8 +80,10 @@ export async function generateTextCompletion<S extends { sequence: LlamaContextS
     }
   };
   try {
-    const workers = Math.min(choices, target.sequences);
-    await Promise.all(Array.from({ length: workers }, worker));
+    // One place in the queue for all the sequences this request uses, as chat's n > 1 takes them.
+    const slots = await target.pool.acquire(textWorkers(target, request), controller.signal);
+    evaluated = true;
+    await Promise.all(slots.map(worker));
   } catch (error) {
     if (!controller.signal.aborted) {
       channel.push({ type: 'error', error: error instanceof EngineError ? error : new EngineError('internal', 'The model failed while generating.', { cause: error }) });
@@ -96,6 +95,11 @@ export async function generateTextCompletion<S extends { sequence: LlamaContextS
     channel.push({ type: 'usage', usage: { promptTokens, completionTokens, source: 'engine' } });
     channel.close();
   }
+}
+
+/** Sequences one text completion runs on: one per choice, at most all of them. */
+export function textWorkers<S extends { sequence: LlamaContextSequence }>(target: TextTarget<S>, request: TextCompletionRequest): number {
+  return Math.min(request.prompts.length * request.n, target.sequences);
 }
 
 async function generateOne(sequence: LlamaContextSequence, choice: number, work: TextWork, signal: AbortSignal, emit: (part: StreamPart) => void): Promise<FinishReason> {
