@@ -61,7 +61,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   await ensurePortFree(config.server.host, config.server.port);
   const database = await openDatabase(config.database.url, { logger });
   const shared = await openSharedState(config, database, logger);
-  const { keyStore, ledger, admission } = shared;
+  const { keyStore, ledger, admission, streamLog } = shared;
 
   const llama = models.some(needsLlamaRuntime) ? await loadEmbeddedRuntime(logger) : null;
   const registry = new ModelRegistry();
@@ -74,7 +74,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   });
   ready.catch(() => undefined);
   const drain = new Drain();
-  const app = await createApp({ config, logger, registry, keyStore, ledger, admission, isReady: () => loaded, drain, ...(options.webRoot === undefined ? {} : { webRoot: options.webRoot }) });
+  const app = await createApp({ config, logger, registry, keyStore, ledger, admission, streamLog, isReady: () => loaded, drain, ...(options.webRoot === undefined ? {} : { webRoot: options.webRoot }) });
   const parts: ServerParts = { app, drain, registry, shared, database, logger };
   let url: string;
   try {
@@ -118,7 +118,7 @@ async function ensureFirstKey(keyStore: KeyStore, announce: (text: string) => vo
 }
 
 function defaultModel(config: Config): LlamaCppModelConfig {
-  return { name: DEFAULT_MODEL.name, engine: 'llama-cpp', path: DEFAULT_MODEL.uri, sequences: 2, contextSize: 0, threads: config.threads, gpuLayers: 'auto', maxQueue: 64, reusePrefix: true };
+  return { name: DEFAULT_MODEL.name, engine: 'llama-cpp', path: DEFAULT_MODEL.uri, sequences: 2, contextSize: 0, threads: config.threads, gpuLayers: 'auto', maxQueue: 64, reusePrefix: true, embeddings: false };
 }
 
 function needsLlamaRuntime(model: ModelConfig): boolean {
@@ -185,6 +185,7 @@ function buildLlamaCppEngine(model: LlamaCppModelConfig, config: Config, embedde
     gpuLayers: model.gpuLayers,
     maxQueue: model.maxQueue,
     reusePrefix: model.reusePrefix,
+    embeddings: model.embeddings,
   });
 }
 

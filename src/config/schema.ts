@@ -17,6 +17,8 @@ const llamaCppModel = z.strictObject({
   maxQueue: z.number().int().min(0).default(64),
   /** Start a request where a sequence already holds the beginning of its prompt (a chat's earlier turns). */
   reusePrefix: z.boolean().default(true),
+  /** Serve POST /embeddings with this model (its embedding context is created on the first request). */
+  embeddings: z.boolean().default(false),
 });
 
 const upstreamDeployment = z.strictObject({
@@ -143,6 +145,17 @@ export const configSchema = z.strictObject({
       maxQueued: z.number().int().min(1).default(50_000),
       /** At shutdown, how long to wait for the database before the remaining rows go to disk (inside a usual 30 s grace period). */
       flushTimeoutMs: z.number().int().min(1).default(15_000),
+    })
+    .prefault({}),
+  /** Streams a client opts into with `Oruel-Resumable: true` (see docs/streaming-contract.md). */
+  resumableStreams: z
+    .strictObject({
+      /** Generation goes on this long after the client left; nobody resuming by then cancels it. */
+      graceMs: z.number().int().min(100).max(3_600_000).default(60_000),
+      /** Events kept per stream (Redis: MAXLEN ~); a resume that needs older ones gets a 404. */
+      maxEvents: z.number().int().min(100).max(1_000_000).default(20_000),
+      /** A stream's events are dropped this long after its last event, whatever else happens (at least twice graceMs). */
+      retentionMs: z.number().int().min(1_000).default(300_000),
     })
     .prefault({}),
   /** Where `hf:` models are downloaded. */

@@ -86,6 +86,47 @@ export interface EngineCapabilities {
   contextSize: number | null;
 }
 
+/**
+ * A legacy text completion (POST /completions): raw prompts, no chat template. Choice `i * n + j` is
+ * the j-th completion of prompt i, as OpenAI numbers them. `echo` is the route's business (it only
+ * prefixes text), so engines never see it.
+ */
+export interface TextCompletionRequest {
+  model: string;
+  prompts: string[];
+  /** Text that should follow the completion (fill-in-the-middle); null = none. */
+  suffix: string | null;
+  stream: boolean;
+  maxTokens: number | null;
+  temperature: number | null;
+  topP: number | null;
+  seed: number | null;
+  stop: string[];
+  presencePenalty: number | null;
+  frequencyPenalty: number | null;
+  /** Completions per prompt. */
+  n: number;
+  user: string | null;
+  extraBody: Record<string, unknown>;
+}
+
+/** POST /embeddings: texts or token arrays (never mixed), one vector each. */
+export interface EmbeddingRequest {
+  model: string;
+  input: string[] | number[][];
+  /** Requested vector length; null = the model's own. */
+  dimensions: number | null;
+  user: string | null;
+  extraBody: Record<string, unknown>;
+}
+
+export interface EmbeddingResult {
+  /** One vector per input, in input order. */
+  vectors: number[][];
+  promptTokens: number;
+  source: Usage['source'];
+}
+
 export interface Engine {
   /** Stable id for logs and the ledger: "llama-cpp/stories260K", "openai/vllm-a". */
   readonly id: string;
@@ -98,6 +139,10 @@ export interface Engine {
    * Every engine hands its parts over in the one PartQueue (bounded, batches, merging rules).
    */
   startChat(request: ChatRequest, signal: AbortSignal): Promise<PartQueue>;
+  /** The same contract as startChat, for raw-prompt completions. Absent: the engine cannot (a clear 400). */
+  startTextCompletion?(request: TextCompletionRequest, signal: AbortSignal): Promise<PartQueue>;
+  /** Embeds every input; rejects with EngineError (invalid_request when the model is not set up for it). */
+  embed?(request: EmbeddingRequest, signal: AbortSignal): Promise<EmbeddingResult>;
   /** Resolves when the engine can serve (model loaded). */
   ready(): Promise<void>;
   close(): Promise<void>;

@@ -13,6 +13,7 @@ export const ERROR_CATALOG = {
   permission_denied: { status: 403, type: 'invalid_request_error', code: 'model_not_allowed' },
   model_not_found: { status: 404, type: 'invalid_request_error', code: 'model_not_found' },
   not_found: { status: 404, type: 'invalid_request_error', code: 'not_found' },
+  stream_not_found: { status: 404, type: 'invalid_request_error', code: 'stream_not_found' },
   method_not_allowed: { status: 405, type: 'invalid_request_error', code: 'method_not_allowed' },
   request_timeout: { status: 408, type: 'invalid_request_error', code: 'request_timeout' },
   body_too_large: { status: 413, type: 'invalid_request_error', code: 'request_too_large' },

@@ -8,6 +8,7 @@ import { newRequestId } from '../engines/random-id.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { Admission } from '../limits/admission.js';
 import type { ModelRegistry } from '../router/model-registry.js';
+import type { EventLog } from '../sse/resume/event-log.js';
 import type { Ledger } from '../usage/ledger.js';
 import { requireApiKey } from './auth-hook.js';
 import { clientErrorHandler } from './client-error.js';
@@ -15,6 +16,9 @@ import { shuttingDownError, type Drain } from './drain.js';
 import { fromFastifyError, sendError } from './error-response.js';
 import { registerAdminApi } from './routes/admin-api.js';
 import { registerChatRoute } from './routes/chat-completions.js';
+import { registerCompletionsRoute } from './routes/completions.js';
+import { registerEmbeddingsRoute } from './routes/embeddings.js';
+import { registerStreamResumeRoute } from './routes/stream-resume.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerModelRoutes } from './routes/models.js';
 import { DEFAULT_WEB_ROOT, registerWebPages } from './routes/web-pages.js';
@@ -32,6 +36,8 @@ export interface AppDependencies {
   drain: Drain;
   /** The built web pages (playground, usage dashboard); default dist/web. */
   webRoot?: string;
+  /** Where resumable streams keep their events; absent = the Oruel-Resumable header is ignored. */
+  streamLog?: EventLog;
 }
 
 /** Response headers browsers may read: the request id, rate-limit state, retry hints. */
@@ -45,6 +51,7 @@ const EXPOSED_HEADERS = [
   'x-ratelimit-reset-tokens',
   'retry-after',
   'retry-after-ms',
+  'oruel-stream-id',
 ];
 
 /** Answered while draining too: an orchestrator reads readiness from them. */
@@ -107,7 +114,14 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
         // onRequest: a stranger's body is never read into JSON (401 before parsing, whatever the body).
         api.addHook('onRequest', requireApiKey(deps.keyStore, config.server.auth));
         registerModelRoutes(api, deps.registry);
-        registerChatRoute(api, { registry: deps.registry, ledger: deps.ledger, admission: deps.admission, keepAliveMs: config.server.keepAliveMs, drain: deps.drain });
+        const inference = { registry: deps.registry, ledger: deps.ledger, admission: deps.admission, drain: deps.drain };
+        const keepAliveMs = config.server.keepAliveMs;
+        const graceMs = config.resumableStreams.graceMs;
+        const resumable = deps.streamLog ? { log: deps.streamLog, graceMs, logger: deps.logger } : undefined;
+        registerChatRoute(api, { ...inference, keepAliveMs, ...(resumable ? { resumable } : {}) });
+        if (deps.streamLog) registerStreamResumeRoute(api, { log: deps.streamLog, keepAliveMs, graceMs, shutdown: deps.drain.deadlineSignal });
+        registerCompletionsRoute(api, { ...inference, keepAliveMs });
+        registerEmbeddingsRoute(api, inference);
       },
       { prefix },
     );

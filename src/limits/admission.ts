@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { ApiKeyRecord } from '../auth/key-store.js';
-import type { ChatRequest } from '../engines/engine.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { Logger } from '../storage/logger.js';
 import { StoreLease, UNLIMITED_LEASE, type AdmissionLease } from './admission-lease.js';
@@ -9,7 +8,7 @@ import type { AdmissionPlan, BudgetPlan, LimitStore, LimitViews, StoreDecision }
 import { assertModelAllowed } from './model-access.js';
 import { rateLimitHeaders, retryAfterHeaders } from './rate-limit-headers.js';
 import { formatResetDuration } from './reset-duration.js';
-import { estimateRequestTokens } from './token-estimate.js';
+import { estimateRequestTokens, type EstimatedRequest } from './token-estimate.js';
 
 export type { AdmissionLease } from './admission-lease.js';
 
@@ -45,7 +44,7 @@ export class Admission {
   }
 
   /** Throws GatewayError: 404 for a model outside the key's allow-list, 429 when a limit is reached. */
-  async admit(key: ApiKeyRecord | null, chat: ChatRequest): Promise<AdmissionLease> {
+  async admit(key: ApiKeyRecord | null, chat: EstimatedRequest): Promise<AdmissionLease> {
     if (key === null) return UNLIMITED_LEASE;
     assertModelAllowed(key, chat.model);
     if (key.rpm === null && key.tpm === null && key.maxConcurrent === null && key.budget === null) return UNLIMITED_LEASE;
@@ -76,11 +75,11 @@ export class Admission {
    * A budget reserves max_tokens (or the default) per choice; a request without max_tokens must then
    * not generate more than was reserved, or the budget could be overrun by a whole context.
    */
-  #completionCeiling(key: ApiKeyRecord, chat: ChatRequest): number | null {
+  #completionCeiling(key: ApiKeyRecord, chat: EstimatedRequest): number | null {
     return key.budget === null ? null : (chat.maxTokens ?? this.#options.defaultCompletionTokens);
   }
 
-  #plan(key: ApiKeyRecord, chat: ChatRequest): AdmissionPlan {
+  #plan(key: ApiKeyRecord, chat: EstimatedRequest): AdmissionPlan {
     const nowMs = this.#now();
     const estimate = estimateRequestTokens(chat, this.#options.defaultCompletionTokens);
     return {

@@ -1,5 +1,8 @@
 import type { ChatRequest } from '../engines/engine.js';
 
+/** What the estimate reads: chat requests, and other endpoints' prompts seen as user messages. */
+export type EstimatedRequest = Pick<ChatRequest, 'model' | 'messages' | 'tools' | 'maxTokens' | 'n'>;
+
 /**
  * A rough count, deliberately: it only sizes the reservation, which is settled with the real
  * usage afterwards, and tokenizing every prompt before admission would cost more CPU than the
@@ -9,7 +12,7 @@ const CHARACTERS_PER_TOKEN = 4;
 /** Role markers and separators the chat template adds per message. */
 const TOKENS_PER_MESSAGE = 4;
 
-export function estimatePromptTokens(chat: ChatRequest): number {
+export function estimatePromptTokens(chat: EstimatedRequest): number {
   let characters = 0;
   for (const message of chat.messages) {
     characters += message.content?.length ?? 0;
@@ -22,6 +25,6 @@ export function estimatePromptTokens(chat: ChatRequest): number {
 }
 
 /** Prompt plus the most the request may generate (`max_tokens`, or the default when absent) for each choice. */
-export function estimateRequestTokens(chat: ChatRequest, defaultCompletionTokens: number): number {
+export function estimateRequestTokens(chat: EstimatedRequest, defaultCompletionTokens: number): number {
   return estimatePromptTokens(chat) + (chat.maxTokens ?? defaultCompletionTokens) * chat.n;
 }

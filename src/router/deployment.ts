@@ -1,4 +1,4 @@
-import type { ChatRequest, Engine, EngineCapabilities } from '../engines/engine.js';
+import type { ChatRequest, EmbeddingRequest, EmbeddingResult, Engine, EngineCapabilities, TextCompletionRequest } from '../engines/engine.js';
 import { EngineError } from '../engines/engine-error.js';
 import type { PartQueue } from '../engines/part-queue.js';
 import { DeploymentHealth } from './deployment-health.js';
@@ -34,11 +34,38 @@ export class Deployment implements Engine {
     return this.active;
   }
 
-  async startChat(request: ChatRequest, signal: AbortSignal): Promise<PartQueue> {
+  startChat(request: ChatRequest, signal: AbortSignal): Promise<PartQueue> {
+    return this.track(() => this.engine.startChat(request, signal), signal);
+  }
+
+  startTextCompletion(request: TextCompletionRequest, signal: AbortSignal): Promise<PartQueue> {
+    const engine = this.engine;
+    if (!engine.startTextCompletion) return Promise.reject(unsupported(engine.id, 'text completions'));
+    return this.track(() => engine.startTextCompletion!(request, signal), signal);
+  }
+
+  /** Embeddings are one exchange: in flight until it settles, a success or a failure for health. */
+  async embed(request: EmbeddingRequest, signal: AbortSignal): Promise<EmbeddingResult> {
+    const engine = this.engine;
+    if (!engine.embed) throw unsupported(engine.id, 'embeddings');
+    this.active += 1;
+    try {
+      const result = await engine.embed(request, signal);
+      this.health.recordSuccess();
+      return result;
+    } catch (error) {
+      if (error instanceof EngineError && !signal.aborted) this.health.recordFailure(error);
+      throw error;
+    } finally {
+      this.active -= 1;
+    }
+  }
+
+  private async track(start: () => Promise<PartQueue>, signal: AbortSignal): Promise<PartQueue> {
     this.active += 1;
     let parts: PartQueue;
     try {
-      parts = await this.engine.startChat(request, signal);
+      parts = await start();
     } catch (error) {
       this.active -= 1;
       if (error instanceof EngineError && !signal.aborted) this.health.recordFailure(error);
@@ -61,4 +88,8 @@ export class Deployment implements Engine {
   close(): Promise<void> {
     return this.engine.close();
   }
+}
+
+function unsupported(engineId: string, what: string): EngineError {
+  return new EngineError('invalid_request', `The deployment ${engineId} does not serve ${what}.`, { param: 'model' });
 }

@@ -20,18 +20,27 @@ export interface StartedChat {
  * (tests, single embedded models) are tried in the given order.
  */
 export async function startWithFailover(engines: readonly Engine[], request: ChatRequest, signal: AbortSignal): Promise<StartedChat> {
-  if (engines.length > 0 && engines.every((engine) => engine instanceof Deployment)) {
-    return startOnDeployments(engines as readonly Deployment[], request, signal);
-  }
-  return startInOrder(engines, request, signal);
+  const started = await startAnyWork(engines, request.model, signal, (engine) => engine.startChat(request, signal));
+  return { engine: started.engine, parts: started.value };
 }
 
-async function startInOrder(engines: readonly Engine[], request: ChatRequest, signal: AbortSignal): Promise<StartedChat> {
-  let lastError: unknown = new EngineError('unavailable', `No engine serves model "${request.model}".`);
+/**
+ * The same failover for any kind of work (chat, text completion, embeddings): `start` is what one
+ * engine is asked to do; its rejections decide, as for chat, whether the next engine is tried.
+ */
+export async function startAnyWork<T>(engines: readonly Engine[], model: string, signal: AbortSignal, start: (engine: Engine) => Promise<T>): Promise<{ engine: Engine; value: T }> {
+  if (engines.length > 0 && engines.every((engine) => engine instanceof Deployment)) {
+    return startOnDeployments(engines as readonly Deployment[], model, signal, start);
+  }
+  return startInOrder(engines, model, signal, start);
+}
+
+async function startInOrder<T>(engines: readonly Engine[], model: string, signal: AbortSignal, start: (engine: Engine) => Promise<T>): Promise<{ engine: Engine; value: T }> {
+  let lastError: unknown = new EngineError('unavailable', `No engine serves model "${model}".`);
   for (const engine of engines) {
     if (signal.aborted) throw signal.reason;
     try {
-      return { engine, parts: await engine.startChat(request, signal) };
+      return { engine, value: await start(engine) };
     } catch (error) {
       lastError = error;
       if (!(error instanceof EngineError) || !error.retryable) throw error;
@@ -46,7 +55,7 @@ async function startInOrder(engines: readonly Engine[], request: ChatRequest, si
  * `maxRetryWaitMs` (a deployment in cooldown, or one that failed with a short `retry-after`) rather
  * than sleeping while another could serve. At most `maxAttempts` attempts.
  */
-async function startOnDeployments(deployments: readonly Deployment[], request: ChatRequest, signal: AbortSignal): Promise<StartedChat> {
+async function startOnDeployments<T>(deployments: readonly Deployment[], model: string, signal: AbortSignal, start: (engine: Engine) => Promise<T>): Promise<{ engine: Engine; value: T }> {
   const policy = deployments[0]!.policy;
   /** Deployments tried for this request -> when they asked to be retried (null: not within this request). */
   const tried = new Map<Deployment, number | null>();
@@ -62,15 +71,15 @@ async function startOnDeployments(deployments: readonly Deployment[], request: C
       deployment = next.deployment;
     }
     try {
-      return { engine: deployment, parts: await deployment.startChat(request, signal) };
+      return { engine: deployment, value: await start(deployment) };
     } catch (error) {
       if (!(error instanceof EngineError) || !error.retryable || signal.aborted) throw error;
       lastError = error;
       tried.set(deployment, error.retryAfterMs === undefined ? null : policy.now() + Math.min(error.retryAfterMs, policy.maxRetryAfterMs));
     }
   }
-  if (lastError) throw exhausted(request.model, lastError, tried.size);
-  throw allCoolingDown(request.model, deployments, policy);
+  if (lastError) throw exhausted(model, lastError, tried.size);
+  throw allCoolingDown(model, deployments, policy);
 }
 
 /** The deployment that becomes usable first, if that is soon enough to wait for. */

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import type { EventSink } from './event-sink.js';
 
 /** The contract's stream headers: no caching, no transformation, no proxy buffering. */
 export const SSE_HEADERS = {
@@ -11,13 +12,18 @@ export const SSE_HEADERS = {
 const KEEP_ALIVE = ': keep-alive\n\n';
 const DONE = 'data: [DONE]\n\n';
 
+/** One event with its SSE `id:` line (resumable streams: the id a reconnect sends back as Last-Event-ID). */
+export function sseEvent(id: number, data: string): string {
+  return `id: ${id}\ndata: ${data}\n\n`;
+}
+
 /**
  * The one place that writes server-sent events. Each write goes to the socket at once (no Nagle, no
  * compression); a slow reader is met with backpressure (we wait for `drain`), never an unbounded buffer;
  * `: keep-alive` comments fill every silence longer than the interval. The status line and headers
  * leave with the first write (the role chunk and the first token), in one socket write.
  */
-export class SseWriter {
+export class SseWriter implements EventSink {
   private keepAlive: NodeJS.Timeout | null = null;
   private pendingOpen: NodeJS.Timeout | null = null;
   private headers: Record<string, string | number | string[]> = {};
@@ -71,16 +77,26 @@ export class SseWriter {
   }
 
   /** Writes events as one socket write (with the headers, the first time); resolves when the socket can take more. */
-  async send(events: readonly unknown[]): Promise<void> {
-    if (events.length === 0) return;
-    this.backedUp = !this.write(eventsText(events));
+  send(events: readonly unknown[]): Promise<void> {
+    return this.sendText(eventsText(events));
+  }
+
+  /** Writes events already framed (resumable streams frame theirs with `id:` lines, see `sseEvent`). */
+  async sendText(text: string): Promise<void> {
+    if (text === '') return;
+    this.backedUp = !this.write(text);
     if (this.backedUp) await this.drained();
   }
 
   /** Ends a complete stream: the last events, `[DONE]` and the end of the response, in one write. */
   done(events: readonly unknown[] = []): void {
+    this.finish(eventsText(events) + DONE);
+  }
+
+  /** Ends the stream with this last text (already framed) in the same write. */
+  finish(text: string): void {
     this.stopTimers();
-    if (this.writable) this.response.end(eventsText(events) + DONE);
+    if (this.writable) this.response.end(text);
   }
 
   /** Ends the stream without `[DONE]` (after an error event). */

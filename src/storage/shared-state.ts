@@ -6,6 +6,8 @@ import type { Config } from '../config/schema.js';
 import { Admission } from '../limits/admission.js';
 import type { LimitStore } from '../limits/limit-store.js';
 import { MemoryLimitStore } from '../limits/memory-limit-store.js';
+import type { EventLog, EventLogLimits } from '../sse/resume/event-log.js';
+import { MemoryEventLog } from '../sse/resume/memory-event-log.js';
 import { SqlLedger } from '../usage/sql-ledger.js';
 import type { Database } from './database.js';
 import { parseDatabaseUrl } from './database-url.js';
@@ -21,6 +23,8 @@ export interface SharedState {
   keyStore: CachedKeyStore;
   ledger: SqlLedger;
   admission: Admission;
+  /** The events of resumable streams: in Redis when configured (any replica resumes), else in memory. */
+  streamLog: EventLog;
   /** Call after the HTTP server closed: stores the ledger (or spills it to disk), then disconnects. */
   close(): Promise<void>;
 }
@@ -46,17 +50,42 @@ export async function openSharedState(config: Config, database: Database, logger
     defaultCompletionTokens: config.limits.defaultCompletionTokens,
     leaseTtlMs: config.limits.leaseTtlMs,
   });
-  return { keyStore, ledger, admission, close: () => closeAll(ledger, keyStore, store, feed, redis) };
+  const { maxEvents, graceMs, retentionMs } = config.resumableStreams;
+  const logLimits = { maxEvents, retentionMs: Math.max(retentionMs, 2 * graceMs) };
+  const streamLog: EventLog = shared?.openEventLog(logLimits) ?? new MemoryEventLog(logLimits);
+  return {
+    keyStore,
+    ledger,
+    admission,
+    streamLog,
+    close: async () => {
+      await streamLog.close();
+      await closeAll(ledger, keyStore, store, feed, redis);
+    },
+  };
 }
 
-async function openRedisShared(url: string, keyPrefix: string, logger: Logger): Promise<{ redis: RedisConnection; feed: KeyChangeFeed; store: LimitStore }> {
-  const [{ openRedis }, { RedisKeyChangeFeed }, { RedisLimitStore }] = await Promise.all([
+interface RedisShared {
+  redis: RedisConnection;
+  feed: KeyChangeFeed;
+  store: LimitStore;
+  openEventLog(limits: EventLogLimits): EventLog;
+}
+
+async function openRedisShared(url: string, keyPrefix: string, logger: Logger): Promise<RedisShared> {
+  const [{ openRedis }, { RedisKeyChangeFeed }, { RedisLimitStore }, { RedisEventLog }] = await Promise.all([
     import('./redis.js'),
     import('../auth/redis-key-change-feed.js'),
     import('../limits/redis-limit-store.js'),
+    import('../sse/resume/redis-event-log.js'),
   ]);
   const redis = await openRedis(url, { keyPrefix, logger });
-  return { redis, feed: await RedisKeyChangeFeed.open(redis, logger), store: new RedisLimitStore(redis) };
+  return {
+    redis,
+    feed: await RedisKeyChangeFeed.open(redis, logger),
+    store: new RedisLimitStore(redis),
+    openEventLog: (limits) => new RedisEventLog(redis, limits),
+  };
 }
 
 /** The configured directory, else `ledger-spill` beside the SQLite file, else ./data/ledger-spill. */

@@ -74,7 +74,7 @@ export const chatRequestSchema = z.looseObject({
   stop,
   presence_penalty: z.number().min(-2).max(2).nullish(),
   frequency_penalty: z.number().min(-2).max(2).nullish(),
-  n: z.number().int().min(1).max(128).nullish(),
+  n: z.number().int().min(1).max(LIMITS.maxChoices).nullish(),
   tools: z.array(tool).max(LIMITS.maxTools).nullish(),
   tool_choice: toolChoice.nullish(),
   parallel_tool_calls: z.boolean().nullish(),

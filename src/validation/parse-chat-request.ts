@@ -118,7 +118,7 @@ function toResponseFormat(format: WireChatRequest['response_format']): ResponseF
   return { type: 'json_schema', name, schema: schema ?? {}, strict: strict ?? false };
 }
 
-function toValidationError(error: z.ZodError): GatewayError {
+export function toValidationError(error: z.ZodError): GatewayError {
   const issue = error.issues[0];
   if (!issue) return new GatewayError('invalid_request', 'Invalid request body.');
   const param = formatPath(issue.path);

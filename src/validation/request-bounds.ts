@@ -18,6 +18,24 @@ export function checkRequestBounds(body: Body): void {
   checkDepth(body);
 }
 
+/** The same kind of bounds for POST /completions: the prompt list, stop sequences, nesting. */
+export function checkCompletionBounds(body: Body): void {
+  checkModelName(body.model);
+  checkArrayLength(body.prompt, 'prompt', LIMITS.maxPrompts);
+  checkStop(body.stop);
+  checkDepth(body);
+}
+
+/** The same kind of bounds for POST /embeddings: the input list and each token-array input, nesting. */
+export function checkEmbeddingBounds(body: Body): void {
+  checkModelName(body.model);
+  checkArrayLength(body.input, 'input', LIMITS.maxEmbeddingInputs);
+  if (Array.isArray(body.input)) {
+    body.input.forEach((input, index) => checkArrayLength(input, `input[${index}]`, LIMITS.maxEmbeddingInputTokens));
+  }
+  checkDepth(body);
+}
+
 function checkModelName(model: unknown): void {
   if (typeof model === 'string' && model.length > LIMITS.maxModelNameLength) {
     throw tooLong('model', `a string of at most ${LIMITS.maxModelNameLength} characters`, `${model.length} characters`);

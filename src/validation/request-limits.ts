@@ -1,5 +1,6 @@
 /**
- * Every bound on a chat request's fields, in one place (README "Request limits" lists them).
+ * Every bound on an inference request's fields (chat, completions, embeddings), in one place (README
+ * "Request limits" lists them).
  * They keep any single request's work small enough that other clients never wait on it; each is
  * checked before the body is interpreted, and a request past one gets a 400 naming the field.
  */
@@ -24,4 +25,12 @@ export const REQUEST_LIMITS = {
   maxSchemaNodes: 5_000,
   /** Nesting of objects and arrays anywhere in the request body (schemas included). */
   maxBodyDepth: 128,
+  /** Choices in one request: chat's `n`, and prompts x `n` on /completions. */
+  maxChoices: 128,
+  /** Prompts in one /completions request. */
+  maxPrompts: 128,
+  /** Inputs in one /embeddings request (as OpenAI). */
+  maxEmbeddingInputs: 2048,
+  /** Tokens in one token-array input of /embeddings (as OpenAI). */
+  maxEmbeddingInputTokens: 8192,
 } as const;

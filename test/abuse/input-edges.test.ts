@@ -100,6 +100,45 @@ describe('documented request limits', () => {
   });
 });
 
+describe('request limits of /completions and /embeddings', () => {
+  const post = (path: string, body: unknown) =>
+    fetch(`${harness.baseURL}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${harness.apiKey}` },
+      body: JSON.stringify(body),
+    }).then(readJson);
+  const prompt = { model: MODEL, prompt: 'Once', max_tokens: 2 };
+  const embed = { model: MODEL, input: 'Once' };
+
+  it.each([
+    ['prompts', { prompt: Array.from({ length: LIMITS.maxPrompts + 1 }, () => 'a') }, 'prompt', String(LIMITS.maxPrompts)],
+    ['stop sequences', { stop: ['a', 'b', 'c', 'd', 'e'] }, 'stop', String(LIMITS.maxStopSequences)],
+    ['a long stop sequence', { stop: ['x', 'y'.repeat(LIMITS.maxStopLength + 1)] }, 'stop[1]', String(LIMITS.maxStopLength)],
+    ['a long model name', { model: 'm'.repeat(LIMITS.maxModelNameLength + 1) }, 'model', String(LIMITS.maxModelNameLength)],
+    ['nested extra fields', { metadata: JSON.parse('['.repeat(LIMITS.maxBodyDepth + 2) + ']'.repeat(LIMITS.maxBodyDepth + 2)) as unknown }, 'metadata', String(LIMITS.maxBodyDepth)],
+  ])('/completions: too many/long %s -> 400 naming the field and the limit', async (_name, patch, param, limit) => {
+    const error = expectError(await post('/completions', { ...prompt, ...patch }), 400, { type: 'invalid_request_error', param });
+    expect(error.message).toContain(limit);
+  });
+
+  it.each([
+    ['inputs', { input: Array.from({ length: LIMITS.maxEmbeddingInputs + 1 }, () => 'a') }, 'input', String(LIMITS.maxEmbeddingInputs)],
+    ['tokens in a token-array input', { input: [[1, 2], Array.from({ length: LIMITS.maxEmbeddingInputTokens + 1 }, () => 1)] }, 'input[1]', String(LIMITS.maxEmbeddingInputTokens)],
+    ['a long model name', { model: 'm'.repeat(LIMITS.maxModelNameLength + 1) }, 'model', String(LIMITS.maxModelNameLength)],
+  ])('/embeddings: too many/long %s -> 400 naming the field and the limit', async (_name, patch, param, limit) => {
+    const error = expectError(await post('/embeddings', { ...embed, ...patch }), 400, { type: 'invalid_request_error', param });
+    expect(error.message).toContain(limit);
+  });
+
+  it('a 3 MB model name on /completions is refused without echoing it; the ledger keeps at most the longest valid name', async () => {
+    const response = await post('/completions', { ...prompt, model: 'q'.repeat(3_000_000) });
+    expectError(response, 400, { param: 'model' });
+    expect(response.text.length).toBeLessThan(1000);
+    const row = await ledgerRow(harness, response.headers.get('x-request-id')!);
+    expect(row.model.length).toBeLessThanOrEqual(LIMITS.maxModelNameLength);
+  });
+});
+
 describe('model names', () => {
   it('an unknown name is echoed cut short, not whole', async () => {
     const name = `no-such-model-${'x'.repeat(LIMITS.maxModelNameLength - 20)}`;

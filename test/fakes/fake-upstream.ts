@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { errorBody, midStreamErrorEvent, STREAM_CONTENT_TYPE, type Dialect } from './dialects.js';
 import type { Fault } from './faults.js';
 import { completionBody, streamEvents, type Scenario } from './fixtures.js';
+import { serveEmbeddings, serveLegacyCompletion } from './legacy-endpoints.js';
 import { syntheticResponse, type SyntheticResponse } from './synthetic.js';
 
 /** Framing variants any dialect can be sent with (robustness, not one engine's habit). */
@@ -121,6 +122,9 @@ export class FakeUpstream {
     });
     const fault = this.faults.shift() ?? this.persistentFault;
     if (fault?.kind === 'status') return this.sendError(response, fault.status, fault.message ?? `fake failure ${fault.status}`, fault.headers);
+    const path = (request.url ?? '').split('?')[0] ?? '';
+    if (path.endsWith('/embeddings')) return serveEmbeddings(response, body);
+    if (path.endsWith('/completions') && !path.endsWith('/chat/completions')) return serveLegacyCompletion(response, body, this.options.tokenDelayMs);
     const stream = body.stream === true;
     if (!stream && body.stream_options !== undefined && this.options.dialect === 'vllm') {
       // vLLM's request validation: stream_options is refused on non-streaming requests.

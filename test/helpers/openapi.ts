@@ -26,7 +26,9 @@ export type SchemaName =
   | 'Error'
   | 'ListModelsResponse'
   | 'Model'
-  | 'CompletionUsage';
+  | 'CompletionUsage'
+  | 'CreateCompletionResponse'
+  | 'CreateEmbeddingResponse';
 
 export interface OpenApiValidator {
   /** The ajv errors of `value` against `components.schemas[name]` (empty when valid). */

@@ -23,6 +23,8 @@ export interface TestServerOptions {
   databaseUrl?: string;
   /** Merged into the `limits` section (defaultCompletionTokens, ...). */
   limits?: Partial<Config['limits']>;
+  /** Further top-level config sections (resumableStreams, redis, ...). */
+  extra?: Record<string, unknown>;
 }
 
 /** The stories260K model with 2 sequences: the default fixture. */
@@ -32,6 +34,7 @@ export const storiesModel = { name: 'stories260K', engine: 'llama-cpp' as const,
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'oruel-test-'));
   const config = configSchema.parse({
+    ...options.extra,
     server: { port: 0, logLevel: 'silent', ...options.server },
     ...(options.limits ? { limits: options.limits } : {}),
     database: { url: options.databaseUrl ?? `sqlite:${join(dataDir, 'oruel.db')}` },

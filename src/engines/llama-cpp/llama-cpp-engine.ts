@@ -1,13 +1,15 @@
 import { LlamaChat, type ChatHistoryItem, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from 'node-llama-cpp';
-import type { ChatRequest, Engine, EngineCapabilities } from '../engine.js';
+import type { ChatRequest, EmbeddingRequest, EmbeddingResult, Engine, EngineCapabilities, TextCompletionRequest } from '../engine.js';
 import { EngineError } from '../engine-error.js';
 import { PartQueue } from '../part-queue.js';
 import { generateChoice, type ChoiceWork } from './choice-generator.js';
+import { EmbeddingRunner } from './embeddings.js';
 import { planGeneration, type GenerationPlan } from './generation-plan.js';
 import { assertPromptMayFit } from './prompt-fit.js';
 import { toChatHistory } from './history.js';
 import { SchemaValidator } from './schema-validator.js';
 import { SequencePool } from './sequence-pool.js';
+import { generateTextCompletion, prepareTextWork, textWorkers } from './text-completion.js';
 import { supportsTools } from './tool-capability.js';
 
 export interface LlamaCppEngineOptions {
@@ -27,6 +29,8 @@ export interface LlamaCppEngineOptions {
    * (a chat's next turn): only the new tokens are evaluated. Default true; false clears each sequence first.
    */
   reusePrefix?: boolean;
+  /** Serve POST /embeddings (an embedding context is created on the first such request). */
+  embeddings?: boolean;
 }
 
 /** One slot = one context sequence and the chat evaluator bound to it (it keeps the KV cache warm). */
@@ -40,6 +44,7 @@ interface Loaded {
   context: LlamaContext;
   pool: SequencePool<Slot>;
   contextSize: number;
+  embeddings: EmbeddingRunner | null;
 }
 
 const DEFAULT_MAX_CONTEXT = 4096;
@@ -66,9 +71,7 @@ export class LlamaCppEngine implements Engine {
   }
 
   async startChat(request: ChatRequest, signal: AbortSignal): Promise<PartQueue> {
-    if (this.closed) throw new EngineError('unavailable', `Model "${this.options.name}" is shut down.`);
-    const loaded = this.loaded;
-    if (!loaded) throw new EngineError('unavailable', `Model "${this.options.name}" is still loading; retry shortly.`, { retryAfterMs: 2000 });
+    const loaded = this.usable();
     this.checkSupported(request);
     await assertPromptMayFit(loaded.model, request.messages, loaded.contextSize);
     const history = toChatHistory(request.messages);
@@ -85,6 +88,34 @@ export class LlamaCppEngine implements Engine {
     return channel;
   }
 
+  /** Raw prompts, no chat template (POST /completions); the same sequences and queue as chat. */
+  async startTextCompletion(request: TextCompletionRequest, signal: AbortSignal): Promise<PartQueue> {
+    const loaded = this.usable();
+    const target = { ...loaded, sequences: this.options.sequences };
+    const work = prepareTextWork(target, request, this.options.name);
+    if (!loaded.pool.canAdmit(textWorkers(target, request))) {
+      throw new EngineError('overloaded', `Model "${this.options.name}" is busy and its request queue is full; retry shortly.`, { retryAfterMs: 1000 });
+    }
+    // No pause, as for chat: generation is bounded by max_tokens.
+    const channel = new PartQueue({ highWaterMark: Infinity });
+    void generateTextCompletion(target, work, signal, channel);
+    return channel;
+  }
+
+  async embed(request: EmbeddingRequest, signal: AbortSignal): Promise<EmbeddingResult> {
+    const loaded = this.usable();
+    if (!loaded.embeddings) {
+      throw new EngineError('invalid_request', `Model "${this.options.name}" is not configured for embeddings (set \`embeddings: true\` on it).`, { param: 'model' });
+    }
+    return loaded.embeddings.embed(request, signal);
+  }
+
+  private usable(): Loaded {
+    if (this.closed) throw new EngineError('unavailable', `Model "${this.options.name}" is shut down.`);
+    if (!this.loaded) throw new EngineError('unavailable', `Model "${this.options.name}" is still loading; retry shortly.`, { retryAfterMs: 2000 });
+    return this.loaded;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     await this.loading.catch(() => undefined);
@@ -92,6 +123,7 @@ export class LlamaCppEngine implements Engine {
     this.loaded = null;
     if (!loaded) return;
     loaded.pool.rejectAll(new EngineError('unavailable', 'The server is shutting down.'));
+    await loaded.embeddings?.close();
     await loaded.context.dispose();
     await loaded.model.dispose();
   }
@@ -108,7 +140,8 @@ export class LlamaCppEngine implements Engine {
     });
     const sequenceContext = slots[0]?.sequence.contextSize ?? contextSize;
     const chatWrapper = slots[0]?.chat.chatWrapper;
-    this.loaded = { model, context, pool: new SequencePool(slots, maxQueue), contextSize: sequenceContext };
+    const embeddings = this.options.embeddings ? new EmbeddingRunner(model, { name: this.options.name, contextSize, threads }) : null;
+    this.loaded = { model, context, pool: new SequencePool(slots, maxQueue), contextSize: sequenceContext, embeddings };
     Object.assign(this.capabilities, { contextSize: sequenceContext, tools: chatWrapper ? supportsTools(chatWrapper) : false });
   }
 

@@ -2,6 +2,9 @@ import { randomInt } from 'node:crypto';
 import type { LLamaContextualRepeatPenalty } from 'node-llama-cpp';
 import type { ChatRequest } from '../engine.js';
 
+/** What sampling reads of a request (chat and text completions share it). */
+export type SamplingFields = Pick<ChatRequest, 'temperature' | 'topP' | 'seed' | 'presencePenalty' | 'frequencyPenalty'>;
+
 export interface SamplingOptions {
   temperature: number;
   topP: number;
@@ -14,7 +17,7 @@ export interface SamplingOptions {
  * so the same request means the same thing here as on any OpenAI-compatible server.
  * Each of `n` choices gets its own seed, or they would all be the same text.
  */
-export function samplingFor(request: ChatRequest, choice: number): SamplingOptions {
+export function samplingFor(request: SamplingFields, choice: number): SamplingOptions {
   const baseSeed = request.seed ?? randomInt(0, 2 ** 31);
   return {
     temperature: request.temperature ?? 1,
@@ -24,7 +27,7 @@ export function samplingFor(request: ChatRequest, choice: number): SamplingOptio
   };
 }
 
-function repeatPenaltyFor(request: ChatRequest): false | LLamaContextualRepeatPenalty {
+function repeatPenaltyFor(request: SamplingFields): false | LLamaContextualRepeatPenalty {
   const presencePenalty = request.presencePenalty ?? 0;
   const frequencyPenalty = request.frequencyPenalty ?? 0;
   if (presencePenalty === 0 && frequencyPenalty === 0) return false;

@@ -1,11 +1,13 @@
 import { Pool } from 'undici';
-import type { ChatRequest, Engine, EngineCapabilities } from '../engine.js';
+import type { ChatRequest, EmbeddingRequest, EmbeddingResult, Engine, EngineCapabilities, TextCompletionRequest } from '../engine.js';
 import type { PartQueue } from '../part-queue.js';
 import { EngineError } from '../engine-error.js';
 import type { UpstreamOptions } from './options.js';
 import { TokenCounter } from './token-counter.js';
-import { UpstreamExchange } from './upstream-exchange.js';
-import { toUpstreamTarget, type UpstreamTarget } from './upstream-url.js';
+import { asChatView, textChunkAsChat, toTextCompletionWireBody } from './text-completion-wire.js';
+import { requestEmbeddings } from './upstream-embeddings.js';
+import { UpstreamExchange, type ExchangeOptions } from './upstream-exchange.js';
+import { siblingPath, toUpstreamTarget, type UpstreamTarget } from './upstream-url.js';
 import { toWireBody } from './wire-request.js';
 
 /**
@@ -47,13 +49,42 @@ export class OpenAIUpstreamEngine implements Engine {
     return Promise.resolve();
   }
 
-  async startChat(request: ChatRequest, signal: AbortSignal): Promise<PartQueue> {
-    if (signal.aborted) throw signal.reason;
-    const cap = this.options.maxConcurrent;
-    if (cap !== null && this.active >= cap) {
-      throw new EngineError('overloaded', `This deployment of "${this.options.publicName}" is at its limit of ${cap} concurrent requests.`);
+  startChat(request: ChatRequest, signal: AbortSignal): Promise<PartQueue> {
+    return this.exchange(request, signal, this.target.path, () => toWireBody(request, { upstreamModel: this.options.upstreamModel, maxTokensField: this.options.maxTokensField }));
+  }
+
+  /** POST {base}/completions, read through the same exchange as chat (its chunks renamed on the way in). */
+  startTextCompletion(request: TextCompletionRequest, signal: AbortSignal): Promise<PartQueue> {
+    const body = () => toTextCompletionWireBody(request, { upstreamModel: this.options.upstreamModel });
+    return this.exchange(asChatView(request), signal, siblingPath(this.target, '/completions'), body, textChunkAsChat);
+  }
+
+  /** POST {base}/embeddings: one JSON exchange under the same concurrency cap as chats. */
+  async embed(request: EmbeddingRequest, signal: AbortSignal): Promise<EmbeddingResult> {
+    this.takeSlot(signal);
+    try {
+      const call = {
+        pool: this.pool,
+        path: siblingPath(this.target, '/embeddings'),
+        headers: this.jsonHeaders,
+        upstreamModel: this.options.upstreamModel,
+        responseTimeoutMs: this.options.responseTimeoutMs,
+        counter: this.counter,
+      };
+      return await requestEmbeddings(call, request, signal);
+    } finally {
+      this.active -= 1;
     }
-    this.active += 1;
+  }
+
+  private async exchange(
+    request: ChatRequest,
+    signal: AbortSignal,
+    path: string,
+    wireBody: () => string,
+    translateChunk?: ExchangeOptions['translateChunk'],
+  ): Promise<PartQueue> {
+    this.takeSlot(signal);
     const exchange = new UpstreamExchange({
       request,
       signal,
@@ -64,14 +95,25 @@ export class OpenAIUpstreamEngine implements Engine {
       onSettled: () => {
         this.active -= 1;
       },
+      ...(translateChunk ? { translateChunk } : {}),
     });
     try {
-      const body = toWireBody(request, { upstreamModel: this.options.upstreamModel, maxTokensField: this.options.maxTokensField });
-      this.pool.dispatch({ path: this.target.path, method: 'POST', headers: request.stream ? this.streamHeaders : this.jsonHeaders, body }, exchange);
+      const body = wireBody();
+      this.pool.dispatch({ path, method: 'POST', headers: request.stream ? this.streamHeaders : this.jsonHeaders, body }, exchange);
     } catch (error) {
       exchange.failToDispatch(error);
     }
     return exchange.started;
+  }
+
+  /** Counts one more request in flight, or refuses it at the concurrency cap (the router fails over). */
+  private takeSlot(signal: AbortSignal): void {
+    if (signal.aborted) throw signal.reason;
+    const cap = this.options.maxConcurrent;
+    if (cap !== null && this.active >= cap) {
+      throw new EngineError('overloaded', `This deployment of "${this.options.publicName}" is at its limit of ${cap} concurrent requests.`);
+    }
+    this.active += 1;
   }
 
   /**

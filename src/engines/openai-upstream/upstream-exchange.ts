@@ -21,6 +21,8 @@ export interface ExchangeOptions {
   responseTimeoutMs: number;
   /** Called once when the upstream request is over, however it ended (frees the concurrency slot). */
   onSettled: () => void;
+  /** Reads another endpoint's chunks (text completions) as chat chunks before they are normalized. */
+  translateChunk?: (chunk: JsonRecord, messageKey: 'delta' | 'message') => JsonRecord;
 }
 
 /** Parts buffered for a slow client before the upstream socket is paused. */
@@ -157,7 +159,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandlers {
       this.normalizer.fail(errorFromStreamEvent(readErrorDetails(chunk ?? { error: data })));
       return;
     }
-    if (chunk) this.normalizer.accept(chunk);
+    if (chunk) this.normalizer.accept(this.options.translateChunk ? this.options.translateChunk(chunk, 'delta') : chunk);
   }
 
   private acceptCompletion(completion: JsonRecord | null): void {
@@ -165,7 +167,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandlers {
       this.failBeforeStart(new EngineError('upstream_error', 'The upstream engine answered with a body that is not a JSON completion.', { retryable: true }));
       return;
     }
-    this.normalizer.accept(completion, 'message');
+    this.normalizer.accept(this.options.translateChunk ? this.options.translateChunk(completion, 'message') : completion, 'message');
     this.endStream(true);
   }
 

@@ -15,3 +15,9 @@ export function toUpstreamTarget(url: string): UpstreamTarget {
   const path = base.endsWith(CHAT_PATH) ? base : `${base}${CHAT_PATH}`;
   return { origin: parsed.origin, path: `${path}${parsed.search}`, host: parsed.host };
 }
+
+/** The same API's other endpoint (`/v1/chat/completions` -> `/v1/completions`, `/v1/embeddings`). */
+export function siblingPath(target: UpstreamTarget, endpoint: '/completions' | '/embeddings'): string {
+  const [path = '', search = ''] = target.path.split(/(?=\?)/, 2);
+  return `${path.slice(0, -CHAT_PATH.length)}${endpoint}${search}`;
+}

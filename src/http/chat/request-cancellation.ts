@@ -7,7 +7,9 @@ import type { FastifyReply } from 'fastify';
 export class RequestCancellation {
   readonly #controller = new AbortController();
   readonly #dispose: () => void;
+  readonly #detach: () => void;
   #clientGone = false;
+  #shutdown = false;
 
   constructor(reply: FastifyReply, shutdown: AbortSignal) {
     const onClose = () => {
@@ -15,12 +17,16 @@ export class RequestCancellation {
       this.#clientGone = true;
       this.#controller.abort(new Error('client disconnected'));
     };
-    const onShutdown = () => this.#controller.abort(shutdown.reason);
+    const onShutdown = () => {
+      if (!this.#controller.signal.aborted) this.#shutdown = true;
+      this.#controller.abort(shutdown.reason);
+    };
     reply.raw.once('close', onClose);
     if (shutdown.aborted) onShutdown();
     else shutdown.addEventListener('abort', onShutdown, { once: true });
+    this.#detach = () => reply.raw.off('close', onClose);
     this.#dispose = () => {
-      reply.raw.off('close', onClose);
+      this.#detach();
       shutdown.removeEventListener('abort', onShutdown);
     };
   }
@@ -36,7 +42,20 @@ export class RequestCancellation {
 
   /** Stopped by the server's shutdown while the client was still there. */
   get byShutdown(): boolean {
-    return this.#controller.signal.aborted && !this.#clientGone;
+    return this.#shutdown && !this.#clientGone;
+  }
+
+  /**
+   * From now on a client disconnect no longer cancels the work (a resumable stream goes on without its
+   * client and cancels through `cancel`); the drain deadline still does.
+   */
+  detachFromClient(): void {
+    this.#detach();
+  }
+
+  /** Stops the work for a reason of the server's own (a resumable stream nobody resumed in time). */
+  cancel(reason: Error): void {
+    this.#controller.abort(reason);
   }
 
   dispose(): void {

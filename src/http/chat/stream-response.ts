@@ -1,96 +1,140 @@
 import type { ServerResponse } from 'node:http';
 import { ChunkAssembler, errorChunk, type StreamUsageMode } from '../../assembly/chunk-assembler.js';
+import type { StreamPart } from '../../engines/engine.js';
 import type { PartQueue } from '../../engines/part-queue.js';
-import { toGatewayError, type GatewayError } from '../../errors/gateway-error.js';
+import { toGatewayError, type GatewayError, type WireError } from '../../errors/gateway-error.js';
 import { startWithFailover } from '../../router/start-with-failover.js';
-import { SseWriter } from '../../sse/sse-writer.js';
+import type { EventSink } from '../../sse/event-sink.js';
+import type { UsageMeter } from '../../usage/usage-meter.js';
 import { shuttingDownError } from '../drain.js';
 import { writeRawError } from '../error-response.js';
 import type { ChatContext, ChatOutcome } from './chat-context.js';
 
+type Headers = Record<string, string | number | string[]>;
+
+/** Parts -> wire events for one endpoint (chat chunks, text_completion chunks). Pure. */
+export interface EventAssembler {
+  start(): unknown[];
+  accept(part: StreamPart): unknown[];
+  end(): unknown[];
+  readonly failed: boolean;
+  readonly failureCode: string | null;
+}
+
+/** One streamed response, whatever the endpoint: how to start the work and how to show its parts. */
+export interface StreamJob {
+  start: () => Promise<PartQueue>;
+  assembler: EventAssembler;
+  errorEvent: (error: WireError) => unknown;
+  meter: UsageMeter;
+  signal: AbortSignal;
+  /** True when the signal fired for the shutdown while the client is still there. */
+  cutOffByShutdown: () => boolean;
+  headers: Headers;
+}
+
+/** A streamed chat: the chat assembler over the common stream path. */
+export function streamChat(context: ChatContext, sink: EventSink, response: ServerResponse, usageMode: StreamUsageMode): Promise<ChatOutcome> {
+  return streamParts(
+    {
+      start: async () => {
+        const started = await startWithFailover(context.model.engines, context.request, context.signal);
+        context.onEngine(started.engine);
+        return started.parts;
+      },
+      assembler: new ChunkAssembler(context.identity, context.request.n, usageMode),
+      errorEvent: (error) => errorChunk(context.identity, error),
+      meter: context.meter,
+      signal: context.signal,
+      cutOffByShutdown: context.cutOffByShutdown,
+      headers: context.headers,
+    },
+    sink,
+    response,
+  );
+}
+
 /**
- * A streamed chat: status, headers, the role chunk and the first token leave together in one socket
- * write (or the headers leave at the first keep-alive if the engine keeps us waiting); before that,
- * failures are real statuses; after it, an error event. Then each batch of parts that waited together
- * is one write; deltas are merged only while the client reads slower than the engine produces.
+ * The one stream path, for every endpoint: status, headers, the opening events and the first token
+ * leave together in one socket write (or the headers leave at the first keep-alive if the engine keeps
+ * us waiting); before that, failures are real statuses; after it, an error event. Then each batch of
+ * parts that waited together is one write; deltas are merged only while the client reads slower than
+ * the engine produces.
  */
-export async function streamChat(context: ChatContext, response: ServerResponse, keepAliveMs: number, usageMode: StreamUsageMode): Promise<ChatOutcome> {
-  // The request's signal also ends a wait for `drain`: a reader that stopped reading cannot hold a shutdown.
-  const writer = new SseWriter(response, keepAliveMs, context.signal);
-  writer.openIfStillWaiting(context.headers);
+export async function streamParts(job: StreamJob, sink: EventSink, response: ServerResponse): Promise<ChatOutcome> {
+  sink.openIfStillWaiting(job.headers);
   let parts: PartQueue;
   try {
-    const started = await startWithFailover(context.model.engines, context.request, context.signal);
-    context.onEngine(started.engine);
-    parts = started.parts;
+    parts = await job.start();
   } catch (error) {
-    if (context.signal.aborted) return stopped(writer, response, context);
-    return endWithError(writer, response, context, toGatewayError(error));
+    if (job.signal.aborted) return stopped(sink, response, job);
+    return endWithError(sink, response, job, toGatewayError(error));
   }
-  const assembler = new ChunkAssembler(context.identity, context.request.n, usageMode);
+  const assembler = job.assembler;
   let opening = assembler.start();
   if (!parts.hasWaiting) {
     // The engine accepted but has no token yet (a queue, a long prompt): the client learns it now.
-    writer.open(context.headers);
-    await writer.send(opening);
+    sink.open(job.headers);
+    await sink.send(opening);
     opening = [];
   }
-  // Otherwise the role chunk and the first batch leave together, in the headers' write.
+  // Otherwise the opening events and the first batch leave together, in the headers' write.
   try {
-    for (let batch = await parts.nextBatch(); batch; batch = await parts.nextBatch(!writer.keepingUp)) {
-      const chunks = opening;
+    for (let batch = await parts.nextBatch(); batch; batch = await parts.nextBatch(!sink.keepingUp)) {
+      const events = opening;
       opening = [];
       for (const part of batch) {
-        context.meter.observe(part);
-        for (const chunk of assembler.accept(part)) chunks.push(chunk);
+        job.meter.observe(part);
+        for (const event of assembler.accept(part)) events.push(event);
       }
-      writer.open(context.headers);
-      await writer.send(chunks);
+      sink.open(job.headers);
+      await sink.send(events);
       parts.written();
     }
   } catch (error) {
-    if (context.signal.aborted) return stopped(writer, response, context);
-    await writer.send([errorChunk(context.identity, toGatewayError(error).toWire())]);
-    writer.end();
-    return { outcome: 'error', status: 200, errorCode: toGatewayError(error).toWire().code };
+    if (job.signal.aborted) return stopped(sink, response, job);
+    const wire = toGatewayError(error).toWire();
+    await sink.send([job.errorEvent(wire)]);
+    sink.end();
+    return { outcome: 'error', status: 200, errorCode: wire.code };
   } finally {
     parts.cancel();
   }
-  if (context.signal.aborted) return stopped(writer, response, context);
-  writer.open(context.headers);
+  if (job.signal.aborted) return stopped(sink, response, job);
+  sink.open(job.headers);
   const closing = [...opening, ...assembler.end()];
   if (assembler.failed) {
-    await writer.send(closing);
-    writer.end();
+    await sink.send(closing);
+    sink.end();
     return { outcome: 'error', status: 200, errorCode: assembler.failureCode };
   }
   // The final chunk (finish_reason, usage) and [DONE] leave with the end of the response, in one write.
-  writer.done(closing);
+  sink.done(closing);
   return { outcome: 'completed', status: 200, errorCode: null };
 }
 
 /** An error before the first byte is a status and a JSON body; after it, the contract's error event. */
-async function endWithError(writer: SseWriter, response: ServerResponse, context: ChatContext, error: GatewayError): Promise<ChatOutcome> {
+async function endWithError(sink: EventSink, response: ServerResponse, job: StreamJob, error: GatewayError): Promise<ChatOutcome> {
   const wire = error.toWire();
-  if (writer.isOpen) {
+  if (sink.isOpen) {
     // The keep-alive already committed a 200: the failure can only be an error event now.
-    await writer.send([errorChunk(context.identity, wire)]);
-    writer.end();
+    await sink.send([job.errorEvent(wire)]);
+    sink.end();
     return { outcome: 'error', status: 200, errorCode: wire.code };
   }
-  // The status and JSON body first: ending the writer first would commit an empty 200.
-  writeRawError(response, error, context.headers);
-  writer.end();
+  // The status and JSON body first: ending the sink first would commit an empty 200.
+  writeRawError(response, error, job.headers);
+  sink.end();
   return { outcome: 'error', status: error.status, errorCode: wire.code ?? error.kind };
 }
 
 /** The client left (nobody to tell), or the drain deadline cut the stream off (the client is told so). */
-async function stopped(writer: SseWriter, response: ServerResponse, context: ChatContext): Promise<ChatOutcome> {
-  if (context.cutOffByShutdown() && writer.writable) return endWithError(writer, response, context, shuttingDownError());
-  return cancelled(writer);
+async function stopped(sink: EventSink, response: ServerResponse, job: StreamJob): Promise<ChatOutcome> {
+  if (job.cutOffByShutdown() && sink.writable) return endWithError(sink, response, job, shuttingDownError());
+  return cancelled(sink);
 }
 
-function cancelled(writer: SseWriter): ChatOutcome {
-  writer.end();
-  return { outcome: 'cancelled', status: writer.isOpen ? 200 : 499, errorCode: null };
+function cancelled(sink: EventSink): ChatOutcome {
+  sink.end();
+  return { outcome: 'cancelled', status: sink.isOpen ? 200 : 499, errorCode: null };
 }
