@@ -1,6 +1,7 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Llama } from 'node-llama-cpp';
-import { pino, type Logger } from 'pino';
+import Fastify, { LogController } from 'fastify';
+import type { Logger } from 'pino';
 import type { KeyStore } from './auth/key-store.js';
 import { DEFAULT_MODEL, type Config, type LlamaCppModelConfig, type ModelConfig, type OpenAIModelConfig, type UpstreamDeploymentConfig } from './config/schema.js';
 import type { Engine } from './engines/engine.js';
@@ -8,6 +9,10 @@ import { LlamaCppEngine } from './engines/llama-cpp/llama-cpp-engine.js';
 import { createLlamaRuntime } from './engines/llama-cpp/runtime.js';
 import { OpenAIUpstreamEngine } from './engines/openai-upstream/openai-upstream-engine.js';
 import { createApp } from './http/create-app.js';
+import { registerMetricsRoute } from './http/routes/metrics.js';
+import { createLogger } from './logging/create-logger.js';
+import { LiveLineGuard } from './logging/live-line.js';
+import { Metrics } from './metrics/metrics.js';
 import { createProgressDisplay } from './models/progress.js';
 import { resolveModelPath } from './models/resolve-model.js';
 import { Deployment } from './router/deployment.js';
@@ -24,6 +29,9 @@ export interface ServerOptions {
   logger?: Logger;
 }
 
+/** Where the API key(s) this server accepts came from, for the start summary. */
+export type KeySource = { kind: 'created' } | { kind: 'existing'; active: number } | { kind: 'auth-disabled' };
+
 export interface RunningServer {
   app: FastifyInstance;
   /** `http://host:port`, with the port actually bound. */
@@ -33,42 +41,89 @@ export interface RunningServer {
   registry: ModelRegistry;
   keyStore: SharedState['keyStore'];
   ledger: SqlLedger;
+  /** Null when metrics are off. */
+  metrics: Metrics | null;
+  /** `http://host:port/metrics` (its own port when configured), null when metrics are off. */
+  metricsUrl: string | null;
+  keySource: KeySource;
+  config: Config;
   /** Stops accepting requests, lets streams finish, stores every ledger row, frees the models. */
   close(): Promise<void>;
 }
 
 /** Builds every dependency from a validated Config and starts listening. */
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
-  const logger = options.logger ?? pino({ level: config.server.logLevel });
+  const liveLine = new LiveLineGuard();
+  const logger = options.logger ?? createLogger({ level: config.server.logLevel, format: config.server.logFormat, liveLine });
+  const registry = new ModelRegistry();
+  const metrics = config.metrics.enabled ? new Metrics(registry, { perKeyTokens: config.metrics.perKeyTokens }) : null;
   const database = await openDatabase(config.database.url, { logger });
-  const shared = await openSharedState(config, database, logger);
+  const shared = await openSharedState(config, database, logger, metrics ? { onRefusal: (reason) => metrics.limitRefused(reason) } : {});
   const { keyStore, ledger, admission } = shared;
-  if (config.server.auth) await ensureFirstKey(keyStore, options.announce ?? ((text) => process.stdout.write(text)));
+  metrics?.watchLedger(() => ledger.stats);
+  let keySource: KeySource = { kind: 'auth-disabled' };
+  if (config.server.auth) keySource = await ensureFirstKey(keyStore, options.announce ?? ((text) => process.stdout.write(text)));
   else logger.warn('authentication is disabled (--no-auth): anyone who can reach this port can use it');
 
   const models = config.models.length > 0 ? config.models : [defaultModel(config)];
   const llama = models.some(needsLlamaRuntime) ? await createLlamaRuntime({ gpu: false, log: (level, message) => logger[level]({ source: 'llama.cpp' }, message) }) : null;
-  const registry = new ModelRegistry();
+  const build: EngineBuild = { config, llama, logger, metrics, liveLine };
   const created = Math.floor(Date.now() / 1000);
-  for (const model of models) registry.add({ name: model.name, engines: buildEngines(model, config, llama, logger), created, ownedBy: 'oruel' });
+  for (const model of models) registry.add({ name: model.name, engines: buildEngines(model, build), created, ownedBy: 'oruel' });
 
   let loaded = false;
   const ready = waitForModels(registry, logger).then(() => {
     loaded = true;
   });
   ready.catch(() => undefined);
-  const app = await createApp({ config, logger, registry, keyStore, ledger, admission, isReady: () => loaded });
+  const app = await createApp({ config, logger, registry, keyStore, ledger, admission, isReady: () => loaded, metrics });
   const url = await app.listen({ host: config.server.host, port: config.server.port });
-  return { app, url, ready, registry, keyStore, ledger, close: () => shutdown(app, registry, shared, database) };
+  const metricsApp = metrics && config.metrics.port !== null ? await serveMetricsApart(metrics, config, logger) : null;
+  const metricsUrl = metrics === null ? null : `${metricsApp?.url ?? url}/metrics`;
+  return {
+    app,
+    url,
+    ready,
+    registry,
+    keyStore,
+    ledger,
+    metrics,
+    metricsUrl,
+    keySource,
+    config,
+    close: async () => {
+      await metricsApp?.app.close();
+      await shutdown(app, registry, shared, database);
+    },
+  };
 }
 
-async function ensureFirstKey(keyStore: KeyStore, announce: (text: string) => void): Promise<void> {
-  if ((await keyStore.countActive()) > 0) return;
+/** /metrics alone on its own port (scrapers on a private network, the API on a public one). */
+async function serveMetricsApart(metrics: Metrics, config: Config, logger: Logger) {
+  const app = Fastify({ loggerInstance: logger as unknown as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) });
+  await registerMetricsRoute(app, metrics, config.metrics.requireAdminToken ? config.admin.token : null);
+  const url = await app.listen({ host: config.server.host, port: config.metrics.port ?? 0 });
+  return { app, url };
+}
+
+/** What building an engine needs besides its own configuration. */
+interface EngineBuild {
+  config: Config;
+  llama: Llama | null;
+  logger: Logger;
+  metrics: Metrics | null;
+  liveLine: LiveLineGuard;
+}
+
+async function ensureFirstKey(keyStore: KeyStore, announce: (text: string) => void): Promise<KeySource> {
+  const active = await keyStore.countActive();
+  if (active > 0) return { kind: 'existing', active };
   const { key } = await keyStore.create({ name: 'default' });
   announce(
     `\nNo API key existed, so one was created. It is shown this once; store it now:\n\n  ${key}\n\n` +
       `Use it as: Authorization: Bearer ${key.slice(0, 10)}...  (more keys: npx oruel keys create)\n\n`,
   );
+  return { kind: 'created' };
 }
 
 function defaultModel(config: Config): LlamaCppModelConfig {
@@ -80,14 +135,15 @@ function needsLlamaRuntime(model: ModelConfig): boolean {
 }
 
 /** The engines behind one public model: one embedded engine, or a gateway model's deployments (upstream and embedded). */
-function buildEngines(model: ModelConfig, config: Config, llama: Llama | null, logger: Logger): Engine[] {
-  if (model.engine === 'llama-cpp') return [buildLlamaCppEngine(model, config, llama, logger)];
+function buildEngines(model: ModelConfig, build: EngineBuild): Engine[] {
+  if (model.engine === 'llama-cpp') return [buildLlamaCppEngine(model, build)];
   const policy: RoutingPolicy = { ...DEFAULT_ROUTING_POLICY, ...model.routing };
+  const observer = build.metrics?.deploymentObserver(model.name);
   const upstream = model.deployments.map(
-    (deployment, index) => new Deployment(new OpenAIUpstreamEngine(upstreamOptions(model, deployment, index)), deployment.weight, policy),
+    (deployment, index) => new Deployment(new OpenAIUpstreamEngine(upstreamOptions(model, deployment, index)), deployment.weight, policy, observer),
   );
   const embedded = model.embeddedDeployments.map(
-    ({ weight, ...deployment }) => new Deployment(buildLlamaCppEngine({ ...deployment, name: model.name }, config, llama, logger), weight, policy),
+    ({ weight, ...deployment }) => new Deployment(buildLlamaCppEngine({ ...deployment, name: model.name }, build), weight, policy, observer),
   );
   return [...upstream, ...embedded];
 }
@@ -111,22 +167,24 @@ function upstreamOptions(model: OpenAIModelConfig, deployment: UpstreamDeploymen
   };
 }
 
-function buildLlamaCppEngine(model: LlamaCppModelConfig, config: Config, llama: Llama | null, logger: Logger): Engine {
+function buildLlamaCppEngine(model: LlamaCppModelConfig, build: EngineBuild): Engine {
+  const { config, llama, metrics } = build;
   if (!llama) throw new Error('llama.cpp runtime missing');
   return new LlamaCppEngine({
     llama,
     name: model.name,
-    modelPath: () => resolveModelFile(model, config, logger),
+    modelPath: () => resolveModelFile(model, build),
     sequences: model.sequences,
     contextSize: model.contextSize,
     threads: model.threads ?? config.threads,
     gpuLayers: model.gpuLayers,
     maxQueue: model.maxQueue,
+    ...(metrics ? { onQueueWait: metrics.queueWaitObserver(model.name) } : {}),
   });
 }
 
-async function resolveModelFile(model: LlamaCppModelConfig, config: Config, logger: Logger): Promise<string> {
-  const progress = model.path.startsWith('hf:') ? createProgressDisplay({ label: model.path }) : null;
+async function resolveModelFile(model: LlamaCppModelConfig, { config, logger, liveLine }: EngineBuild): Promise<string> {
+  const progress = model.path.startsWith('hf:') ? createProgressDisplay({ label: model.path, liveLine }) : null;
   try {
     const path = await resolveModelPath(model.path, {
       modelsDir: config.modelsDir,

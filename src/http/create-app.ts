@@ -1,11 +1,12 @@
 import cors from '@fastify/cors';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { KeyStore } from '../auth/key-store.js';
 import type { Config } from '../config/schema.js';
 import { newRequestId } from '../engines/random-id.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { Admission } from '../limits/admission.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { ModelRegistry } from '../router/model-registry.js';
 import type { Ledger } from '../usage/ledger.js';
 import { requireApiKey } from './auth-hook.js';
@@ -13,7 +14,9 @@ import { fromFastifyError, sendError } from './error-response.js';
 import { registerAdminApi } from './routes/admin-api.js';
 import { registerChatRoute } from './routes/chat-completions.js';
 import { registerHealthRoutes } from './routes/health.js';
+import { registerMetricsRoute } from './routes/metrics.js';
 import { registerModelRoutes } from './routes/models.js';
+import { registerRequestLog } from './request-log.js';
 
 export interface AppDependencies {
   config: Config;
@@ -24,6 +27,8 @@ export interface AppDependencies {
   /** Step 4: allow-list and rate limits, per key. */
   admission: Admission;
   isReady: () => boolean;
+  /** Null when metrics are off. */
+  metrics: Metrics | null;
 }
 
 /** Response headers browsers may read: the request id, rate-limit state, retry hints. */
@@ -51,7 +56,10 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     bodyLimit: config.server.bodyLimitBytes,
     genReqId: () => newRequestId(),
     return503OnClosing: true,
+    // One line per finished request is written by request-log.ts (redacted, with the key's id and name).
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
   });
+  registerRequestLog(app);
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -67,7 +75,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
 
   app.setErrorHandler((error, request, reply) => {
     const gatewayError = fromFastifyError(error as FastifyError);
-    if (gatewayError.status >= 500) request.log.error({ err: error }, 'request failed');
+    if (gatewayError.kind === 'internal_error') request.log.error({ err: error }, 'request failed');
     return sendError(reply, gatewayError);
   });
   app.setNotFoundHandler((request, reply) =>
@@ -81,11 +89,13 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
         api.decorateRequest('apiKey', null);
         api.addHook('preHandler', requireApiKey(deps.keyStore, config.server.auth));
         registerModelRoutes(api, deps.registry);
-        registerChatRoute(api, { registry: deps.registry, ledger: deps.ledger, admission: deps.admission, keepAliveMs: config.server.keepAliveMs });
+        registerChatRoute(api, { registry: deps.registry, ledger: deps.ledger, admission: deps.admission, keepAliveMs: config.server.keepAliveMs, metrics: deps.metrics });
       },
       { prefix },
     );
   }
+  // On its own port when configured (main.ts serves it there).
+  if (deps.metrics && config.metrics.port === null) await registerMetricsRoute(app, deps.metrics, config.metrics.requireAdminToken ? config.admin.token : null);
   await registerAdminApi(app, { keyStore: deps.keyStore, ledger: deps.ledger, adminToken: config.admin.token });
   return app;
 }

@@ -4,7 +4,7 @@ import { LocalKeyChangeFeed, type KeyChangeFeed } from '../auth/key-change-feed.
 import { RedisKeyChangeFeed } from '../auth/redis-key-change-feed.js';
 import { SqlKeyStore } from '../auth/sql-key-store.js';
 import type { Config } from '../config/schema.js';
-import { Admission } from '../limits/admission.js';
+import { Admission, type RefusalReason } from '../limits/admission.js';
 import type { LimitStore } from '../limits/limit-store.js';
 import { MemoryLimitStore } from '../limits/memory-limit-store.js';
 import { RedisLimitStore } from '../limits/redis-limit-store.js';
@@ -27,7 +27,12 @@ export interface SharedState {
   close(): Promise<void>;
 }
 
-export async function openSharedState(config: Config, database: Database, logger: Logger): Promise<SharedState> {
+export interface SharedStateHooks {
+  /** Told why admission refused a request (metrics). */
+  onRefusal?: (reason: RefusalReason) => void;
+}
+
+export async function openSharedState(config: Config, database: Database, logger: Logger, hooks: SharedStateHooks = {}): Promise<SharedState> {
   const redis = config.redis.url === null ? null : await openRedis(config.redis.url, { keyPrefix: config.redis.keyPrefix, logger });
   const feed: KeyChangeFeed = redis === null ? new LocalKeyChangeFeed() : await RedisKeyChangeFeed.open(redis, logger);
   const keyStore = new CachedKeyStore(new SqlKeyStore(database.db), { feed, logger, ttlMs: config.limits.keyCacheTtlMs });
@@ -45,6 +50,7 @@ export async function openSharedState(config: Config, database: Database, logger
     logger,
     defaultCompletionTokens: config.limits.defaultCompletionTokens,
     leaseTtlMs: config.limits.leaseTtlMs,
+    ...(hooks.onRefusal ? { onRefusal: hooks.onRefusal } : {}),
   });
   return { keyStore, ledger, admission, close: () => closeAll(ledger, keyStore, store, feed, redis) };
 }

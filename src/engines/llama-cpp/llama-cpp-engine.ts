@@ -1,5 +1,5 @@
 import { LlamaChat, type ChatHistoryItem, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel } from 'node-llama-cpp';
-import type { ChatRequest, Engine, EngineCapabilities, StreamPart } from '../engine.js';
+import type { ChatRequest, Engine, EngineCapabilities, EngineSnapshot, StreamPart } from '../engine.js';
 import { EngineError } from '../engine-error.js';
 import { PartChannel } from '../part-channel.js';
 import { generateChoice, type ChoiceWork } from './choice-generator.js';
@@ -21,6 +21,8 @@ export interface LlamaCppEngineOptions {
   threads: number;
   gpuLayers: 'auto' | 'max' | number;
   maxQueue: number;
+  /** Told how long each request waited for a free sequence (metrics). */
+  onQueueWait?: (seconds: number) => void;
 }
 
 /** One slot = one context sequence and the chat evaluator bound to it (it keeps the KV cache warm). */
@@ -41,6 +43,7 @@ const DEFAULT_MAX_CONTEXT = 4096;
 /** The embedded engine: a GGUF model run in-process by llama.cpp through node-llama-cpp. */
 export class LlamaCppEngine implements Engine {
   readonly id: string;
+  readonly kind = 'llama-cpp' as const;
   readonly capabilities: EngineCapabilities;
   private loaded: Loaded | null = null;
   private closed = false;
@@ -57,6 +60,14 @@ export class LlamaCppEngine implements Engine {
 
   ready(): Promise<void> {
     return this.loading;
+  }
+
+  snapshot(): EngineSnapshot {
+    const pool = this.loaded?.pool;
+    return {
+      loaded: pool !== undefined,
+      sequences: { busy: pool?.busy ?? 0, total: pool?.size ?? this.options.sequences, queued: pool?.waiting ?? 0 },
+    };
   }
 
   async startChat(request: ChatRequest, signal: AbortSignal): Promise<AsyncIterable<StreamPart>> {
@@ -132,7 +143,9 @@ export class LlamaCppEngine implements Engine {
     let completionTokens = 0;
     let evaluated = false;
     try {
+      const queuedAt = performance.now();
       const slots = await loaded.pool.acquire(work.request.n, controller.signal);
+      this.options.onQueueWait?.((performance.now() - queuedAt) / 1000);
       evaluated = true;
       const counts = await Promise.all(
         slots.map((slot, choice) =>

@@ -4,26 +4,33 @@ import type { Engine } from '../../engines/engine.js';
 import { newCompletionId } from '../../engines/random-id.js';
 import { toGatewayError } from '../../errors/gateway-error.js';
 import type { Admission, AdmissionLease } from '../../limits/admission.js';
+import type { Metrics } from '../../metrics/metrics.js';
 import type { ModelRegistry } from '../../router/model-registry.js';
-import type { Ledger } from '../../usage/ledger.js';
+import type { Ledger, LedgerRecord } from '../../usage/ledger.js';
 import { UsageMeter } from '../../usage/usage-meter.js';
 import { explicitIncludeUsage, parseChatRequest } from '../../validation/parse-chat-request.js';
 import type { ChatContext, ChatOutcome } from '../chat/chat-context.js';
 import { completeChat } from '../chat/json-response.js';
 import { streamChat } from '../chat/stream-response.js';
 import { sendError } from '../error-response.js';
+import { logFinishedRequest } from '../request-log.js';
 
 export interface ChatRouteDependencies {
   registry: ModelRegistry;
   ledger: Ledger;
   admission: Admission;
   keepAliveMs: number;
+  /** Null when metrics are off. */
+  metrics: Metrics | null;
 }
+
+const ENDPOINT = 'chat.completions';
 
 /** POST /chat/completions. Whatever happens, the ledger gets exactly one row (written in `finally`). */
 export function registerChatRoute(app: FastifyInstance, deps: ChatRouteDependencies): void {
   app.post('/chat/completions', async (request, reply) => {
     const startedAt = new Date();
+    deps.metrics?.requestStarted(ENDPOINT);
     const meter = new UsageMeter();
     const clientGone = abortOnClientGone(reply);
     let engine: Engine | null = null;
@@ -34,7 +41,8 @@ export function registerChatRoute(app: FastifyInstance, deps: ChatRouteDependenc
       result = await respond(request, reply, deps, meter, clientGone.signal, (chosen) => (engine = chosen), (admitted) => (lease = admitted));
     } catch (error) {
       const gatewayError = toGatewayError(error);
-      if (gatewayError.status >= 500) request.log.error({ err: error }, 'chat request failed');
+      // Only the unexpected deserves a stack; a 503 while loading or a 429 is in the request's own line.
+      if (gatewayError.kind === 'internal_error') request.log.error({ err: error }, 'chat request failed');
       result = clientGone.signal.aborted
         ? { outcome: 'cancelled', status: 499, errorCode: null }
         : { outcome: 'error', status: gatewayError.status, errorCode: gatewayError.toWire().code ?? gatewayError.kind };
@@ -44,7 +52,7 @@ export function registerChatRoute(app: FastifyInstance, deps: ChatRouteDependenc
       const totals = meter.totals;
       // Frees the concurrency slot and turns the token reservation into the real count.
       (lease as AdmissionLease | null)?.settle(totals.promptTokens + totals.completionTokens);
-      deps.ledger.record({
+      const record: LedgerRecord = {
         requestId: request.id,
         keyId: request.apiKey?.id ?? null,
         model: typeof body?.model === 'string' ? body.model : '',
@@ -61,7 +69,12 @@ export function registerChatRoute(app: FastifyInstance, deps: ChatRouteDependenc
         durationMs: Date.now() - startedAt.getTime(),
         startedAt,
         finishedAt: new Date(),
-      });
+      };
+      deps.ledger.record(record);
+      // A 429 before admission let the request in is a key limit's refusal, not an engine's.
+      const refused = lease === null && result.status === 429;
+      deps.metrics?.requestFinished({ ...record, endpoint: ENDPOINT, outcome: refused ? 'refused' : record.outcome });
+      logFinishedRequest(request, { ...record, outcome: refused ? 'refused' : record.outcome });
     }
     return reply;
   });
