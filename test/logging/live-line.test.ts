@@ -36,6 +36,7 @@ describe('a progress bar and log lines on one terminal', () => {
     expect(logLineStart).not.toContain('hf:o/r/m.gguf');
     // Right after it: a newline, then the bar again on a line of its own.
     const after = text.slice(logAt);
+    // eslint-disable-next-line no-control-regex -- the colour codes pino-pretty writes on a terminal
     expect(after).toMatch(/^model ready(\x1b\[[\d;]*m)*\n[^\n]*hf:o\/r\/m\.gguf \[/);
     // Once the bar stopped, log lines are written as they are.
     expect(text.slice(text.indexOf('after the bar') - 30)).not.toContain('\x1b[2K');
