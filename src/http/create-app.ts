@@ -12,6 +12,7 @@ import type { Ledger } from '../usage/ledger.js';
 import { requireApiKey } from './auth-hook.js';
 import { fromFastifyError, sendError } from './error-response.js';
 import { registerAdminApi } from './routes/admin-api.js';
+import { registerApiReference } from './routes/api-reference.js';
 import { registerChatRoute } from './routes/chat-completions.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerMetricsRoute } from './routes/metrics.js';
@@ -83,6 +84,8 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   );
 
   registerHealthRoutes(app, deps.isReady);
+  // Outside the API prefix's auth hook: the reference is public, like documentation.
+  await registerApiReference(app);
   for (const prefix of API_PREFIXES) {
     await app.register(
       async (api) => {

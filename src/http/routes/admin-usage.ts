@@ -7,7 +7,7 @@ import { formatTotals, REPORT_FORMATS } from '../../usage/report-format.js';
 const CONTENT_TYPES = { json: 'application/json; charset=utf-8', csv: 'text/csv; charset=utf-8', table: 'text/plain; charset=utf-8' } as const;
 
 const dateTime = z.union([z.iso.datetime({ offset: true }), z.iso.date()]);
-const usageQuerySchema = z.object({
+export const usageQuerySchema = z.object({
   keyId: z.string().min(1).optional(),
   model: z.string().min(1).optional(),
   since: dateTime.optional(),
