@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/gateway/main.ts [--rounds N] [--phase-ms MS] [--cpu-prof DIR] [--quick]`: the gateway
+ * `npx tsx bench/gateway/main.ts [--rounds N] [--phase-ms MS] [--cpu-prof DIR] [--no-metrics] [--quick]`: the gateway
  * benchmark on its own. Prints the table, then one JSON line with every figure.
  */
 import { runGatewayBench, type GatewayBenchOptions } from './run.js';
@@ -16,6 +16,7 @@ function parseArguments(argv: string[]): GatewayBenchOptions {
     if (flag === '--rounds') options.rounds = Number(value());
     else if (flag === '--phase-ms') options.phaseMs = Number(value());
     else if (flag === '--cpu-prof') options.cpuProfDir = value();
+    else if (flag === '--no-metrics') options.metrics = false;
     else if (flag === '--quick') Object.assign(options, { rounds: 2, phaseMs: 1_000, sequential: 20 });
     else throw new Error(`unknown option ${flag}`);
   }
