@@ -107,6 +107,8 @@ export const configSchema = z.strictObject({
        * With the ledger flush after it, shutdown stays inside Kubernetes' 30 s grace period.
        */
       drainTimeoutMs: z.number().int().min(0).default(10_000),
+      /** `pretty`: readable lines for a terminal; `json`: one JSON object per line; `auto`: pretty when stdout is a terminal. */
+      logFormat: z.enum(['auto', 'json', 'pretty']).default('auto'),
     })
     .refine((server) => server.headersTimeoutMs <= server.requestTimeoutMs, {
       message: 'headersTimeoutMs must not exceed requestTimeoutMs (the headers are part of the request)',
@@ -143,6 +145,18 @@ export const configSchema = z.strictObject({
       maxQueued: z.number().int().min(1).default(50_000),
       /** At shutdown, how long to wait for the database before the remaining rows go to disk (inside a usual 30 s grace period). */
       flushTimeoutMs: z.number().int().min(1).default(15_000),
+    })
+    .prefault({}),
+  /** GET /metrics in Prometheus's text format. */
+  metrics: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Serve /metrics on this port of its own (same host) instead of the API port; 0 = any free port. */
+      port: z.number().int().min(0).max(65535).nullable().default(null),
+      /** Ask for the admin token (Authorization: Bearer) on /metrics; needs admin.token. */
+      requireAdminToken: z.boolean().default(false),
+      /** Token counters per API key id (one series per key: mind the cardinality). */
+      perKeyTokens: z.boolean().default(false),
     })
     .prefault({}),
   /** Where `hf:` models are downloaded. */

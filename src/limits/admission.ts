@@ -23,7 +23,11 @@ export interface AdmissionOptions {
   /** A concurrency slot not renewed for this long is freed (a crashed replica's slots). */
   leaseTtlMs: number;
   now?: () => number;
+  /** Told why each refused request was refused (metrics). */
+  onRefusal?: (reason: RefusalReason) => void;
 }
+
+export type RefusalReason = 'requests_per_minute' | 'tokens_per_minute' | 'concurrency' | 'budget';
 
 /** A concurrency refusal cannot know when a slot frees; this is a short, honest guess. */
 const CONCURRENCY_RETRY_MS = 1_000;
@@ -60,10 +64,13 @@ export class Admission {
       case 'admitted':
         return new StoreLease(this.#options.store, plan, rateLimitHeaders(decision), this.#options.logger, this.#now, this.#completionCeiling(key, chat));
       case 'rate-limited':
+        this.#options.onRefusal?.(decision.requests !== null && decision.requests.remaining < 1 ? 'requests_per_minute' : 'tokens_per_minute');
         throw rateLimitError(key, plan, decision, decision.retryAfterMs);
       case 'concurrency-limited':
+        this.#options.onRefusal?.('concurrency');
         throw concurrencyError(key, plan, decision);
       case 'budget-exhausted':
+        this.#options.onRefusal?.('budget');
         throw budgetError(key, plan, decision, this.#now());
       case 'budget-unknown':
         throw new Error('the limit store asked for a budget seed it was given');

@@ -61,8 +61,11 @@ async function startOnDeployments(deployments: readonly Deployment[], request: C
       await abortableSleep(next.at - now, signal);
       deployment = next.deployment;
     }
+    if (attempt > 0) deployment.observer.retried(deployment);
     try {
-      return { engine: deployment, parts: await deployment.startChat(request, signal) };
+      const parts = await deployment.startChat(request, signal);
+      if (lastError !== null) deployment.observer.failedOver(deployment);
+      return { engine: deployment, parts };
     } catch (error) {
       if (!(error instanceof EngineError) || !error.retryable || signal.aborted) throw error;
       lastError = error;

@@ -3,7 +3,7 @@ import { CachedKeyStore } from '../auth/cached-key-store.js';
 import { LocalKeyChangeFeed, type KeyChangeFeed } from '../auth/key-change-feed.js';
 import { SqlKeyStore } from '../auth/sql-key-store.js';
 import type { Config } from '../config/schema.js';
-import { Admission } from '../limits/admission.js';
+import { Admission, type RefusalReason } from '../limits/admission.js';
 import type { LimitStore } from '../limits/limit-store.js';
 import { MemoryLimitStore } from '../limits/memory-limit-store.js';
 import { SqlLedger } from '../usage/sql-ledger.js';
@@ -25,7 +25,12 @@ export interface SharedState {
   close(): Promise<void>;
 }
 
-export async function openSharedState(config: Config, database: Database, logger: Logger): Promise<SharedState> {
+export interface SharedStateHooks {
+  /** Told why admission refused a request (metrics). */
+  onRefusal?: (reason: RefusalReason) => void;
+}
+
+export async function openSharedState(config: Config, database: Database, logger: Logger, hooks: SharedStateHooks = {}): Promise<SharedState> {
   // ioredis and the Redis-backed parts are imported only with a Redis URL: one replica never loads them.
   const shared = config.redis.url === null ? null : await openRedisShared(config.redis.url, config.redis.keyPrefix, logger);
   const redis = shared?.redis ?? null;
@@ -45,6 +50,7 @@ export async function openSharedState(config: Config, database: Database, logger
     logger,
     defaultCompletionTokens: config.limits.defaultCompletionTokens,
     leaseTtlMs: config.limits.leaseTtlMs,
+    ...(hooks.onRefusal ? { onRefusal: hooks.onRefusal } : {}),
   });
   return { keyStore, ledger, admission, close: () => closeAll(ledger, keyStore, store, feed, redis) };
 }

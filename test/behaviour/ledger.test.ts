@@ -18,7 +18,11 @@ const prompt = [{ role: 'user', content: 'Once upon a time' }];
 
 /** An engine that plays a fixed list of parts, as a backend failing mid-generation would. */
 class ScriptedEngine implements Engine {
+  readonly kind = 'openai' as const;
   readonly capabilities = { tools: false, jsonSchema: false, maxChoices: 1, contextSize: null };
+  snapshot() {
+    return { loaded: true, sequences: null };
+  }
   constructor(
     readonly id: string,
     private readonly parts: StreamPart[],

@@ -11,7 +11,11 @@ type Behaviour = 'ok' | 'hold' | EngineError;
 
 /** An engine that does what its script says, one entry per request (the last one repeats). */
 class ScriptedEngine implements Engine {
+  readonly kind = 'openai' as const;
   readonly capabilities = { tools: true, jsonSchema: true, maxChoices: 1, contextSize: null };
+  snapshot() {
+    return { loaded: true, sequences: null };
+  }
   calls = 0;
   constructor(
     readonly id: string,

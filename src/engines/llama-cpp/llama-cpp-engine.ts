@@ -1,5 +1,5 @@
 import { LlamaChat, type ChatHistoryItem, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from 'node-llama-cpp';
-import type { ChatRequest, Engine, EngineCapabilities } from '../engine.js';
+import type { ChatRequest, Engine, EngineCapabilities, EngineSnapshot } from '../engine.js';
 import { EngineError } from '../engine-error.js';
 import { PartQueue } from '../part-queue.js';
 import { generateChoice, type ChoiceWork } from './choice-generator.js';
@@ -27,6 +27,8 @@ export interface LlamaCppEngineOptions {
    * (a chat's next turn): only the new tokens are evaluated. Default true; false clears each sequence first.
    */
   reusePrefix?: boolean;
+  /** Told how long each request waited for a free sequence (metrics). */
+  onQueueWait?: (seconds: number) => void;
 }
 
 /** One slot = one context sequence and the chat evaluator bound to it (it keeps the KV cache warm). */
@@ -47,6 +49,7 @@ const DEFAULT_MAX_CONTEXT = 4096;
 /** The embedded engine: a GGUF model run in-process by llama.cpp through node-llama-cpp. */
 export class LlamaCppEngine implements Engine {
   readonly id: string;
+  readonly kind = 'llama-cpp' as const;
   readonly capabilities: EngineCapabilities;
   private loaded: Loaded | null = null;
   private closed = false;
@@ -63,6 +66,14 @@ export class LlamaCppEngine implements Engine {
 
   ready(): Promise<void> {
     return this.loading;
+  }
+
+  snapshot(): EngineSnapshot {
+    const pool = this.loaded?.pool;
+    return {
+      loaded: pool !== undefined,
+      sequences: { busy: pool?.busy ?? 0, total: pool?.size ?? this.options.sequences, queued: pool?.waiting ?? 0 },
+    };
   }
 
   async startChat(request: ChatRequest, signal: AbortSignal): Promise<PartQueue> {
@@ -158,9 +169,11 @@ export class LlamaCppEngine implements Engine {
     let cachedTokens = 0;
     let evaluated = false;
     try {
+      const queuedAt = performance.now();
       const acquired = await this.acquireSlots(loaded, work, controller.signal);
       const slots = acquired.slots;
       cachedTokens = acquired.cachedTokens;
+      this.options.onQueueWait?.((performance.now() - queuedAt) / 1000);
       evaluated = true;
       const counts = await Promise.all(
         slots.map((slot, choice) =>

@@ -1,5 +1,5 @@
 import { Pool } from 'undici';
-import type { ChatRequest, Engine, EngineCapabilities } from '../engine.js';
+import type { ChatRequest, Engine, EngineCapabilities, EngineSnapshot } from '../engine.js';
 import type { PartQueue } from '../part-queue.js';
 import { EngineError } from '../engine-error.js';
 import type { UpstreamOptions } from './options.js';
@@ -14,6 +14,7 @@ import { toWireBody } from './wire-request.js';
  */
 export class OpenAIUpstreamEngine implements Engine {
   readonly id: string;
+  readonly kind = 'openai' as const;
   readonly capabilities: EngineCapabilities = { tools: true, jsonSchema: true, maxChoices: 128, contextSize: null };
   private readonly target: UpstreamTarget;
   private readonly pool: Pool;
@@ -45,6 +46,10 @@ export class OpenAIUpstreamEngine implements Engine {
   ready(): Promise<void> {
     // No probe: an upstream that is down now may be up by the first request, and the router fails over meanwhile.
     return Promise.resolve();
+  }
+
+  snapshot(): EngineSnapshot {
+    return { loaded: true, sequences: null };
   }
 
   async startChat(request: ChatRequest, signal: AbortSignal): Promise<PartQueue> {

@@ -4,8 +4,9 @@ import type { Engine } from '../../engines/engine.js';
 import { newCompletionId } from '../../engines/random-id.js';
 import { toGatewayError } from '../../errors/gateway-error.js';
 import type { Admission, AdmissionLease } from '../../limits/admission.js';
+import type { Metrics } from '../../metrics/metrics.js';
 import type { ModelRegistry } from '../../router/model-registry.js';
-import type { Ledger } from '../../usage/ledger.js';
+import type { Ledger, LedgerRecord } from '../../usage/ledger.js';
 import { UsageMeter } from '../../usage/usage-meter.js';
 import { explicitIncludeUsage, parseChatRequest } from '../../validation/parse-chat-request.js';
 import { REQUEST_LIMITS } from '../../validation/request-limits.js';
@@ -15,6 +16,7 @@ import { streamChat } from '../chat/stream-response.js';
 import { RequestCancellation } from '../chat/request-cancellation.js';
 import { shuttingDownError, type Drain } from '../drain.js';
 import { sendError } from '../error-response.js';
+import { logFinishedRequest } from '../request-log.js';
 
 export interface ChatRouteDependencies {
   registry: ModelRegistry;
@@ -23,12 +25,17 @@ export interface ChatRouteDependencies {
   keepAliveMs: number;
   /** The shutdown drain: each request counts as running until its ledger row is recorded. */
   drain: Drain;
+  /** Null when metrics are off. */
+  metrics: Metrics | null;
 }
+
+const ENDPOINT = 'chat.completions';
 
 /** POST /chat/completions. Whatever happens, the ledger gets exactly one row (written in `finally`). */
 export function registerChatRoute(app: FastifyInstance, deps: ChatRouteDependencies): void {
   app.post('/chat/completions', async (request, reply) => {
     const startedAt = new Date();
+    deps.metrics?.requestStarted(ENDPOINT);
     const meter = new UsageMeter();
     const leave = deps.drain.enter();
     const cancellation = new RequestCancellation(reply, deps.drain.deadlineSignal);
@@ -40,7 +47,8 @@ export function registerChatRoute(app: FastifyInstance, deps: ChatRouteDependenc
       result = await respond(request, reply, deps, meter, cancellation, (chosen) => (engine = chosen), (admitted) => (lease = admitted));
     } catch (error) {
       const gatewayError = cancellation.byShutdown ? shuttingDownError() : toGatewayError(error);
-      if (gatewayError.status >= 500 && !cancellation.byShutdown) request.log.error({ err: error }, 'chat request failed');
+      // Only the unexpected deserves a stack; a 503 while loading or a 429 is in the request's own line.
+      if (gatewayError.kind === 'internal_error' && !cancellation.byShutdown) request.log.error({ err: error }, 'chat request failed');
       result = cancellation.clientGone
         ? { outcome: 'cancelled', status: 499, errorCode: null }
         : { outcome: 'error', status: gatewayError.status, errorCode: gatewayError.toWire().code ?? gatewayError.kind };
@@ -50,7 +58,7 @@ export function registerChatRoute(app: FastifyInstance, deps: ChatRouteDependenc
       const totals = meter.totals;
       // Frees the concurrency slot and turns the token reservation into the real count.
       (lease as AdmissionLease | null)?.settle(totals.promptTokens + totals.completionTokens);
-      deps.ledger.record({
+      const record: LedgerRecord = {
         requestId: request.id,
         keyId: request.apiKey?.id ?? null,
         // Cut to the longest valid name: a refused request's megabyte-long name must not reach the ledger.
@@ -68,7 +76,12 @@ export function registerChatRoute(app: FastifyInstance, deps: ChatRouteDependenc
         durationMs: Date.now() - startedAt.getTime(),
         startedAt,
         finishedAt: new Date(),
-      });
+      };
+      deps.ledger.record(record);
+      // A 429 before admission let the request in is a key limit's refusal, not an engine's.
+      const refused = lease === null && result.status === 429;
+      deps.metrics?.requestFinished({ ...record, endpoint: ENDPOINT, outcome: refused ? 'refused' : record.outcome });
+      logFinishedRequest(request, { ...record, outcome: refused ? 'refused' : record.outcome });
       leave();
     }
     return reply;
