@@ -14,7 +14,7 @@ import { Deployment } from './router/deployment.js';
 import { ModelRegistry } from './router/model-registry.js';
 import { DEFAULT_ROUTING_POLICY, type RoutingPolicy } from './router/routing-policy.js';
 import { openDatabase, type Database } from './storage/database.js';
-import { openSharedState, type SharedState } from './storage/shared-state.js';
+import { openSharedState, type SharedState } from './main/shared-state.js';
 import type { SqlLedger } from './usage/sql-ledger.js';
 
 export interface ServerOptions {

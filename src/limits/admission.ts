@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ApiKeyRecord } from '../auth/key-store.js';
 import type { ChatRequest } from '../engines/engine.js';
 import { GatewayError } from '../errors/gateway-error.js';
-import type { Logger } from '../storage/logger.js';
+import type { Logger } from '../logging/logger.js';
 import { StoreLease, UNLIMITED_LEASE, type AdmissionLease } from './admission-lease.js';
 import { periodWindow } from './budget-period.js';
 import type { AdmissionPlan, BudgetPlan, LimitStore, LimitViews, StoreDecision } from './limit-store.js';

@@ -1,6 +1,5 @@
 import type { Engine } from '../engines/engine.js';
-import { echoName } from '../errors/echo-name.js';
-import { GatewayError } from '../errors/gateway-error.js';
+import { modelNotFound } from '../errors/model-not-found.js';
 
 export interface PublicModel {
   /** The name clients send as `model`. */
@@ -38,9 +37,4 @@ export class ModelRegistry {
   engines(): Engine[] {
     return this.list().flatMap((model) => model.engines);
   }
-}
-
-/** The contract's 404 for a model that does not exist, or that the caller may not see (same words for both). */
-export function modelNotFound(name: string): GatewayError {
-  return new GatewayError('model_not_found', `The model \`${echoName(name)}\` does not exist or you do not have access to it.`, { param: 'model' });
 }

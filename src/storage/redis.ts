@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { redactDatabaseUrl } from './database-url.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../logging/logger.js';
 
 export interface RedisConnection {
   /** Commands and scripts. Fails fast while disconnected (no offline queue): callers decide what a failure means. */

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { isModelAllowed } from '../../limits/model-access.js';
-import { modelNotFound, type ModelRegistry, type PublicModel } from '../../router/model-registry.js';
+import { modelNotFound } from '../../errors/model-not-found.js';
+import type { ModelRegistry, PublicModel } from '../../router/model-registry.js';
 
 function toWireModel(model: PublicModel) {
   return { id: model.name, object: 'model' as const, created: model.created, owned_by: model.ownedBy };

@@ -9,10 +9,10 @@ import type { LimitStore } from '../limits/limit-store.js';
 import { MemoryLimitStore } from '../limits/memory-limit-store.js';
 import { RedisLimitStore } from '../limits/redis-limit-store.js';
 import { SqlLedger } from '../usage/sql-ledger.js';
-import type { Database } from './database.js';
-import { parseDatabaseUrl } from './database-url.js';
-import type { Logger } from './logger.js';
-import { openRedis, type RedisConnection } from './redis.js';
+import type { Database } from '../storage/database.js';
+import { parseDatabaseUrl } from '../storage/database-url.js';
+import type { Logger } from '../logging/logger.js';
+import { openRedis, type RedisConnection } from '../storage/redis.js';
 
 /**
  * What replicas share, built from the configuration: keys (cached, dropped on change through the
