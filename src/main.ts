@@ -1,3 +1,4 @@
+import { OperatorError } from './errors/operator-error.js';
 import type { FastifyInstance } from 'fastify';
 import type { Llama } from 'node-llama-cpp';
 import { pino, type Logger } from 'pino';
@@ -155,13 +156,7 @@ async function waitForModels(registry: ModelRegistry, logger: Logger): Promise<v
   }
 }
 
-export class ModelLoadError extends Error {
-  readonly operatorFacing = true;
-  constructor(message: string, options: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ModelLoadError';
-  }
-}
+export class ModelLoadError extends OperatorError {}
 
 async function shutdown(app: FastifyInstance, registry: ModelRegistry, shared: SharedState, database: Database): Promise<void> {
   await app.close();
