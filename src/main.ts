@@ -13,7 +13,7 @@ import { createProgressDisplay } from './models/progress.js';
 import { resolveModelPath } from './models/resolve-model.js';
 import { Deployment } from './router/deployment.js';
 import { ModelRegistry } from './router/model-registry.js';
-import { DEFAULT_ROUTING_POLICY, type RoutingPolicy } from './router/routing-policy.js';
+import { DEFAULT_ROUTING_POLICY, SINGLE_ENGINE_POLICY, type RoutingPolicy } from './router/routing-policy.js';
 import { openDatabase, type Database } from './storage/database.js';
 import { openSharedState, type SharedState } from './main/shared-state.js';
 import type { SqlLedger } from './usage/sql-ledger.js';
@@ -81,8 +81,8 @@ function needsLlamaRuntime(model: ModelConfig): boolean {
 }
 
 /** The engines behind one public model: one embedded engine, or a gateway model's deployments (upstream and embedded). */
-function buildEngines(model: ModelConfig, config: Config, llama: Llama | null, logger: Logger): Engine[] {
-  if (model.engine === 'llama-cpp') return [buildLlamaCppEngine(model, config, llama, logger)];
+function buildEngines(model: ModelConfig, config: Config, llama: Llama | null, logger: Logger): Deployment[] {
+  if (model.engine === 'llama-cpp') return [new Deployment(buildLlamaCppEngine(model, config, llama, logger), 1, SINGLE_ENGINE_POLICY)];
   const policy: RoutingPolicy = { ...DEFAULT_ROUTING_POLICY, ...model.routing };
   const upstream = model.deployments.map(
     (deployment, index) => new Deployment(new OpenAIUpstreamEngine(upstreamOptions(model, deployment, index)), deployment.weight, policy),

@@ -1,11 +1,12 @@
 import type { Engine } from '../engines/engine.js';
+import type { Deployment } from './deployment.js';
 import { modelNotFound } from '../errors/model-not-found.js';
 
 export interface PublicModel {
   /** The name clients send as `model`. */
   name: string;
-  /** Deployments serving it, in order of preference. */
-  engines: Engine[];
+  /** Deployments serving it (one, for an embedded model); the router picks among them. */
+  engines: Deployment[];
   /** Unix seconds, for GET /models. */
   created: number;
   ownedBy: string;
