@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import Fastify, { LogController } from 'fastify';
 import type { Logger } from 'pino';
+import { OperatorError } from './errors/operator-error.js';
 import type { KeyStore } from './auth/key-store.js';
 import { DEFAULT_MODEL, type Config, type LlamaCppModelConfig, type ModelConfig, type OpenAIModelConfig, type UpstreamDeploymentConfig } from './config/schema.js';
 import type { Llama } from 'node-llama-cpp';
@@ -19,9 +20,9 @@ import { isHfUri } from './models/hf-uri.js';
 import { resolveModelPath } from './models/resolve-model.js';
 import { Deployment } from './router/deployment.js';
 import { ModelRegistry } from './router/model-registry.js';
-import { DEFAULT_ROUTING_POLICY, type RoutingPolicy } from './router/routing-policy.js';
+import { DEFAULT_ROUTING_POLICY, SINGLE_ENGINE_POLICY, type RoutingPolicy } from './router/routing-policy.js';
 import { openDatabase, type Database } from './storage/database.js';
-import { openSharedState, type SharedState } from './storage/shared-state.js';
+import { openSharedState, type SharedState } from './main/shared-state.js';
 import type { SqlLedger } from './usage/sql-ledger.js';
 
 export interface ServerOptions {
@@ -183,8 +184,8 @@ async function loadEmbeddedRuntime(logger: Logger): Promise<EmbeddedRuntime> {
 }
 
 /** The engines behind one public model: one embedded engine, or a gateway model's deployments (upstream and embedded). */
-function buildEngines(model: ModelConfig, build: EngineBuild): Engine[] {
-  if (model.engine === 'llama-cpp') return [buildLlamaCppEngine(model, build)];
+function buildEngines(model: ModelConfig, build: EngineBuild): Deployment[] {
+  if (model.engine === 'llama-cpp') return [new Deployment(buildLlamaCppEngine(model, build), 1, SINGLE_ENGINE_POLICY, build.metrics?.deploymentObserver(model.name))];
   const policy: RoutingPolicy = { ...DEFAULT_ROUTING_POLICY, ...model.routing };
   const observer = build.metrics?.deploymentObserver(model.name);
   const upstream = model.deployments.map(
@@ -264,13 +265,7 @@ async function waitForModels(registry: ModelRegistry, logger: Logger): Promise<v
   }
 }
 
-export class ModelLoadError extends Error {
-  readonly operatorFacing = true;
-  constructor(message: string, options: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ModelLoadError';
-  }
-}
+export class ModelLoadError extends OperatorError {}
 
 interface ServerParts {
   app: FastifyInstance;

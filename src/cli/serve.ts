@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config/load.js';
-import { startSummary } from '../logging/start-summary.js';
+import { startSummary } from './start-summary.js';
 
 interface ServeOptions {
   config?: string;

@@ -3,15 +3,11 @@ import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { defaultCacheDir, defaultDatabaseUrl, defaultDataDir } from './data-dir.js';
+import { OperatorError } from '../errors/operator-error.js';
 import { configSchema, type Config } from './schema.js';
 
 /** A configuration the server cannot start with; its message is meant for the operator, as is. */
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
+export class ConfigError extends OperatorError {}
 
 /** What the command line may set; each field wins over the file and the environment. */
 export interface ConfigOverrides {

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { ApiKeyRecord } from '../auth/key-store.js';
-import type { ChatRequest } from '../engines/engine.js';
+import { assertNever, type ChatRequest } from '../engines/engine.js';
 import { GatewayError } from '../errors/gateway-error.js';
-import type { Logger } from '../storage/logger.js';
+import { retryAfterHeaders } from '../errors/retry-after-headers.js';
+import type { Logger } from '../logging/logger.js';
 import { StoreLease, UNLIMITED_LEASE, type AdmissionLease } from './admission-lease.js';
 import { periodWindow } from './budget-period.js';
 import type { AdmissionPlan, BudgetPlan, LimitStore, LimitViews, StoreDecision } from './limit-store.js';
 import { assertModelAllowed } from './model-access.js';
-import { rateLimitHeaders, retryAfterHeaders } from './rate-limit-headers.js';
+import { rateLimitHeaders } from './rate-limit-headers.js';
 import { formatResetDuration } from './reset-duration.js';
 import { estimateRequestTokens } from './token-estimate.js';
 
@@ -75,7 +76,7 @@ export class Admission {
       case 'budget-unknown':
         throw new Error('the limit store asked for a budget seed it was given');
       default:
-        return assertNeverDecision(decision);
+        return assertNever(decision);
     }
   }
 
@@ -183,8 +184,4 @@ function budgetError(key: ApiKeyRecord, plan: AdmissionPlan, decision: LimitView
   return new GatewayError('insufficient_quota', message, {
     headers: { ...rateLimitHeaders(decision), ...retryAfterHeaders(untilReset), 'x-should-retry': 'false' },
   });
-}
-
-function assertNeverDecision(decision: never): never {
-  throw new Error(`unknown admission decision ${JSON.stringify(decision)}`);
 }

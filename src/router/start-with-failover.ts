@@ -3,7 +3,7 @@ import type { PartQueue } from '../engines/part-queue.js';
 import { EngineError } from '../engines/engine-error.js';
 import { abortableSleep } from './abortable-sleep.js';
 import { pickDeployment } from './balancer.js';
-import { Deployment } from './deployment.js';
+import type { Deployment } from './deployment.js';
 import type { RoutingPolicy } from './routing-policy.js';
 
 export interface StartedChat {
@@ -12,42 +12,20 @@ export interface StartedChat {
 }
 
 /**
- * Starts the chat on a deployment that accepts it. Only failures before the stream began (rejections
- * of startChat) move on, and only retryable ones: a request refused as invalid would be refused
- * everywhere. Once startChat resolved, the request belongs to that deployment for good.
+ * Starts the chat on a deployment that accepts it: the one failover algorithm, for every model (a
+ * model with one embedded engine has one deployment under SINGLE_ENGINE_POLICY). Only failures before
+ * the stream began (rejections of startChat) move on, and only retryable ones: a request refused as
+ * invalid would be refused everywhere. Once startChat resolved, the request belongs to that
+ * deployment for good.
  *
- * Deployments (the normal case) are chosen by load and health, see `startOnDeployments`; plain engines
- * (tests, single embedded models) are tried in the given order.
- */
-export async function startWithFailover(engines: readonly Engine[], request: ChatRequest, signal: AbortSignal): Promise<StartedChat> {
-  if (engines.length > 0 && engines.every((engine) => engine instanceof Deployment)) {
-    return startOnDeployments(engines as readonly Deployment[], request, signal);
-  }
-  return startInOrder(engines, request, signal);
-}
-
-async function startInOrder(engines: readonly Engine[], request: ChatRequest, signal: AbortSignal): Promise<StartedChat> {
-  let lastError: unknown = new EngineError('unavailable', `No engine serves model "${request.model}".`);
-  for (const engine of engines) {
-    if (signal.aborted) throw signal.reason;
-    try {
-      return { engine, parts: await engine.startChat(request, signal) };
-    } catch (error) {
-      lastError = error;
-      if (!(error instanceof EngineError) || !error.retryable) throw error;
-    }
-  }
-  throw lastError;
-}
-
-/**
  * Each attempt takes the least loaded deployment (weighted) that is neither cooling down nor already
  * tried for this request. When none is free now, it waits for the first one that will be within
  * `maxRetryWaitMs` (a deployment in cooldown, or one that failed with a short `retry-after`) rather
  * than sleeping while another could serve. At most `maxAttempts` attempts.
  */
-async function startOnDeployments(deployments: readonly Deployment[], request: ChatRequest, signal: AbortSignal): Promise<StartedChat> {
-  const policy = deployments[0]!.policy;
+export async function startWithFailover(deployments: readonly Deployment[], request: ChatRequest, signal: AbortSignal): Promise<StartedChat> {
+  const policy = deployments[0]?.policy;
+  if (!policy) throw new EngineError('unavailable', `No engine serves model "${request.model}".`);
   /** Deployments tried for this request -> when they asked to be retried (null: not within this request). */
   const tried = new Map<Deployment, number | null>();
   let lastError: EngineError | null = null;

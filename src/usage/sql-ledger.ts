@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Logger } from '../storage/logger.js';
+import type { Logger } from '../logging/logger.js';
 import type { DatabaseSchema, UsageLedgerTable } from '../storage/schema.js';
 import { FlushWaiters, LedgerFlushError } from './flush-waiters.js';
 import type { LatencyRow, Ledger, LedgerRecord, SeriesBucket, UsageQuery, UsageSeriesRow, UsageTotalsRow } from './ledger.js';
@@ -9,7 +9,7 @@ import { toLedgerRow } from './ledger-row.js';
 import { retryDelayMs } from './retry-backoff.js';
 import { SpillBacklog } from './spill-backlog.js';
 
-export type { Logger } from '../storage/logger.js';
+export type { Logger } from '../logging/logger.js';
 export { LedgerFlushError } from './flush-waiters.js';
 
 export interface SqlLedgerOptions {

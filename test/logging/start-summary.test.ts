@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import type { Engine } from '../../src/engines/engine.js';
-import { startSummary } from '../../src/logging/start-summary.js';
+import { startSummary } from '../../src/cli/start-summary.js';
+import { Deployment } from '../../src/router/deployment.js';
+import { SINGLE_ENGINE_POLICY } from '../../src/router/routing-policy.js';
 
-function engine(id: string, kind: Engine['kind'], contextSize: number | null, sequences: number | null): Engine {
-  return {
+/** A model's engines are deployments; each wraps one engine. */
+function engine(id: string, kind: Engine['kind'], contextSize: number | null, sequences: number | null): Deployment {
+  const inner: Engine = {
     id,
     kind,
     capabilities: { tools: false, jsonSchema: true, maxChoices: 1, contextSize },
@@ -13,6 +16,7 @@ function engine(id: string, kind: Engine['kind'], contextSize: number | null, se
     ready: () => Promise.resolve(),
     close: () => Promise.resolve(),
   };
+  return new Deployment(inner, 1, SINGLE_ENGINE_POLICY);
 }
 
 describe('the start summary', () => {

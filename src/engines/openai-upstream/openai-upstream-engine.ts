@@ -21,6 +21,7 @@ export class OpenAIUpstreamEngine implements Engine {
   private readonly streamHeaders: Record<string, string>;
   private readonly jsonHeaders: Record<string, string>;
   private readonly counter = new TokenCounter();
+  /** Exchanges not yet settled: enforces `maxConcurrent` only (the router's Deployment counts load for balancing). */
   private active = 0;
 
   constructor(private readonly options: UpstreamOptions) {
@@ -36,11 +37,6 @@ export class OpenAIUpstreamEngine implements Engine {
     });
     this.streamHeaders = buildHeaders(options, 'text/event-stream');
     this.jsonHeaders = buildHeaders(options, 'application/json');
-  }
-
-  /** Requests in flight on this deployment. */
-  get inFlight(): number {
-    return this.active;
   }
 
   ready(): Promise<void> {

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { EngineKind } from '../../engines/engine.js';
 import { isModelAllowed } from '../../limits/model-access.js';
-import { modelNotFound, type ModelRegistry, type PublicModel } from '../../router/model-registry.js';
+import { modelNotFound } from '../../errors/model-not-found.js';
+import type { ModelRegistry, PublicModel } from '../../router/model-registry.js';
 
 /**
  * OpenAI's four fields, then what a client needs to pick and use a model (the SDKs ignore fields they

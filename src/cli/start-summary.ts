@@ -1,6 +1,6 @@
 import type { Config } from '../config/schema.js';
 import type { PublicModel } from '../router/model-registry.js';
-import { maskUrlPassword } from './redact.js';
+import { maskUrlPassword } from '../logging/redact.js';
 
 export interface StartFacts {
   config: Config;

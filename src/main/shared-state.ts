@@ -7,10 +7,10 @@ import { Admission, type RefusalReason } from '../limits/admission.js';
 import type { LimitStore } from '../limits/limit-store.js';
 import { MemoryLimitStore } from '../limits/memory-limit-store.js';
 import { SqlLedger } from '../usage/sql-ledger.js';
-import type { Database } from './database.js';
-import { parseDatabaseUrl } from './database-url.js';
-import type { Logger } from './logger.js';
-import type { RedisConnection } from './redis.js';
+import type { Database } from '../storage/database.js';
+import { parseDatabaseUrl } from '../storage/database-url.js';
+import type { Logger } from '../logging/logger.js';
+import type { RedisConnection } from '../storage/redis.js';
 
 /**
  * What replicas share, built from the configuration: keys (cached, dropped on change through the
@@ -57,7 +57,7 @@ export async function openSharedState(config: Config, database: Database, logger
 
 async function openRedisShared(url: string, keyPrefix: string, logger: Logger): Promise<{ redis: RedisConnection; feed: KeyChangeFeed; store: LimitStore }> {
   const [{ openRedis }, { RedisKeyChangeFeed }, { RedisLimitStore }] = await Promise.all([
-    import('./redis.js'),
+    import('../storage/redis.js'),
     import('../auth/redis-key-change-feed.js'),
     import('../limits/redis-limit-store.js'),
   ]);
