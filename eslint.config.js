@@ -1,6 +1,67 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/**
+ * Folder boundaries (docs/architecture.md: dependencies point one way). Each step's folder lists the
+ * src/ folders it may import; importing any other known folder fails lint. http/, cli/ and main
+ * (src/main.ts, src/main/) are the composition layer and import broadly; folders not named here
+ * (new ones) are unrestricted until they are. logging/ and errors/ sit below every step; metrics/
+ * observes every step and is imported only by the composition layer.
+ */
+const KNOWN_FOLDERS = ['http', 'auth', 'validation', 'limits', 'router', 'engines', 'assembly', 'sse', 'usage', 'storage', 'errors', 'logging', 'metrics', 'config', 'models', 'cli', 'web', 'main'];
+const BELOW_EVERY_STEP = ['errors', 'logging'];
+const MAY_IMPORT = {
+  logging: [],
+  // metrics/ reads every step (engines, limits' refusal reasons, deployments, the ledger); only http/, cli/ and main import it.
+  metrics: ['logging', 'errors', 'engines', 'limits', 'router', 'usage'],
+  errors: ['engines'], // the catalog translates EngineError (engines/engine-error.ts) to wire errors
+  config: ['errors', 'logging'],
+  storage: ['config', ...BELOW_EVERY_STEP],
+  models: ['config', ...BELOW_EVERY_STEP],
+  auth: ['storage', ...BELOW_EVERY_STEP],
+  validation: ['engines', ...BELOW_EVERY_STEP],
+  limits: ['auth', 'storage', 'engines', ...BELOW_EVERY_STEP],
+  router: ['engines', ...BELOW_EVERY_STEP],
+  assembly: ['engines', 'errors'],
+  sse: ['engines', 'storage', ...BELOW_EVERY_STEP],
+  usage: ['storage', 'engines', ...BELOW_EVERY_STEP],
+  web: [],
+};
+const FRAMEWORK = { group: ['fastify', '@fastify/*'], message: 'The web framework lives only in src/http/ (and the wiring in main).' };
+
+function boundary(folder, allowed) {
+  const forbidden = KNOWN_FOLDERS.filter((name) => name !== folder && !allowed.includes(name));
+  return {
+    files: [`src/${folder}/**/*.ts`],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [
+        { regex: `^(\\.\\./)+(${forbidden.join('|')})(/|\\.js$)`, message: `src/${folder}/ may import only ${allowed.map((name) => `${name}/`).join(', ') || 'no other folder'} (docs/architecture.md: dependencies point one way).` },
+        FRAMEWORK,
+      ] }],
+    },
+  };
+}
+
+/** engines/engine.ts and its siblings import only errors/; a backend imports only those siblings, errors/ and its own library. */
+const ENGINE_BOUNDARIES = [
+  {
+    files: ['src/engines/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [
+      { regex: '^\\.\\./(?!errors/)', message: 'src/engines/ (the interface) imports only errors/.' },
+      { regex: '^\\./[^/]+/', message: 'The engine interface never imports a backend.' },
+      FRAMEWORK,
+    ] }] },
+  },
+  {
+    files: ['src/engines/*/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [
+      { regex: '^\\.\\./\\.\\./(?!errors/)', message: 'A backend imports only engines/engine.ts, engine-error.ts, their siblings, errors/ and its own library.' },
+      { regex: '^\\.\\./[^./][^/]*/', message: 'A backend never imports another backend.' },
+      FRAMEWORK,
+    ] }] },
+  },
+];
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'data/', 'coverage/'] },
   js.configs.recommended,
@@ -13,6 +74,8 @@ export default tseslint.config(
       'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read the environment only in src/config/.' }],
     },
   },
+  ...Object.entries(MAY_IMPORT).map(([folder, allowed]) => boundary(folder, allowed)),
+  ...ENGINE_BOUNDARIES,
   {
     files: ['src/config/**', 'test/**', 'bench/**', 'vitest.config.ts', 'eslint.config.js'],
     rules: { 'no-restricted-properties': 'off' },

@@ -1,5 +1,7 @@
-import type { FastifyInstance } from 'fastify';
-import { pino, type Logger } from 'pino';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import Fastify, { LogController } from 'fastify';
+import type { Logger } from 'pino';
+import { OperatorError } from './errors/operator-error.js';
 import type { KeyStore } from './auth/key-store.js';
 import { DEFAULT_MODEL, type Config, type LlamaCppModelConfig, type ModelConfig, type OpenAIModelConfig, type UpstreamDeploymentConfig } from './config/schema.js';
 import type { Llama } from 'node-llama-cpp';
@@ -10,13 +12,17 @@ import { OpenAIUpstreamEngine } from './engines/openai-upstream/openai-upstream-
 import { createApp } from './http/create-app.js';
 import { Drain } from './http/drain.js';
 import { ensurePortFree, listenError } from './http/port-check.js';
+import { registerMetricsRoute } from './http/routes/metrics.js';
+import { createLogger } from './logging/create-logger.js';
+import { LiveLineGuard } from './logging/live-line.js';
+import { Metrics } from './metrics/metrics.js';
 import { isHfUri } from './models/hf-uri.js';
 import { resolveModelPath } from './models/resolve-model.js';
 import { Deployment } from './router/deployment.js';
 import { ModelRegistry } from './router/model-registry.js';
-import { DEFAULT_ROUTING_POLICY, type RoutingPolicy } from './router/routing-policy.js';
+import { DEFAULT_ROUTING_POLICY, SINGLE_ENGINE_POLICY, type RoutingPolicy } from './router/routing-policy.js';
 import { openDatabase, type Database } from './storage/database.js';
-import { openSharedState, type SharedState } from './storage/shared-state.js';
+import { openSharedState, type SharedState } from './main/shared-state.js';
 import type { SqlLedger } from './usage/sql-ledger.js';
 
 export interface ServerOptions {
@@ -28,6 +34,9 @@ export interface ServerOptions {
   webRoot?: string;
 }
 
+/** Where the API key(s) this server accepts came from, for the start summary. */
+export type KeySource = { kind: 'created' } | { kind: 'existing'; active: number } | { kind: 'auth-disabled' };
+
 export interface RunningServer {
   app: FastifyInstance;
   /** `http://host:port`, with the port actually bound. */
@@ -37,6 +46,12 @@ export interface RunningServer {
   registry: ModelRegistry;
   keyStore: SharedState['keyStore'];
   ledger: SqlLedger;
+  /** Null when metrics are off. */
+  metrics: Metrics | null;
+  /** `http://host:port/metrics` (its own port when configured), null when metrics are off. */
+  metricsUrl: string | null;
+  keySource: KeySource;
+  config: Config;
   /**
    * Shuts down within `server.drainTimeoutMs` plus the ledger flush: new requests get 503, running
    * ones may finish until the deadline, then end with an error (event); every ledger row is stored,
@@ -54,19 +69,23 @@ const LEDGER_RECORD_GRACE_MS = 2_000;
 
 /** Builds every dependency from a validated Config and starts listening. */
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
-  const logger = options.logger ?? pino({ level: config.server.logLevel });
+  const liveLine = new LiveLineGuard();
+  const logger = options.logger ?? createLogger({ level: config.server.logLevel, format: config.server.logFormat, liveLine });
   const models = config.models.length > 0 ? config.models : [defaultModel(config)];
   // What the operator can get wrong is checked before anything is created: no database, key or model yet.
   await checkLocalModelFiles(models, config);
   await ensurePortFree(config.server.host, config.server.port);
+  const registry = new ModelRegistry();
+  const metrics = config.metrics.enabled ? new Metrics(registry, { perKeyTokens: config.metrics.perKeyTokens }) : null;
   const database = await openDatabase(config.database.url, { logger });
-  const shared = await openSharedState(config, database, logger);
+  const shared = await openSharedState(config, database, logger, metrics ? { onRefusal: (reason) => metrics.limitRefused(reason) } : {});
   const { keyStore, ledger, admission, streamLog } = shared;
+  metrics?.watchLedger(() => ledger.stats);
 
   const llama = models.some(needsLlamaRuntime) ? await loadEmbeddedRuntime(logger) : null;
-  const registry = new ModelRegistry();
+  const build: EngineBuild = { config, llama, logger, metrics, liveLine };
   const created = Math.floor(Date.now() / 1000);
-  for (const model of models) registry.add({ name: model.name, engines: buildEngines(model, config, llama, logger), created, ownedBy: 'oruel' });
+  for (const model of models) registry.add({ name: model.name, engines: buildEngines(model, build), created, ownedBy: 'oruel' });
 
   let loaded = false;
   const ready = waitForModels(registry, logger).then(() => {
@@ -74,24 +93,28 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   });
   ready.catch(() => undefined);
   const drain = new Drain();
-  const app = await createApp({ config, logger, registry, keyStore, ledger, admission, streamLog, isReady: () => loaded, drain, ...(options.webRoot === undefined ? {} : { webRoot: options.webRoot }) });
-  const parts: ServerParts = { app, drain, registry, shared, database, logger };
+  const app = await createApp({ config, logger, registry, keyStore, ledger, admission, streamLog, isReady: () => loaded, drain, metrics, ...(options.webRoot === undefined ? {} : { webRoot: options.webRoot }) });
+  let metricsApp: Awaited<ReturnType<typeof serveMetricsApart>> | null = null;
+  const parts: ServerParts = { app, drain, registry, shared, database, logger, closeMetrics: async () => metricsApp?.app.close() };
   let url: string;
   try {
     url = await app.listen({ host: config.server.host, port: config.server.port });
+    metricsApp = metrics && config.metrics.port !== null ? await serveMetricsApart(metrics, config, logger) : null;
   } catch (error) {
     await closeParts(parts);
     throw listenError(error, config.server.host, config.server.port);
   }
+  const metricsUrl = metrics === null ? null : `${metricsApp?.url ?? url}/metrics`;
   // Only once the port is ours: a failed start never leaves a key nobody saw working.
-  if (config.server.auth) await ensureFirstKey(keyStore, options.announce ?? ((text) => process.stdout.write(text)));
+  let keySource: KeySource = { kind: 'auth-disabled' };
+  if (config.server.auth) keySource = await ensureFirstKey(keyStore, options.announce ?? ((text) => process.stdout.write(text)));
   else logger.warn('authentication is disabled (--no-auth): anyone who can reach this port can use it');
 
   let hurry!: () => void;
   const hurried = new Promise<void>((resolve) => (hurry = resolve));
   let closing: Promise<void> | null = null;
   const close = () => (closing ??= shutdown(parts, config.server.drainTimeoutMs, hurried));
-  return { app, url, ready, registry, keyStore, ledger, close, hurry };
+  return { app, url, ready, registry, keyStore, ledger, metrics, metricsUrl, keySource, config, close, hurry };
 }
 
 /** A missing or unreadable local model file is one line at start, before anything listens or is created. */
@@ -108,13 +131,32 @@ async function checkLocalModelFiles(models: ModelConfig[], config: Config): Prom
   }
 }
 
-async function ensureFirstKey(keyStore: KeyStore, announce: (text: string) => void): Promise<void> {
-  if ((await keyStore.countActive()) > 0) return;
+/** /metrics alone on its own port (scrapers on a private network, the API on a public one). */
+async function serveMetricsApart(metrics: Metrics, config: Config, logger: Logger) {
+  const app = Fastify({ loggerInstance: logger as unknown as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) });
+  await registerMetricsRoute(app, metrics, config.metrics.requireAdminToken ? config.admin.token : null);
+  const url = await app.listen({ host: config.server.host, port: config.metrics.port ?? 0 });
+  return { app, url };
+}
+
+/** What building an engine needs besides its own configuration. */
+interface EngineBuild {
+  config: Config;
+  llama: EmbeddedRuntime | null;
+  logger: Logger;
+  metrics: Metrics | null;
+  liveLine: LiveLineGuard;
+}
+
+async function ensureFirstKey(keyStore: KeyStore, announce: (text: string) => void): Promise<KeySource> {
+  const active = await keyStore.countActive();
+  if (active > 0) return { kind: 'existing', active };
   const { key } = await keyStore.create({ name: 'default' });
   announce(
     `\nNo API key existed, so one was created. It is shown this once; store it now:\n\n  ${key}\n\n` +
       `Use it as: Authorization: Bearer ${key.slice(0, 10)}...  (more keys: npx oruel keys create)\n\n`,
   );
+  return { kind: 'created' };
 }
 
 function defaultModel(config: Config): LlamaCppModelConfig {
@@ -142,14 +184,15 @@ async function loadEmbeddedRuntime(logger: Logger): Promise<EmbeddedRuntime> {
 }
 
 /** The engines behind one public model: one embedded engine, or a gateway model's deployments (upstream and embedded). */
-function buildEngines(model: ModelConfig, config: Config, llama: EmbeddedRuntime | null, logger: Logger): Engine[] {
-  if (model.engine === 'llama-cpp') return [buildLlamaCppEngine(model, config, llama, logger)];
+function buildEngines(model: ModelConfig, build: EngineBuild): Deployment[] {
+  if (model.engine === 'llama-cpp') return [new Deployment(buildLlamaCppEngine(model, build), 1, SINGLE_ENGINE_POLICY, build.metrics?.deploymentObserver(model.name))];
   const policy: RoutingPolicy = { ...DEFAULT_ROUTING_POLICY, ...model.routing };
+  const observer = build.metrics?.deploymentObserver(model.name);
   const upstream = model.deployments.map(
-    (deployment, index) => new Deployment(new OpenAIUpstreamEngine(upstreamOptions(model, deployment, index)), deployment.weight, policy),
+    (deployment, index) => new Deployment(new OpenAIUpstreamEngine(upstreamOptions(model, deployment, index)), deployment.weight, policy, observer),
   );
   const embedded = model.embeddedDeployments.map(
-    ({ weight, ...deployment }) => new Deployment(buildLlamaCppEngine({ ...deployment, name: model.name }, config, llama, logger), weight, policy),
+    ({ weight, ...deployment }) => new Deployment(buildLlamaCppEngine({ ...deployment, name: model.name }, build), weight, policy, observer),
   );
   return [...upstream, ...embedded];
 }
@@ -173,12 +216,13 @@ function upstreamOptions(model: OpenAIModelConfig, deployment: UpstreamDeploymen
   };
 }
 
-function buildLlamaCppEngine(model: LlamaCppModelConfig, config: Config, embedded: EmbeddedRuntime | null, logger: Logger): Engine {
+function buildLlamaCppEngine(model: LlamaCppModelConfig, build: EngineBuild): Engine {
+  const { config, llama: embedded, metrics } = build;
   if (!embedded) throw new Error('llama.cpp runtime missing');
   return new embedded.LlamaCppEngine({
     llama: embedded.llama,
     name: model.name,
-    modelPath: () => resolveModelFile(model, config, logger),
+    modelPath: () => resolveModelFile(model, build),
     sequences: model.sequences,
     contextSize: model.contextSize,
     threads: model.threads ?? config.threads,
@@ -186,12 +230,13 @@ function buildLlamaCppEngine(model: LlamaCppModelConfig, config: Config, embedde
     maxQueue: model.maxQueue,
     reusePrefix: model.reusePrefix,
     embeddings: model.embeddings,
+    ...(metrics ? { onQueueWait: metrics.queueWaitObserver(model.name) } : {}),
   });
 }
 
-async function resolveModelFile(model: LlamaCppModelConfig, config: Config, logger: Logger): Promise<string> {
+async function resolveModelFile(model: LlamaCppModelConfig, { config, logger, liveLine }: EngineBuild): Promise<string> {
   // The progress bar (cli-progress) only for a download.
-  const progress = model.path.startsWith('hf:') ? (await import('./models/progress.js')).createProgressDisplay({ label: model.path }) : null;
+  const progress = model.path.startsWith('hf:') ? (await import('./models/progress.js')).createProgressDisplay({ label: model.path, liveLine }) : null;
   try {
     const path = await resolveModelPath(model.path, {
       modelsDir: config.modelsDir,
@@ -221,13 +266,7 @@ async function waitForModels(registry: ModelRegistry, logger: Logger): Promise<v
   }
 }
 
-export class ModelLoadError extends Error {
-  readonly operatorFacing = true;
-  constructor(message: string, options: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ModelLoadError';
-  }
-}
+export class ModelLoadError extends OperatorError {}
 
 interface ServerParts {
   app: FastifyInstance;
@@ -236,6 +275,8 @@ interface ServerParts {
   shared: SharedState;
   database: Database;
   logger: Logger;
+  /** The /metrics server on its own port, when there is one. */
+  closeMetrics: () => Promise<void>;
 }
 
 /**
@@ -255,9 +296,10 @@ async function shutdown(parts: ServerParts, drainTimeoutMs: number, hurried: Pro
   await closeParts(parts);
 }
 
-async function closeParts({ app, drain, registry, shared, database }: ServerParts): Promise<void> {
+async function closeParts({ app, drain, registry, shared, database, closeMetrics }: ServerParts): Promise<void> {
   // forceCloseConnections: the sockets still open now (a client that stopped reading) are destroyed.
   await app.close();
+  await closeMetrics();
   // Their handlers see the close and record their ledger rows before the ledger is closed.
   await drain.whenIdle(LEDGER_RECORD_GRACE_MS);
   await Promise.allSettled(registry.engines().map((engine) => engine.close()));

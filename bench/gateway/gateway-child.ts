@@ -15,6 +15,8 @@ export interface GatewayChildConfig {
   upstreams: FakeUrls;
   /** On unless a diagnosis wants the cost of auth alone. */
   auth?: boolean;
+  /** /metrics bookkeeping; on unless measuring its cost (`--no-metrics`). */
+  metrics?: boolean;
 }
 
 export interface GatewayTarget {
@@ -24,13 +26,14 @@ export interface GatewayTarget {
 }
 
 async function main(): Promise<void> {
-  const { upstreams, auth = true } = JSON.parse(process.argv[2] ?? '{}') as GatewayChildConfig;
+  const { upstreams, auth = true, metrics = true } = JSON.parse(process.argv[2] ?? '{}') as GatewayChildConfig;
   const dataDir = mkdtempSync(join(tmpdir(), 'oruel-gateway-bench-'));
   const model = (name: string, url: string) => ({ name, engine: 'openai', deployments: [{ url, model: 'bench-upstream' }] });
   const config = configSchema.parse({
     server: { host: '127.0.0.1', port: 0, logLevel: 'silent', auth },
     database: { url: `sqlite:${join(dataDir, 'oruel.db')}` },
     modelsDir: join(dataDir, 'models'),
+    metrics: { enabled: metrics },
     models: [model('instant', upstreams.instant), model('slow', upstreams.slow), model('idle', upstreams.idle)],
   });
   const server = await startServer(config, { logger: pino({ level: 'silent' }), announce: () => undefined });

@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/gateway/main.ts [--rounds N] [--phase-ms MS] [--cpu-prof DIR] [--quick]`: the gateway
+ * `npx tsx bench/gateway/main.ts [--rounds N] [--phase-ms MS] [--cpu-prof DIR] [--no-metrics] [--quick]`: the gateway
  * benchmark on its own. Prints the table, then one JSON line with every figure.
  */
 import { GATEWAY_USAGE, parseGatewayArguments } from './options.js';

@@ -34,12 +34,14 @@ export interface GatewayBenchOptions {
   slowTokenDelayMs?: number;
   /** Write V8 CPU profiles of the gateway process here (`profile-summary.ts` reads them). */
   cpuProfDir?: string | null;
+  /** Oru-el's /metrics bookkeeping (on by default, as in production); off to measure its cost. */
+  metrics?: boolean;
   log?: (line: string) => void;
 }
 
 export type GatewayBenchSettings = Required<Omit<GatewayBenchOptions, 'log'>>;
 
-const DEFAULTS: GatewayBenchSettings = { rounds: 5, phaseMs: 2_000, sequential: 40, slowStreams: 256, idleStreams: 400, tokens: 64, slowTokenDelayMs: 20, cpuProfDir: null };
+const DEFAULTS: GatewayBenchSettings = { rounds: 5, phaseMs: 2_000, sequential: 40, slowStreams: 256, idleStreams: 400, tokens: 64, slowTokenDelayMs: 20, cpuProfDir: null, metrics: true };
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
@@ -53,7 +55,7 @@ export async function runGatewayBench(options: GatewayBenchOptions = {}): Promis
     const fakes = await startChild<FakeUrls>(here('./fake-child.ts'), { tokens: settings.tokens, slowTokenDelayMs: settings.slowTokenDelayMs } satisfies FakeChildConfig);
     children.push(fakes);
     const pipe = await startPipe(fakes.ready, children);
-    const gateway = await startGateway(fakes.ready, settings.cpuProfDir, children);
+    const gateway = await startGateway(fakes.ready, settings, children);
     const targets: Targets = { direct: directTargets(fakes.ready), pipe: pipeTargets(pipe.ready), gateway: gatewayTargets(gateway.ready) };
     const proxies = { direct: null, pipe, gateway };
     log('gateway bench: warm-up round');
@@ -66,7 +68,7 @@ export async function runGatewayBench(options: GatewayBenchOptions = {}): Promis
     log(`gateway bench: ${settings.idleStreams} idle open streams, each proxy in a fresh process`);
     const freshPipe = await startPipe(fakes.ready, children);
     const pipeMemory = await measureMemory(pipeTargets(freshPipe.ready).idle, freshPipe, settings.idleStreams);
-    const freshGateway = await startGateway(fakes.ready, null, children);
+    const freshGateway = await startGateway(fakes.ready, { ...settings, cpuProfDir: null }, children);
     const gatewayMemory = await measureMemory(gatewayTargets(freshGateway.ready).idle, freshGateway, settings.idleStreams);
     const memory = { pipe: pipeMemory, gateway: gatewayMemory };
     log('gateway bench: idle resident memory of `oruel serve` (compiled, gateway-only config)');
@@ -88,9 +90,9 @@ async function startPipe(fakes: FakeUrls, children: Child<unknown>[]): Promise<C
   return pipe;
 }
 
-async function startGateway(fakes: FakeUrls, cpuProfDir: string | null, children: Child<unknown>[]): Promise<Child<GatewayTarget>> {
-  const profile = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [];
-  const gateway = await startChild<GatewayTarget>(here('./gateway-child.ts'), { upstreams: fakes } satisfies GatewayChildConfig, profile);
+async function startGateway(fakes: FakeUrls, settings: GatewayBenchSettings, children: Child<unknown>[]): Promise<Child<GatewayTarget>> {
+  const profile = settings.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${settings.cpuProfDir}`] : [];
+  const gateway = await startChild<GatewayTarget>(here('./gateway-child.ts'), { upstreams: fakes, metrics: settings.metrics } satisfies GatewayChildConfig, profile);
   children.push(gateway);
   return gateway;
 }

@@ -1,3 +1,4 @@
+import { OperatorError } from '../errors/operator-error.js';
 import { MAX_INTEGER_COLUMN } from '../storage/schema.js';
 import { BUDGET_PERIODS, type BudgetPeriod, type KeyPatch, type NewKeyInput, type TokenBudget } from './key-store.js';
 
@@ -7,15 +8,12 @@ const MAX_MODEL_NAME_LENGTH = 256;
 export const MAX_BUDGET_TOKENS = 1e15;
 
 /** A key cannot be created with these values; the message says which field and why. */
-export class InvalidKeyInputError extends Error {
-  /** Tells the CLI to print the message alone, without a stack trace. */
-  readonly operatorFacing = true;
+export class InvalidKeyInputError extends OperatorError {
   constructor(
     readonly field: keyof NewKeyInput,
     message: string,
   ) {
     super(message);
-    this.name = 'InvalidKeyInputError';
   }
 }
 

@@ -1,3 +1,5 @@
+import { OperatorError } from '../errors/operator-error.js';
+
 /** Calendar periods (UTC) a token budget can cover; the budget starts afresh at each period's start. */
 export const BUDGET_PERIODS = ['day', 'week', 'month'] as const;
 export type BudgetPeriod = (typeof BUDGET_PERIODS)[number];
@@ -62,10 +64,8 @@ export interface KeyStore {
 }
 
 /** A revoked key cannot be rotated back to life: create a new key instead. */
-export class KeyRevokedError extends Error {
-  readonly operatorFacing = true;
+export class KeyRevokedError extends OperatorError {
   constructor(readonly keyId: string) {
     super(`The API key ${keyId} is revoked; a revoked key cannot be rotated. Create a new key instead.`);
-    this.name = 'KeyRevokedError';
   }
 }

@@ -1,4 +1,3 @@
-import { ConfigError } from '../config/load.js';
 import { isOperatorFacing } from '../errors/operator-error.js';
 
 /** Known operator errors print one clear line and exit 1; anything else keeps its stack for a bug report. */
@@ -6,7 +5,7 @@ export async function runCommand(action: () => Promise<unknown>): Promise<void> 
   try {
     await action();
   } catch (error) {
-    if (error instanceof ConfigError || isOperatorFacing(error)) {
+    if (isOperatorFacing(error)) {
       process.stderr.write(`oruel: ${error.message}\n`);
     } else {
       process.stderr.write(`oruel: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

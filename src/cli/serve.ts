@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config/load.js';
-import { redactDatabaseUrl } from '../storage/database-url.js';
+import { startSummary } from './start-summary.js';
 
 interface ServeOptions {
   config?: string;
@@ -11,6 +11,7 @@ interface ServeOptions {
   auth: boolean;
   threads?: string;
   sequences?: string;
+  logFormat?: string;
 }
 
 export function registerServeCommand(program: Command): void {
@@ -24,6 +25,7 @@ export function registerServeCommand(program: Command): void {
     .option('--model-name <name>', 'public name of --model (default: the file name without .gguf)')
     .option('--threads <n>', 'CPU threads for embedded models (or ORUEL_THREADS; default 1)')
     .option('--sequences <n>', 'parallel sequences for --model (default 2)')
+    .option('--log-format <format>', 'json or pretty (or ORUEL_LOG_FORMAT; default: pretty on a terminal, json otherwise)')
     .option('--no-auth', 'accept requests without an API key (local development only)')
     .action(async (options: ServeOptions) => {
       const config = loadConfig({
@@ -35,6 +37,7 @@ export function registerServeCommand(program: Command): void {
         auth: options.auth === false ? false : undefined,
         threads: optionalInteger(options.threads, '--threads', 1),
         sequences: optionalInteger(options.sequences, '--sequences', 1, 64),
+        logFormat: options.logFormat,
       });
       // Loaded on demand: the server pulls in llama.cpp and Fastify, which `keys` and `usage` do not need.
       const { startServer } = await import('../main.js');
@@ -68,10 +71,8 @@ export function registerServeCommand(program: Command): void {
         await server.close().catch(() => undefined);
         throw error;
       }
-      server.app.log.info(
-        { url: `${server.url}/v1/inference`, models: server.registry.list().map((model) => model.name), database: redactDatabaseUrl(config.database.url) },
-        'ready',
-      );
+      const summary = startSummary({ config, url: server.url, metricsUrl: server.metricsUrl, models: server.registry.list(), keySource: server.keySource });
+      server.app.log.info(summary.fields, summary.text);
     });
 }
 

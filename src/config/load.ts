@@ -3,15 +3,11 @@ import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { defaultCacheDir, defaultDatabaseUrl, defaultDataDir } from './data-dir.js';
+import { OperatorError } from '../errors/operator-error.js';
 import { configSchema, type Config } from './schema.js';
 
 /** A configuration the server cannot start with; its message is meant for the operator, as is. */
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
+export class ConfigError extends OperatorError {}
 
 /** What the command line may set; each field wins over the file and the environment. */
 export interface ConfigOverrides {
@@ -24,6 +20,7 @@ export interface ConfigOverrides {
   auth?: boolean;
   threads?: number;
   sequences?: number;
+  logFormat?: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -114,6 +111,13 @@ function integerFromEnv(env: Env, name: string): number | undefined {
   return number;
 }
 
+function booleanFromEnv(env: Env, name: string): boolean {
+  const value = (env[name] ?? '').toLowerCase();
+  if (['1', 'true', 'on', 'yes'].includes(value)) return true;
+  if (['0', 'false', 'off', 'no'].includes(value)) return false;
+  throw new ConfigError(`${name} must be on or off, got "${env[name]}".`);
+}
+
 function mergeEnvironment(raw: Record<string, unknown>, env: Env): Record<string, unknown> {
   const merged = structuredClone(raw);
   const server = section(merged, 'server');
@@ -121,6 +125,10 @@ function mergeEnvironment(raw: Record<string, unknown>, env: Env): Record<string
   const port = integerFromEnv(env, 'ORUEL_PORT');
   if (port !== undefined) server.port = port;
   if (env.ORUEL_LOG_LEVEL) server.logLevel = env.ORUEL_LOG_LEVEL;
+  if (env.ORUEL_LOG_FORMAT) server.logFormat = env.ORUEL_LOG_FORMAT;
+  if (env.ORUEL_METRICS) section(merged, 'metrics').enabled = booleanFromEnv(env, 'ORUEL_METRICS');
+  const metricsPort = integerFromEnv(env, 'ORUEL_METRICS_PORT');
+  if (metricsPort !== undefined) section(merged, 'metrics').port = metricsPort;
   if (env.ORUEL_DATABASE_URL) section(merged, 'database').url = env.ORUEL_DATABASE_URL;
   // One database per user, whatever the working directory: `cd elsewhere && oruel keys create` finds it.
   section(merged, 'database').url ??= defaultDatabaseUrl(env);
@@ -143,6 +151,7 @@ function applyOverrides(merged: Record<string, unknown>, overrides: ConfigOverri
   if (overrides.host !== undefined) server.host = overrides.host;
   if (overrides.port !== undefined) server.port = overrides.port;
   if (overrides.auth !== undefined) server.auth = overrides.auth;
+  if (overrides.logFormat !== undefined) server.logFormat = overrides.logFormat;
   if (overrides.threads !== undefined) merged.threads = overrides.threads;
   const paths = overrides.model === undefined ? [] : [overrides.model].flat();
   if (overrides.modelName !== undefined && paths.length !== 1) {
@@ -170,6 +179,9 @@ function resolveSecrets(config: Config, env: Env): Config {
       if (!value) throw new ConfigError(`Model "${model.name}": environment variable ${match[1]} (its apiKey) is not set.`);
       deployment.apiKey = value;
     }
+  }
+  if (config.metrics.requireAdminToken && config.admin.token === null) {
+    throw new ConfigError('metrics.requireAdminToken is set, but no admin token is configured (ORUEL_ADMIN_TOKEN or admin.token).');
   }
   const names = new Set<string>();
   for (const model of config.models) {

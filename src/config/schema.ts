@@ -109,6 +109,8 @@ export const configSchema = z.strictObject({
        * With the ledger flush after it, shutdown stays inside Kubernetes' 30 s grace period.
        */
       drainTimeoutMs: z.number().int().min(0).default(10_000),
+      /** `pretty`: readable lines for a terminal; `json`: one JSON object per line; `auto`: pretty when stdout is a terminal. */
+      logFormat: z.enum(['auto', 'json', 'pretty']).default('auto'),
     })
     .refine((server) => server.headersTimeoutMs <= server.requestTimeoutMs, {
       message: 'headersTimeoutMs must not exceed requestTimeoutMs (the headers are part of the request)',
@@ -156,6 +158,18 @@ export const configSchema = z.strictObject({
       maxEvents: z.number().int().min(100).max(1_000_000).default(20_000),
       /** A stream's events are dropped this long after its last event, whatever else happens (at least twice graceMs). */
       retentionMs: z.number().int().min(1_000).default(300_000),
+    })
+    .prefault({}),
+  /** GET /metrics in Prometheus's text format. */
+  metrics: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Serve /metrics on this port of its own (same host) instead of the API port; 0 = any free port. */
+      port: z.number().int().min(0).max(65535).nullable().default(null),
+      /** Ask for the admin token (Authorization: Bearer) on /metrics; needs admin.token. */
+      requireAdminToken: z.boolean().default(false),
+      /** Token counters per API key id (one series per key: mind the cardinality). */
+      perKeyTokens: z.boolean().default(false),
     })
     .prefault({}),
   /** Where `hf:` models are downloaded. */

@@ -127,9 +127,21 @@ export interface EmbeddingResult {
   source: Usage['source'];
 }
 
+/** Which backend family an engine is, for clients (GET /models) and operators (logs, metrics); never for branching. */
+export type EngineKind = 'llama-cpp' | 'openai';
+
+/** What an engine is doing now, read when GET /models or /metrics asks (never on the request path). */
+export interface EngineSnapshot {
+  /** False while an embedded model is still loading (or failed to). */
+  loaded: boolean;
+  /** Generation slots of an embedded engine; null for engines without any. */
+  sequences: { busy: number; total: number; queued: number } | null;
+}
+
 export interface Engine {
   /** Stable id for logs and the ledger: "llama-cpp/stories260K", "openai/vllm-a". */
   readonly id: string;
+  readonly kind: EngineKind;
   readonly capabilities: EngineCapabilities;
   /**
    * Resolves once the backend accepted the work (a 2xx from upstream, a place in the sequence queue).
@@ -145,6 +157,7 @@ export interface Engine {
   embed?(request: EmbeddingRequest, signal: AbortSignal): Promise<EmbeddingResult>;
   /** Resolves when the engine can serve (model loaded). */
   ready(): Promise<void>;
+  snapshot(): EngineSnapshot;
   close(): Promise<void>;
 }
 

@@ -1,5 +1,6 @@
 import { EngineError } from '../engines/engine-error.js';
 import { ENGINE_ERROR_KIND, ERROR_CATALOG, type ErrorKind } from './catalog.js';
+import { retryAfterHeaders } from './retry-after-headers.js';
 
 export interface WireError {
   message: string;
@@ -35,11 +36,7 @@ export function toGatewayError(error: unknown): GatewayError {
   if (error instanceof GatewayError) return error;
   if (error instanceof EngineError) {
     const kind = ENGINE_ERROR_KIND[error.code];
-    const headers: Record<string, string> = {};
-    if (error.retryAfterMs !== undefined) {
-      headers['retry-after'] = String(Math.max(1, Math.ceil(error.retryAfterMs / 1000)));
-      headers['retry-after-ms'] = String(Math.ceil(error.retryAfterMs));
-    }
+    const headers = error.retryAfterMs === undefined ? {} : retryAfterHeaders(error.retryAfterMs);
     return new GatewayError(kind, error.message, { param: error.param, status: error.status, headers, cause: error });
   }
   return new GatewayError('internal_error', 'The server had an error while processing your request.', { cause: error });

@@ -1,13 +1,16 @@
-/** An error whose message is the whole story for the operator: the CLI prints it alone, without a stack. */
+/**
+ * An error whose message is the whole story for the operator: the CLI prints it alone, without a
+ * stack. Every such error (config, database, Redis, model load, key input) extends this one class.
+ */
 export class OperatorError extends Error {
   readonly operatorFacing = true;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = 'OperatorError';
+    this.name = new.target.name;
   }
 }
 
-/** Errors meant for the operator, whatever class they are (config, database, model load, key input). */
-export function isOperatorFacing(error: unknown): error is Error {
-  return error instanceof Error && (error as { operatorFacing?: boolean }).operatorFacing === true;
+/** Errors meant for the operator, whatever subclass they are. */
+export function isOperatorFacing(error: unknown): error is OperatorError {
+  return error instanceof OperatorError;
 }

@@ -1,12 +1,13 @@
 import { isUtf8 } from 'node:buffer';
 import cors from '@fastify/cors';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { KeyStore } from '../auth/key-store.js';
 import type { Config } from '../config/schema.js';
 import { newRequestId } from '../engines/random-id.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { Admission } from '../limits/admission.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { ModelRegistry } from '../router/model-registry.js';
 import type { EventLog } from '../sse/resume/event-log.js';
 import type { Ledger } from '../usage/ledger.js';
@@ -15,13 +16,16 @@ import { clientErrorHandler } from './client-error.js';
 import { shuttingDownError, type Drain } from './drain.js';
 import { fromFastifyError, sendError } from './error-response.js';
 import { registerAdminApi } from './routes/admin-api.js';
+import { registerApiReference } from './routes/api-reference.js';
 import { registerChatRoute } from './routes/chat-completions.js';
 import { registerCompletionsRoute } from './routes/completions.js';
 import { registerEmbeddingsRoute } from './routes/embeddings.js';
 import { registerStreamResumeRoute } from './routes/stream-resume.js';
 import { registerHealthRoutes } from './routes/health.js';
+import { registerMetricsRoute } from './routes/metrics.js';
 import { registerModelRoutes } from './routes/models.js';
 import { DEFAULT_WEB_ROOT, registerWebPages } from './routes/web-pages.js';
+import { registerRequestLog } from './request-log.js';
 
 export interface AppDependencies {
   config: Config;
@@ -38,6 +42,8 @@ export interface AppDependencies {
   webRoot?: string;
   /** Where resumable streams keep their events; absent = the Oruel-Resumable header is ignored. */
   streamLog?: EventLog;
+  /** Null when metrics are off. */
+  metrics: Metrics | null;
 }
 
 /** Response headers browsers may read: the request id, rate-limit state, retry hints. */
@@ -73,7 +79,10 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     // Called only after the drain: whatever is still connected then (a client that stopped reading) is cut.
     forceCloseConnections: true,
     clientErrorHandler: clientErrorHandler(config.server),
+    // One line per finished request is written by request-log.ts (redacted, with the key's id and name).
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
   });
+  registerRequestLog(app);
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -98,7 +107,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
 
   app.setErrorHandler((error, request, reply) => {
     const gatewayError = fromFastifyError(error as FastifyError);
-    if (gatewayError.status >= 500) request.log.error({ err: error }, 'request failed');
+    if (gatewayError.kind === 'internal_error') request.log.error({ err: error }, 'request failed');
     return sendError(reply, gatewayError);
   });
   app.setNotFoundHandler((request, reply) =>
@@ -107,6 +116,8 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
 
   registerHealthRoutes(app, () => (deps.drain.draining ? 'draining' : deps.isReady() ? 'ready' : 'loading'));
   registerWebPages(app, deps.webRoot ?? DEFAULT_WEB_ROOT);
+  // Outside the API prefix's auth hook: the reference is public, like documentation.
+  await registerApiReference(app);
   for (const prefix of API_PREFIXES) {
     await app.register(
       async (api) => {
@@ -114,7 +125,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
         // onRequest: a stranger's body is never read into JSON (401 before parsing, whatever the body).
         api.addHook('onRequest', requireApiKey(deps.keyStore, config.server.auth));
         registerModelRoutes(api, deps.registry);
-        const inference = { registry: deps.registry, ledger: deps.ledger, admission: deps.admission, drain: deps.drain };
+        const inference = { registry: deps.registry, ledger: deps.ledger, admission: deps.admission, drain: deps.drain, metrics: deps.metrics };
         const keepAliveMs = config.server.keepAliveMs;
         const graceMs = config.resumableStreams.graceMs;
         const resumable = deps.streamLog ? { log: deps.streamLog, graceMs, logger: deps.logger } : undefined;
@@ -126,6 +137,8 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
       { prefix },
     );
   }
+  // On its own port when configured (main.ts serves it there).
+  if (deps.metrics && config.metrics.port === null) await registerMetricsRoute(app, deps.metrics, config.metrics.requireAdminToken ? config.admin.token : null);
   await registerAdminApi(app, { keyStore: deps.keyStore, ledger: deps.ledger, adminToken: config.admin.token });
   return app;
 }

@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { ApiKeyRecord } from '../auth/key-store.js';
+import { assertNever } from '../engines/engine.js';
 import { GatewayError } from '../errors/gateway-error.js';
-import type { Logger } from '../storage/logger.js';
+import { retryAfterHeaders } from '../errors/retry-after-headers.js';
+import type { Logger } from '../logging/logger.js';
 import { StoreLease, UNLIMITED_LEASE, type AdmissionLease } from './admission-lease.js';
 import { periodWindow } from './budget-period.js';
 import type { AdmissionPlan, BudgetPlan, LimitStore, LimitViews, StoreDecision } from './limit-store.js';
 import { assertModelAllowed } from './model-access.js';
-import { rateLimitHeaders, retryAfterHeaders } from './rate-limit-headers.js';
+import { rateLimitHeaders } from './rate-limit-headers.js';
 import { formatResetDuration } from './reset-duration.js';
 import { estimateRequestTokens, type EstimatedRequest } from './token-estimate.js';
 
@@ -22,7 +24,11 @@ export interface AdmissionOptions {
   /** A concurrency slot not renewed for this long is freed (a crashed replica's slots). */
   leaseTtlMs: number;
   now?: () => number;
+  /** Told why each refused request was refused (metrics). */
+  onRefusal?: (reason: RefusalReason) => void;
 }
+
+export type RefusalReason = 'requests_per_minute' | 'tokens_per_minute' | 'concurrency' | 'budget';
 
 /** A concurrency refusal cannot know when a slot frees; this is a short, honest guess. */
 const CONCURRENCY_RETRY_MS = 1_000;
@@ -59,15 +65,18 @@ export class Admission {
       case 'admitted':
         return new StoreLease(this.#options.store, plan, rateLimitHeaders(decision), this.#options.logger, this.#now, this.#completionCeiling(key, chat));
       case 'rate-limited':
+        this.#options.onRefusal?.(decision.requests !== null && decision.requests.remaining < 1 ? 'requests_per_minute' : 'tokens_per_minute');
         throw rateLimitError(key, plan, decision, decision.retryAfterMs);
       case 'concurrency-limited':
+        this.#options.onRefusal?.('concurrency');
         throw concurrencyError(key, plan, decision);
       case 'budget-exhausted':
+        this.#options.onRefusal?.('budget');
         throw budgetError(key, plan, decision, this.#now());
       case 'budget-unknown':
         throw new Error('the limit store asked for a budget seed it was given');
       default:
-        return assertNeverDecision(decision);
+        return assertNever(decision);
     }
   }
 
@@ -175,8 +184,4 @@ function budgetError(key: ApiKeyRecord, plan: AdmissionPlan, decision: LimitView
   return new GatewayError('insufficient_quota', message, {
     headers: { ...rateLimitHeaders(decision), ...retryAfterHeaders(untilReset), 'x-should-retry': 'false' },
   });
-}
-
-function assertNeverDecision(decision: never): never {
-  throw new Error(`unknown admission decision ${JSON.stringify(decision)}`);
 }

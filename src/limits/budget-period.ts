@@ -1,4 +1,5 @@
 import type { BudgetPeriod } from '../auth/key-store.js';
+import { assertNever } from '../engines/engine.js';
 
 export interface PeriodWindow {
   /** Names the period (`month:2025-03-01`): the budget counter of one period has its own key. */
@@ -29,13 +30,9 @@ export function periodWindow(period: BudgetPeriod, nowMs: number): PeriodWindow 
       endMs = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1);
       break;
     default:
-      return assertNeverPeriod(period);
+      return assertNever(period);
   }
   return { id: `${period}:${new Date(startMs).toISOString().slice(0, 10)}`, startMs, endMs };
 }
 
 const DAY_MS = 86_400_000;
-
-function assertNeverPeriod(period: never): never {
-  throw new Error(`unknown budget period ${String(period)}`);
-}

@@ -19,12 +19,3 @@ export function rateLimitHeaders(views: LimitViews): Record<string, string> {
   }
   return headers;
 }
-
-/**
- * `Retry-After` (whole seconds, rounded up so a client never comes back early) and `retry-after-ms`
- * (exact; the OpenAI SDKs prefer it and wait exactly this long before their retry).
- */
-export function retryAfterHeaders(retryAfterMs: number): Record<string, string> {
-  const ms = Math.max(1, Math.ceil(retryAfterMs));
-  return { 'retry-after': String(Math.ceil(ms / 1_000)), 'retry-after-ms': String(ms) };
-}

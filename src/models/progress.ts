@@ -1,4 +1,5 @@
 import cliProgress from 'cli-progress';
+import type { LiveLineGuard } from '../logging/live-line.js';
 import type { DownloadProgress } from './download.js';
 import { formatBytes } from './format-bytes.js';
 
@@ -13,6 +14,8 @@ export interface ProgressDisplayOptions {
   label: string;
   /** Default: process.stderr, so stdout stays clean for the command's result. */
   stream?: NodeJS.WritableStream & { isTTY?: boolean };
+  /** The server's guard: log lines are written above the bar, never into it. */
+  liveLine?: LiveLineGuard;
 }
 
 /** Lines printed per unknown-size download: one per this many bytes. */
@@ -21,11 +24,12 @@ const UNKNOWN_SIZE_LINE_EVERY = 100 * 1024 * 1024;
 /** A live bar on a terminal; on a log file or a pipe, one line per 10% so the log stays readable. */
 export function createProgressDisplay(options: ProgressDisplayOptions): ProgressDisplay {
   const stream = options.stream ?? process.stderr;
-  return stream.isTTY ? createBarDisplay(options.label, stream) : createLineDisplay(options.label, stream);
+  return stream.isTTY ? createBarDisplay(options.label, stream, options.liveLine) : createLineDisplay(options.label, stream);
 }
 
-function createBarDisplay(label: string, stream: NodeJS.WritableStream): ProgressDisplay {
+function createBarDisplay(label: string, stream: NodeJS.WritableStream, liveLine: LiveLineGuard | undefined): ProgressDisplay {
   let bar: cliProgress.SingleBar | undefined;
+  let detach: (() => void) | undefined;
   let shownTotal: number | null = null;
   const startedAt = Date.now();
   let firstBytes = 0;
@@ -44,8 +48,11 @@ function createBarDisplay(label: string, stream: NodeJS.WritableStream): Progres
     if (bar === undefined) {
       firstBytes = downloaded;
       shownTotal = total;
-      bar = new cliProgress.SingleBar({ stream, format: barFormat(total), hideCursor: false, barsize: 30 });
-      bar.start(total ?? 1, total === null ? 0 : downloaded, payload(downloaded, total));
+      // forceRedraw: after a log line erased it, the bar is drawn again even if nothing changed.
+      const created = new cliProgress.SingleBar({ stream, format: barFormat(total), hideCursor: false, barsize: 30, forceRedraw: true });
+      bar = created;
+      created.start(total ?? 1, total === null ? 0 : downloaded, payload(downloaded, total));
+      detach = liveLine?.attach({ clear: () => stream.write('\r\x1b[2K'), redraw: () => created.render() });
       return;
     }
     // A server that ignored Range restarts the file; its size is the one to show from then on.
@@ -59,6 +66,7 @@ function createBarDisplay(label: string, stream: NodeJS.WritableStream): Progres
   return {
     onProgress,
     stop: () => {
+      detach?.();
       bar?.stop();
       bar = undefined;
     },

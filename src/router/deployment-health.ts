@@ -40,15 +40,18 @@ export class DeploymentHealth {
     this.consecutiveFailures = 0;
   }
 
-  recordFailure(error: EngineError): void {
-    if (!isDeploymentFault(error)) return;
+  /** Returns true when this failure started (or extended) a cooldown. */
+  recordFailure(error: EngineError): boolean {
+    if (!isDeploymentFault(error)) return false;
     this.consecutiveFailures += 1;
     const now = this.policy.now();
-    if (error.retryAfterMs !== undefined) this.coolUntil(now + Math.min(error.retryAfterMs, this.policy.maxRetryAfterMs), error);
+    let cooling = false;
+    if (error.retryAfterMs !== undefined) cooling = this.coolUntil(now + Math.min(error.retryAfterMs, this.policy.maxRetryAfterMs), error);
     if (this.consecutiveFailures >= this.policy.failuresBeforeCooldown) {
       this.consecutiveFailures = 0;
-      this.coolUntil(now + this.policy.cooldownMs, error);
+      cooling = this.coolUntil(now + this.policy.cooldownMs, error) || cooling;
     }
+    return cooling;
   }
 
   /** When the deployment may be tried again (a past time when it may be tried now). */
@@ -61,9 +64,10 @@ export class DeploymentHealth {
     return this.cooldownCause;
   }
 
-  private coolUntil(until: number, cause: EngineError): void {
-    if (until <= this.coolingUntil) return;
+  private coolUntil(until: number, cause: EngineError): boolean {
+    if (until <= this.coolingUntil) return false;
     this.coolingUntil = until;
     this.cooldownCause = cause;
+    return true;
   }
 }

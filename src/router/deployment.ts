@@ -1,8 +1,27 @@
-import type { ChatRequest, EmbeddingRequest, EmbeddingResult, Engine, EngineCapabilities, TextCompletionRequest } from '../engines/engine.js';
+import type { ChatRequest, EmbeddingRequest, EmbeddingResult, Engine, EngineCapabilities, EngineKind, EngineSnapshot, TextCompletionRequest } from '../engines/engine.js';
 import { EngineError } from '../engines/engine-error.js';
 import type { PartQueue } from '../engines/part-queue.js';
 import { DeploymentHealth } from './deployment-health.js';
 import type { RoutingPolicy } from './routing-policy.js';
+
+/** What a deployment tells the metrics: attempts, failures by kind, cooldowns, retries and failovers. */
+export interface DeploymentObserver {
+  attempted(deployment: Deployment): void;
+  failed(deployment: Deployment, error: EngineError): void;
+  cooledDown(deployment: Deployment): void;
+  /** Another attempt after a failed one, for the same request. */
+  retried(deployment: Deployment): void;
+  /** A request served here after another deployment failed it. */
+  failedOver(deployment: Deployment): void;
+}
+
+export const SILENT_DEPLOYMENT_OBSERVER: DeploymentObserver = {
+  attempted: () => undefined,
+  failed: () => undefined,
+  cooledDown: () => undefined,
+  retried: () => undefined,
+  failedOver: () => undefined,
+};
 
 /**
  * One engine behind a public model, as the router sees it: its weight, its requests in flight and its
@@ -17,12 +36,17 @@ export class Deployment implements Engine {
     readonly engine: Engine,
     readonly weight: number,
     readonly policy: RoutingPolicy,
+    readonly observer: DeploymentObserver = SILENT_DEPLOYMENT_OBSERVER,
   ) {
     this.health = new DeploymentHealth(policy);
   }
 
   get id(): string {
     return this.engine.id;
+  }
+
+  get kind(): EngineKind {
+    return this.engine.kind;
   }
 
   get capabilities(): EngineCapabilities {
@@ -63,22 +87,32 @@ export class Deployment implements Engine {
 
   private async track(start: () => Promise<PartQueue>, signal: AbortSignal): Promise<PartQueue> {
     this.active += 1;
+    this.observer.attempted(this);
     let parts: PartQueue;
     try {
       parts = await start();
     } catch (error) {
       this.active -= 1;
-      if (error instanceof EngineError && !signal.aborted) this.health.recordFailure(error);
+      if (error instanceof EngineError && !signal.aborted) this.recordFailure(error);
       throw error;
     }
     // Over when its reader is done with it (read to the end, or abandoned): in flight until then.
     parts.onEnd((failure) => {
       this.active -= 1;
       if (signal.aborted) return;
-      if (failure) this.health.recordFailure(failure);
+      if (failure) this.recordFailure(failure);
       else this.health.recordSuccess();
     });
     return parts;
+  }
+
+  private recordFailure(error: EngineError): void {
+    this.observer.failed(this, error);
+    if (this.health.recordFailure(error)) this.observer.cooledDown(this);
+  }
+
+  snapshot(): EngineSnapshot {
+    return this.engine.snapshot();
   }
 
   ready(): Promise<void> {

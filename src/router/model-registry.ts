@@ -1,12 +1,12 @@
 import type { Engine } from '../engines/engine.js';
-import { echoName } from '../errors/echo-name.js';
-import { GatewayError } from '../errors/gateway-error.js';
+import type { Deployment } from './deployment.js';
+import { modelNotFound } from '../errors/model-not-found.js';
 
 export interface PublicModel {
   /** The name clients send as `model`. */
   name: string;
-  /** Deployments serving it, in order of preference. */
-  engines: Engine[];
+  /** Deployments serving it (one, for an embedded model); the router picks among them. */
+  engines: Deployment[];
   /** Unix seconds, for GET /models. */
   created: number;
   ownedBy: string;
@@ -38,9 +38,4 @@ export class ModelRegistry {
   engines(): Engine[] {
     return this.list().flatMap((model) => model.engines);
   }
-}
-
-/** The contract's 404 for a model that does not exist, or that the caller may not see (same words for both). */
-export function modelNotFound(name: string): GatewayError {
-  return new GatewayError('model_not_found', `The model \`${echoName(name)}\` does not exist or you do not have access to it.`, { param: 'model' });
 }

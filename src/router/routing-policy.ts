@@ -21,3 +21,16 @@ export const DEFAULT_ROUTING_POLICY: RoutingPolicy = {
   maxRetryWaitMs: 2_000,
   now: () => performance.now(),
 };
+
+/**
+ * A model served by one engine and nothing else (an embedded llama.cpp model): one attempt, no
+ * circuit breaker, no waiting; the engine's own error (queue full, still loading) goes to the client
+ * as it is, with its retry-after.
+ */
+export const SINGLE_ENGINE_POLICY: RoutingPolicy = {
+  ...DEFAULT_ROUTING_POLICY,
+  maxAttempts: 1,
+  failuresBeforeCooldown: Number.POSITIVE_INFINITY,
+  maxRetryAfterMs: 0,
+  maxRetryWaitMs: 0,
+};

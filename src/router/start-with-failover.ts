@@ -3,7 +3,7 @@ import type { PartQueue } from '../engines/part-queue.js';
 import { EngineError } from '../engines/engine-error.js';
 import { abortableSleep } from './abortable-sleep.js';
 import { pickDeployment } from './balancer.js';
-import { Deployment } from './deployment.js';
+import type { Deployment } from './deployment.js';
 import type { RoutingPolicy } from './routing-policy.js';
 
 export interface StartedChat {
@@ -12,41 +12,19 @@ export interface StartedChat {
 }
 
 /**
- * Starts the chat on a deployment that accepts it. Only failures before the stream began (rejections
- * of startChat) move on, and only retryable ones: a request refused as invalid would be refused
- * everywhere. Once startChat resolved, the request belongs to that deployment for good.
+ * Starts the chat on a deployment that accepts it: the one failover algorithm, for every model (a
+ * model with one embedded engine has one deployment under SINGLE_ENGINE_POLICY). Only failures before
+ * the stream began (rejections of startChat) move on, and only retryable ones: a request refused as
+ * invalid would be refused everywhere. Once startChat resolved, the request belongs to that
+ * deployment for good.
  *
- * Deployments (the normal case) are chosen by load and health, see `startOnDeployments`; plain engines
- * (tests, single embedded models) are tried in the given order.
+ * `startWithFailover` is chat's use of it; `startAnyWork` takes any kind of work (text completion,
+ * embeddings): `start` is what one deployment is asked to do, and its rejections decide, as for chat,
+ * whether the next is tried.
  */
-export async function startWithFailover(engines: readonly Engine[], request: ChatRequest, signal: AbortSignal): Promise<StartedChat> {
-  const started = await startAnyWork(engines, request.model, signal, (engine) => engine.startChat(request, signal));
+export async function startWithFailover(deployments: readonly Deployment[], request: ChatRequest, signal: AbortSignal): Promise<StartedChat> {
+  const started = await startAnyWork(deployments, request.model, signal, (deployment) => deployment.startChat(request, signal));
   return { engine: started.engine, parts: started.value };
-}
-
-/**
- * The same failover for any kind of work (chat, text completion, embeddings): `start` is what one
- * engine is asked to do; its rejections decide, as for chat, whether the next engine is tried.
- */
-export async function startAnyWork<T>(engines: readonly Engine[], model: string, signal: AbortSignal, start: (engine: Engine) => Promise<T>): Promise<{ engine: Engine; value: T }> {
-  if (engines.length > 0 && engines.every((engine) => engine instanceof Deployment)) {
-    return startOnDeployments(engines as readonly Deployment[], model, signal, start);
-  }
-  return startInOrder(engines, model, signal, start);
-}
-
-async function startInOrder<T>(engines: readonly Engine[], model: string, signal: AbortSignal, start: (engine: Engine) => Promise<T>): Promise<{ engine: Engine; value: T }> {
-  let lastError: unknown = new EngineError('unavailable', `No engine serves model "${model}".`);
-  for (const engine of engines) {
-    if (signal.aborted) throw signal.reason;
-    try {
-      return { engine, value: await start(engine) };
-    } catch (error) {
-      lastError = error;
-      if (!(error instanceof EngineError) || !error.retryable) throw error;
-    }
-  }
-  throw lastError;
 }
 
 /**
@@ -55,8 +33,9 @@ async function startInOrder<T>(engines: readonly Engine[], model: string, signal
  * `maxRetryWaitMs` (a deployment in cooldown, or one that failed with a short `retry-after`) rather
  * than sleeping while another could serve. At most `maxAttempts` attempts.
  */
-async function startOnDeployments<T>(deployments: readonly Deployment[], model: string, signal: AbortSignal, start: (engine: Engine) => Promise<T>): Promise<{ engine: Engine; value: T }> {
-  const policy = deployments[0]!.policy;
+export async function startAnyWork<T>(deployments: readonly Deployment[], model: string, signal: AbortSignal, start: (deployment: Deployment) => Promise<T>): Promise<{ engine: Deployment; value: T }> {
+  const policy = deployments[0]?.policy;
+  if (!policy) throw new EngineError('unavailable', `No engine serves model "${model}".`);
   /** Deployments tried for this request -> when they asked to be retried (null: not within this request). */
   const tried = new Map<Deployment, number | null>();
   let lastError: EngineError | null = null;
@@ -70,8 +49,11 @@ async function startOnDeployments<T>(deployments: readonly Deployment[], model: 
       await abortableSleep(next.at - now, signal);
       deployment = next.deployment;
     }
+    if (attempt > 0) deployment.observer.retried(deployment);
     try {
-      return { engine: deployment, value: await start(deployment) };
+      const value = await start(deployment);
+      if (lastError !== null) deployment.observer.failedOver(deployment);
+      return { engine: deployment, value };
     } catch (error) {
       if (!(error instanceof EngineError) || !error.retryable || signal.aborted) throw error;
       lastError = error;

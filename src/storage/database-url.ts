@@ -1,16 +1,11 @@
+import { OperatorError } from '../errors/operator-error.js';
+
 export type DatabaseTarget =
   | { dialect: 'sqlite'; path: string }
   | { dialect: 'postgres'; connectionString: string };
 
 /** The message of a database error the operator can fix from the configuration alone. */
-export class DatabaseConfigError extends Error {
-  /** Tells the CLI to print the message alone, without a stack trace. */
-  readonly operatorFacing = true;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'DatabaseConfigError';
-  }
-}
+export class DatabaseConfigError extends OperatorError {}
 
 const ACCEPTED = 'Use sqlite:PATH (for example sqlite:./data/oruel.db, or sqlite::memory:) or postgres://USER@HOST:PORT/DATABASE.';
 

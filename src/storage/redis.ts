@@ -1,6 +1,7 @@
+import { OperatorError } from '../errors/operator-error.js';
 import { Redis } from 'ioredis';
 import { redactDatabaseUrl } from './database-url.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../logging/logger.js';
 
 export interface RedisConnection {
   /** Commands and scripts. Fails fast while disconnected (no offline queue): callers decide what a failure means. */
@@ -24,13 +25,7 @@ const CONNECT_TIMEOUT_MS = 5_000;
 const MAX_RECONNECT_DELAY_MS = 2_000;
 
 /** A Redis the operator named but that cannot be reached at start; the message names it, password hidden. */
-export class RedisConfigError extends Error {
-  readonly operatorFacing = true;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'RedisConfigError';
-  }
-}
+export class RedisConfigError extends OperatorError {}
 
 /** Connects to `redis://...` and waits until it answers; reconnects by itself afterwards. */
 export async function openRedis(url: string, options: OpenRedisOptions): Promise<RedisConnection> {

@@ -1,4 +1,4 @@
-import type { Logger } from '../storage/logger.js';
+import type { Logger } from '../logging/logger.js';
 import type { UsageLedgerTable } from '../storage/schema.js';
 import { LedgerSpill } from './ledger-spill.js';
 

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Logger } from '../storage/logger.js';
+import type { Logger } from '../logging/logger.js';
 import type { DatabaseSchema, UsageLedgerTable } from '../storage/schema.js';
 import { FlushWaiters, LedgerFlushError } from './flush-waiters.js';
 import type { LatencyRow, Ledger, LedgerRecord, SeriesBucket, UsageQuery, UsageSeriesRow, UsageTotalsRow } from './ledger.js';
@@ -9,7 +9,7 @@ import { toLedgerRow } from './ledger-row.js';
 import { retryDelayMs } from './retry-backoff.js';
 import { SpillBacklog } from './spill-backlog.js';
 
-export type { Logger } from '../storage/logger.js';
+export type { Logger } from '../logging/logger.js';
 export { LedgerFlushError } from './flush-waiters.js';
 
 export interface SqlLedgerOptions {
@@ -27,6 +27,16 @@ export interface SqlLedgerOptions {
   spillDir?: string | null;
   /** The database must have failed this long before queued rows go to disk. */
   spillAfterMs?: number;
+}
+
+export interface LedgerStats {
+  /** Rows this process stored in the database (spilled ones once replayed). */
+  rowsWritten: number;
+  writeErrors: number;
+  /** Rows this process put on disk that are not in the database yet. */
+  spilledRows: number;
+  /** Rows waiting in memory. */
+  queuedRows: number;
 }
 
 type Settings = Required<Omit<SqlLedgerOptions, 'logger' | 'spillDir'>>;
@@ -56,6 +66,8 @@ export class SqlLedger implements Ledger {
   #accepted = 0;
   #stored = 0;
   #dropped = 0;
+  /** Failed inserts (each retry counts), for /metrics. */
+  #writeErrors = 0;
   #writer: Promise<void> | null = null;
   #spillWrite: Promise<void> | null = null;
   #retryTimer: NodeJS.Timeout | null = null;
@@ -107,6 +119,11 @@ export class SqlLedger implements Ledger {
     if (this.#stored >= target) return Promise.resolve();
     this.#retryNow();
     return this.#waiters.wait(target, this.#settings.flushTimeoutMs, () => this.#flushTimeoutError());
+  }
+
+  /** Counts for /metrics, read when scraped (nothing is counted twice on the request path). */
+  get stats(): LedgerStats {
+    return { rowsWritten: this.#stored, writeErrors: this.#writeErrors, spilledRows: this.#backlog?.rowsOnDisk ?? 0, queuedRows: this.#held() };
   }
 
   totals(query: UsageQuery): Promise<UsageTotalsRow[]> {
@@ -262,6 +279,7 @@ export class SqlLedger implements Ledger {
 
   #onWriteFailed(error: unknown): void {
     this.#failedAttempts += 1;
+    this.#writeErrors += 1;
     this.#lastError = error;
     this.#failingSince ??= Date.now();
     if (this.#stopped) return;

@@ -3,6 +3,7 @@ import type { ChatMessage, ChatRequest, ResponseFormat, ToolChoice, ToolDefiniti
 import { echoName } from '../errors/echo-name.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import { chatRequestSchema, textPart, type WireChatRequest } from './chat-request-schema.js';
+import { formatPath } from './param-path.js';
 import { checkRequestBounds } from './request-bounds.js';
 
 /** Fields of the wire request that ChatRequest models; everything else is carried in `extraBody`. */
@@ -126,9 +127,4 @@ export function toValidationError(error: z.ZodError): GatewayError {
     ? `Invalid value for ${param}: expected one of system, developer, user, assistant, tool.`
     : `Invalid ${param ? `'${param}'` : 'request body'}: ${issue.message}`;
   return new GatewayError('invalid_request', message, { param: param || null });
-}
-
-/** ['messages', 0, 'content'] -> "messages[0].content", as OpenAI names params. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key)), '');
 }

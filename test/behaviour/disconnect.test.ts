@@ -127,8 +127,8 @@ describe('a client that disconnects mid-stream', () => {
 });
 
 describe('a client that disconnects while the engine prepares the request', () => {
-  // Fails today (engine bug): a JSON-mode request compiles a grammar inside startChat; a disconnect
-  // during that await is never seen by the generation, which then runs to max_tokens for nobody.
+  // Guards a fixed engine bug: a JSON-mode request compiles a grammar inside startChat; a disconnect
+  // during that await was never seen by the generation, which then ran to max_tokens for nobody.
   it('a JSON-mode stream abandoned a few ms after sending produces (almost) no tokens', async () => {
     const rows: LedgerRecord[] = [];
     for (let delay = 1; delay <= 4 && rows.length < 2; delay += 1) {

@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine, StreamPart } from '../../src/engines/engine.js';
 import { EngineError } from '../../src/engines/engine-error.js';
 import { PartQueue } from '../../src/engines/part-queue.js';
+import { Deployment } from '../../src/router/deployment.js';
+import { SINGLE_ENGINE_POLICY } from '../../src/router/routing-policy.js';
 import { ledgerRow, ledgerRowsFor, postChat, sleep, type CompletionJson } from '../helpers/api.js';
 import { endedWithDone, liveRequest, streamText, usageOf, type LiveRequest } from '../helpers/live-request.js';
 import { storiesModel, startTestServer, type TestServer } from '../helpers/test-server.js';
@@ -18,7 +20,11 @@ const prompt = [{ role: 'user', content: 'Once upon a time' }];
 
 /** An engine that plays a fixed list of parts, as a backend failing mid-generation would. */
 class ScriptedEngine implements Engine {
+  readonly kind = 'openai' as const;
   readonly capabilities = { tools: false, jsonSchema: false, maxChoices: 1, contextSize: null };
+  snapshot() {
+    return { loaded: true, sequences: null };
+  }
   constructor(
     readonly id: string,
     private readonly parts: StreamPart[],
@@ -69,7 +75,7 @@ beforeAll(async () => {
   const created = await harness.server.keyStore.create({ name: 'ledger-test' });
   apiKey = created.key;
   keyId = created.record.id;
-  harness.server.registry.add({ name: 'flaky', engines: [new ScriptedEngine('scripted/flaky', failingParts)], created: 0, ownedBy: 'test' });
+  harness.server.registry.add({ name: 'flaky', engines: [new Deployment(new ScriptedEngine('scripted/flaky', failingParts), 1, SINGLE_ENGINE_POLICY)], created: 0, ownedBy: 'test' });
 });
 afterAll(async () => harness?.close());
 

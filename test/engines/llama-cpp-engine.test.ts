@@ -181,8 +181,8 @@ describe('cancellation', () => {
     expect(running.parts().at(-1)).toMatchObject({ type: 'usage', usage: { completionTokens: 300 } });
   });
 
-  // Fails today: generate() listens for 'abort' on the request's signal, which never fires for a
-  // signal that was aborted before the listener was attached (startChat awaits planGeneration first).
+  // Guards a fixed bug: generate() listened for 'abort' on the request's signal, which never fires for
+  // a signal that was aborted before the listener was attached (startChat awaits planGeneration first).
   it('a signal aborted before the work starts produces no tokens', async () => {
     const created = await engine();
     const controller = new AbortController();
@@ -307,8 +307,8 @@ describe('loading and closing', () => {
     expect(error.code).toBe('unavailable');
   });
 
-  // Fails today: after close() startChat says the model "is still loading; retry shortly", which sends
-  // clients into retries against an engine that is gone.
+  // Guards a fixed bug: after close() startChat said the model "is still loading; retry shortly",
+  // which sent clients into retries against an engine that is gone.
   it('after close(), the refusal says the engine is shut down, not loading', async () => {
     const created = await engine();
     await created.close();

@@ -4,14 +4,18 @@ import { EngineError } from '../../src/engines/engine-error.js';
 import { PartQueue } from '../../src/engines/part-queue.js';
 import { pickDeployment } from '../../src/router/balancer.js';
 import { Deployment } from '../../src/router/deployment.js';
-import { DEFAULT_ROUTING_POLICY, type RoutingPolicy } from '../../src/router/routing-policy.js';
+import { DEFAULT_ROUTING_POLICY, SINGLE_ENGINE_POLICY, type RoutingPolicy } from '../../src/router/routing-policy.js';
 import { startWithFailover } from '../../src/router/start-with-failover.js';
 
 type Behaviour = 'ok' | 'hold' | EngineError;
 
 /** An engine that does what its script says, one entry per request (the last one repeats). */
 class ScriptedEngine implements Engine {
+  readonly kind = 'openai' as const;
   readonly capabilities = { tools: true, jsonSchema: true, maxChoices: 1, contextSize: null };
+  snapshot() {
+    return { loaded: true, sequences: null };
+  }
   calls = 0;
   constructor(
     readonly id: string,
@@ -146,6 +150,23 @@ describe('cooldown', () => {
     const error = await startWithFailover([d!], request, signal).catch((caught: unknown) => caught);
     expect(error).toMatchObject({ code: 'unavailable', retryAfterMs: 29_000, message: expect.stringContaining('cooling down') });
     expect(down.calls).toBe(1);
+  });
+
+  it('a model with one engine (SINGLE_ENGINE_POLICY): one attempt, the engine\'s own error, never a cooldown', async () => {
+    const busy = new EngineError('overloaded', 'queue full', { retryable: true, retryAfterMs: 1_000 });
+    const loading = new EngineError('unavailable', 'still loading', { retryAfterMs: 2_000 });
+    const crashed = new EngineError('internal', 'crashed');
+    const only = new ScriptedEngine('only', [busy, loading, crashed, crashed, crashed, crashed, 'ok']);
+    const [d] = deployments([only], SINGLE_ENGINE_POLICY);
+    for (const expected of [busy, loading, crashed, crashed, crashed, crashed]) {
+      await expect(startWithFailover([d!], request, signal)).rejects.toBe(expected);
+    }
+    expect((await startWithFailover([d!], request, signal)).engine).toBe(d);
+    expect(only.calls).toBe(7);
+  });
+
+  it('no deployment at all: unavailable, not a crash', async () => {
+    await expect(startWithFailover([], request, signal)).rejects.toMatchObject({ code: 'unavailable' });
   });
 
   it('counts a stream that fails after its first byte against the deployment', async () => {

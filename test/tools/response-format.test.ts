@@ -2,7 +2,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonEvents, readRawStream } from '../helpers/sse.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
-import { assertChunksMatchOpenAi, assertCompletionMatchesOpenAi, checkJsonText, collect, jsonObjectPrefixProblem, plainModel, readToolStream, schemaCheck, seeds, toolsModel } from './tool-helpers.js';
+import { assertChunksMatchOpenAi, assertCompletionMatchesOpenAi, checkJsonText, collect, jsonObjectPrefixProblem, plainModel, randomModel, readToolStream, schemaCheck, seeds, toolsModel } from './tool-helpers.js';
 
 /**
  * `response_format` on the embedded engine: `json_object` and `json_schema` outputs judged by the
@@ -54,7 +54,7 @@ let harness: TestServer;
 let client: OpenAI;
 
 beforeAll(async () => {
-  harness = await startTestServer({ models: [model, toolsModel] });
+  harness = await startTestServer({ models: [model, toolsModel, randomModel] });
   client = new OpenAI({ baseURL: harness.baseURL, apiKey: harness.apiKey, maxRetries: 0 });
 });
 afterAll(async () => harness?.close());
@@ -137,14 +137,22 @@ describe('json_object', () => {
     console.info(`[tools] json_object: ${closed}/12 closed within 150 tokens; the rest are valid prefixes`);
   });
 
-  it('a run left to finish (seed 5, found by probing: this model rarely closes a free object) parses as an object', async () => {
-    const completion = await client.chat.completions.create({ model: MODEL, messages: ASK, response_format: { type: 'json_object' }, seed: 5, temperature: 1, max_tokens: 1500 });
-    const choice = completion.choices[0];
-    const content = choice?.message.content ?? '';
-    expect(jsonObjectPrefixProblem(content)).toBeNull();
-    expect(choice?.finish_reason, content.slice(0, 200)).toBe('stop');
-    const value: unknown = JSON.parse(content);
-    expect(typeof value === 'object' && value !== null && !Array.isArray(value)).toBe(true);
+  // stories260K almost never closes a free object (no seed of 1-40 did within 1,500 tokens on this
+  // machine's CPU), so the closing path is shown on tiny-random, whose runs often end in a few tokens.
+  // Which seeds close depends on the CPU's float behaviour, so the test probes several instead of one.
+  it('a json_object run that finishes (finish_reason stop) is a parseable object, on the model that closes them', async () => {
+    const finished: string[] = [];
+    for (const seed of seeds(8)) {
+      const completion = await client.chat.completions.create({ model: randomModel.name, messages: ASK, response_format: { type: 'json_object' }, seed, temperature: 0.3, max_tokens: 200 });
+      const choice = completion.choices[0];
+      const content = choice?.message.content ?? '';
+      expect(jsonObjectPrefixProblem(content), `seed ${seed}: ${content}`).toBeNull();
+      if (choice?.finish_reason !== 'stop') continue;
+      const value: unknown = JSON.parse(content);
+      expect(typeof value === 'object' && value !== null && !Array.isArray(value), `seed ${seed}: ${content}`).toBe(true);
+      finished.push(content);
+    }
+    expect(finished.length, 'no run of 8 seeds closed its object').toBeGreaterThan(0);
   }, 120_000);
 
   it('streamed: a valid stream whose text is a JSON object prefix', async () => {

@@ -1,5 +1,5 @@
 import { LlamaChat, type ChatHistoryItem, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from 'node-llama-cpp';
-import type { ChatRequest, EmbeddingRequest, EmbeddingResult, Engine, EngineCapabilities, TextCompletionRequest } from '../engine.js';
+import type { ChatRequest, EmbeddingRequest, EmbeddingResult, Engine, EngineCapabilities, EngineSnapshot, TextCompletionRequest } from '../engine.js';
 import { EngineError } from '../engine-error.js';
 import { PartQueue } from '../part-queue.js';
 import { generateChoice, type ChoiceWork } from './choice-generator.js';
@@ -31,6 +31,8 @@ export interface LlamaCppEngineOptions {
   reusePrefix?: boolean;
   /** Serve POST /embeddings (an embedding context is created on the first such request). */
   embeddings?: boolean;
+  /** Told how long each request waited for a free sequence (metrics). */
+  onQueueWait?: (seconds: number) => void;
 }
 
 /** One slot = one context sequence and the chat evaluator bound to it (it keeps the KV cache warm). */
@@ -52,6 +54,7 @@ const DEFAULT_MAX_CONTEXT = 4096;
 /** The embedded engine: a GGUF model run in-process by llama.cpp through node-llama-cpp. */
 export class LlamaCppEngine implements Engine {
   readonly id: string;
+  readonly kind = 'llama-cpp' as const;
   readonly capabilities: EngineCapabilities;
   private loaded: Loaded | null = null;
   private closed = false;
@@ -68,6 +71,14 @@ export class LlamaCppEngine implements Engine {
 
   ready(): Promise<void> {
     return this.loading;
+  }
+
+  snapshot(): EngineSnapshot {
+    const pool = this.loaded?.pool;
+    return {
+      loaded: pool !== undefined,
+      sequences: { busy: pool?.busy ?? 0, total: pool?.size ?? this.options.sequences, queued: pool?.waiting ?? 0 },
+    };
   }
 
   async startChat(request: ChatRequest, signal: AbortSignal): Promise<PartQueue> {
@@ -191,9 +202,11 @@ export class LlamaCppEngine implements Engine {
     let cachedTokens = 0;
     let evaluated = false;
     try {
+      const queuedAt = performance.now();
       const acquired = await this.acquireSlots(loaded, work, controller.signal);
       const slots = acquired.slots;
       cachedTokens = acquired.cachedTokens;
+      this.options.onQueueWait?.((performance.now() - queuedAt) / 1000);
       evaluated = true;
       const counts = await Promise.all(
         slots.map((slot, choice) =>

@@ -49,6 +49,15 @@ export class SequencePool<T> {
     return this.waiters.length;
   }
 
+  /** Slots taken by requests now. */
+  get busy(): number {
+    return this.slots.length - this.free.length;
+  }
+
+  get size(): number {
+    return this.slots.length;
+  }
+
   /**
    * Takes `count` slots, waiting if none are free. Throws `overloaded` at once when the queue is full,
    * so the caller can answer 503 before any byte is sent. `score` ranks free slots at the moment they

@@ -1,5 +1,5 @@
 import { Pool } from 'undici';
-import type { ChatRequest, EmbeddingRequest, EmbeddingResult, Engine, EngineCapabilities, TextCompletionRequest } from '../engine.js';
+import type { ChatRequest, EmbeddingRequest, EmbeddingResult, Engine, EngineCapabilities, EngineSnapshot, TextCompletionRequest } from '../engine.js';
 import type { PartQueue } from '../part-queue.js';
 import { EngineError } from '../engine-error.js';
 import type { UpstreamOptions } from './options.js';
@@ -16,12 +16,14 @@ import { toWireBody } from './wire-request.js';
  */
 export class OpenAIUpstreamEngine implements Engine {
   readonly id: string;
+  readonly kind = 'openai' as const;
   readonly capabilities: EngineCapabilities = { tools: true, jsonSchema: true, maxChoices: 128, contextSize: null };
   private readonly target: UpstreamTarget;
   private readonly pool: Pool;
   private readonly streamHeaders: Record<string, string>;
   private readonly jsonHeaders: Record<string, string>;
   private readonly counter = new TokenCounter();
+  /** Exchanges not yet settled: enforces `maxConcurrent` only (the router's Deployment counts load for balancing). */
   private active = 0;
 
   constructor(private readonly options: UpstreamOptions) {
@@ -39,14 +41,13 @@ export class OpenAIUpstreamEngine implements Engine {
     this.jsonHeaders = buildHeaders(options, 'application/json');
   }
 
-  /** Requests in flight on this deployment. */
-  get inFlight(): number {
-    return this.active;
-  }
-
   ready(): Promise<void> {
     // No probe: an upstream that is down now may be up by the first request, and the router fails over meanwhile.
     return Promise.resolve();
+  }
+
+  snapshot(): EngineSnapshot {
+    return { loaded: true, sequences: null };
   }
 
   startChat(request: ChatRequest, signal: AbortSignal): Promise<PartQueue> {

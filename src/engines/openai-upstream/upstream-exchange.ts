@@ -28,6 +28,36 @@ export interface ExchangeOptions {
 /** Parts buffered for a slow client before the upstream socket is paused. */
 const HIGH_WATER_MARK = 256;
 
+/*
+ * States and transitions. `phase` is the state; the other fields are facts the transitions read.
+ *
+ * | from      | event                                           | to        | effect                                              |
+ * |-----------|-------------------------------------------------|-----------|-----------------------------------------------------|
+ * | waiting   | constructor, signal already aborted             | done      | cancel(): reject `started` with the abort reason    |
+ * | waiting   | first non-error part (emit)                     | streaming | queue it, resolve `started`, first-token -> idle    |
+ * | waiting   | error part, status error, empty body, onError,  | done      | failBeforeStart: reject `started` (EngineError, the |
+ * |           | first-token/response deadline, failToDispatch,  |           | router may fail over), stop the upstream if still   |
+ * |           | [DONE]/end with nothing generated               |           | open, settle                                        |
+ * | waiting   | client abort (cancel)                           | done      | reject `started` with the reason, settle, abort     |
+ * | streaming | part (emit)                                     | streaming | queue it; queue full -> `paused` (deadline off) and |
+ * |           |                                                 |           | onData returns false until the queue drains         |
+ * | streaming | error part (normalizer.fail: onError, error     | done      | queue the error, closeStream, stop the upstream if  |
+ * |           | event/field, malformed stream, idle deadline)   |           | still open                                          |
+ * | streaming | [DONE] or end of body (onComplete)              | done      | closeStream: usage part (reported or counted),      |
+ * |           |                                                 |           | close the queue, settle                             |
+ * | streaming | client abort (cancel)                           | done      | closeStream (usage so far, no finish), abort        |
+ * | done      | onData / events / parts                         | done      | ignored                                             |
+ * | done      | onComplete / onError                            | done      | `responseOver`, clear the deadline                  |
+ * | done      | idle deadline (response left open after [DONE]) | done      | abort the upstream connection                       |
+ *
+ * Facts: `responseOver` (onComplete/onError seen: aborting is a no-op, so stopUpstreamIfOpen skips it);
+ * `abortUpstream` (set by onConnect; `cancelReason` remembers an abort requested before it, applied
+ * there); `resumeUpstream` (set by onHeaders, called when a paused queue drains); `paused`;
+ * `settled` (onSettled runs exactly once, whichever transition reaches done first).
+ * Order matters in two places: cancel() sets the phase before aborting, since undici reports the
+ * abort synchronously through onError; emit() resolves `started` only after queueing the first part.
+ */
+
 /**
  * `waiting`: no token yet (failures reject startChat, so the router may try elsewhere);
  * `streaming`: startChat resolved (failures become the stream's error part); `done`: nothing more.

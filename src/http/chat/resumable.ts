@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Logger } from '../../storage/logger.js';
+import type { Logger } from '../../logging/logger.js';
 import type { EventLog } from '../../sse/resume/event-log.js';
 import { ResumableStream } from '../../sse/resume/resumable-stream.js';
 import type { SseWriter } from '../../sse/sse-writer.js';

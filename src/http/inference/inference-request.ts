@@ -2,19 +2,23 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Engine } from '../../engines/engine.js';
 import { toGatewayError } from '../../errors/gateway-error.js';
 import type { Admission, AdmissionLease } from '../../limits/admission.js';
-import type { Ledger } from '../../usage/ledger.js';
+import type { Metrics } from '../../metrics/metrics.js';
+import type { Ledger, LedgerRecord } from '../../usage/ledger.js';
 import { UsageMeter } from '../../usage/usage-meter.js';
 import { REQUEST_LIMITS } from '../../validation/request-limits.js';
 import type { ChatOutcome } from '../chat/chat-context.js';
 import { RequestCancellation } from '../chat/request-cancellation.js';
 import { shuttingDownError, type Drain } from '../drain.js';
 import { sendError } from '../error-response.js';
+import { logFinishedRequest } from '../request-log.js';
 
 export interface InferenceDependencies {
   ledger: Ledger;
   admission: Admission;
   /** The shutdown drain: each request counts as running until its ledger row is recorded. */
   drain: Drain;
+  /** Null when metrics are off. */
+  metrics: Metrics | null;
 }
 
 /** What admission reads of a request (chat, or the prompts of another endpoint seen as messages). */
@@ -46,15 +50,18 @@ export interface InferenceScope {
 /**
  * The lifecycle every inference endpoint shares: cancellation on disconnect or at the drain deadline,
  * admission, and exactly one ledger row with the tokens actually produced, written in `finally`
- * whatever happened.
+ * whatever happened, with its metrics and its one log line. `endpoint` labels both
+ * (`chat.completions`, `completions`, `embeddings`).
  */
 export async function runInference(
   request: FastifyRequest,
   reply: FastifyReply,
   deps: InferenceDependencies,
+  endpoint: string,
   handler: (scope: InferenceScope) => Promise<ChatOutcome>,
 ): Promise<FastifyReply> {
   const startedAt = new Date();
+  deps.metrics?.requestStarted(endpoint);
   const meter = new UsageMeter();
   const leave = deps.drain.enter();
   const cancellation = new RequestCancellation(reply, deps.drain.deadlineSignal);
@@ -84,7 +91,8 @@ export async function runInference(
     result = await handler(scope);
   } catch (error) {
     const gatewayError = cancellation.byShutdown ? shuttingDownError() : toGatewayError(error);
-    if (gatewayError.status >= 500 && !cancellation.byShutdown) request.log.error({ err: error }, 'inference request failed');
+    // Only the unexpected deserves a stack; a 503 while loading or a 429 is in the request's own line.
+    if (gatewayError.kind === 'internal_error' && !cancellation.byShutdown) request.log.error({ err: error }, 'inference request failed');
     result = cancellation.clientGone
       ? { outcome: 'cancelled', status: 499, errorCode: null }
       : { outcome: 'error', status: gatewayError.status, errorCode: gatewayError.toWire().code ?? gatewayError.kind };
@@ -94,7 +102,7 @@ export async function runInference(
     const totals = meter.totals;
     // Frees the concurrency slot and turns the token reservation into the real count.
     (lease as AdmissionLease | null)?.settle(totals.promptTokens + totals.completionTokens);
-    deps.ledger.record({
+    const record: LedgerRecord = {
       requestId: request.id,
       keyId: request.apiKey?.id ?? null,
       // Cut to the longest valid name: a refused request's megabyte-long name must not reach the ledger.
@@ -112,7 +120,12 @@ export async function runInference(
       durationMs: Date.now() - startedAt.getTime(),
       startedAt,
       finishedAt: new Date(),
-    });
+    };
+    deps.ledger.record(record);
+    // A 429 before admission let the request in is a key limit's refusal, not an engine's.
+    const outcome = lease === null && result.status === 429 ? 'refused' : record.outcome;
+    deps.metrics?.requestFinished({ ...record, endpoint, outcome });
+    logFinishedRequest(request, { ...record, outcome });
     leave();
   }
   return reply;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { BUDGET_PERIODS, type KeyPatch, type NewKeyInput } from '../../auth/key-store.js';
 import { GatewayError } from '../../errors/gateway-error.js';
-import { formatPath } from '../../validation/parse-chat-request.js';
+import { formatPath } from '../../validation/param-path.js';
 
 // Shapes only: ranges (rpm >= 1, name length, ...) are checked by the key store, one rule set for
 // the API and the CLI. Unknown fields are refused, unlike on the public API: an admin typing
@@ -22,12 +22,12 @@ const keyFields = {
   expiresAt: dateTime.nullable().optional(),
 };
 
-const createBody = z.strictObject({ name: z.string(), ...keyFields });
-const patchBody = z.strictObject({ name: z.string().optional(), ...keyFields });
+export const createKeyBodySchema = z.strictObject({ name: z.string(), ...keyFields });
+export const patchKeyBodySchema = z.strictObject({ name: z.string().optional(), ...keyFields });
 
 /** POST /v1/admin/keys body -> NewKeyInput; a key cannot be created already expired. */
 export function parseCreateBody(body: unknown, now: Date): NewKeyInput {
-  const parsed = parseOrThrow(createBody, body);
+  const parsed = parseOrThrow(createKeyBodySchema, body);
   const input: NewKeyInput = { ...parsed, expiresAt: toDate(parsed.expiresAt) };
   if (input.expiresAt && input.expiresAt.getTime() <= now.getTime()) {
     throw new GatewayError('invalid_request', `Invalid 'expiresAt': ${parsed.expiresAt} is not in the future.`, { param: 'expiresAt' });
@@ -37,7 +37,7 @@ export function parseCreateBody(body: unknown, now: Date): NewKeyInput {
 
 /** PATCH /v1/admin/keys/{id} body -> KeyPatch (absent = unchanged, null = cleared). */
 export function parsePatchBody(body: unknown): KeyPatch {
-  const parsed = parseOrThrow(patchBody, body);
+  const parsed = parseOrThrow(patchKeyBodySchema, body);
   return { ...parsed, expiresAt: toDate(parsed.expiresAt) };
 }
 

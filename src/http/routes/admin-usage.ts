@@ -11,7 +11,7 @@ const CONTENT_TYPES = { json: 'application/json; charset=utf-8', csv: 'text/csv;
 const dateTime = z.union([z.iso.datetime({ offset: true }), z.iso.date()], {
   error: 'must be an ISO 8601 date or date-time, e.g. 2026-01-31 or 2026-01-31T12:00:00Z (a date alone is midnight UTC)',
 });
-const usageQuerySchema = z.object({
+export const usageQuerySchema = z.object({
   keyId: z.string().min(1).optional(),
   model: z.string().min(1).optional(),
   since: dateTime.optional(),

@@ -21,7 +21,7 @@ export interface ChatRouteDependencies extends InferenceDependencies {
 /** POST /chat/completions. Whatever happens, the ledger gets exactly one row (see runInference). */
 export function registerChatRoute(app: FastifyInstance, deps: ChatRouteDependencies): void {
   app.post('/chat/completions', (request, reply) =>
-    runInference(request, reply, deps, async (scope) => {
+    runInference(request, reply, deps, 'chat.completions', async (scope) => {
       const parsed = parseChatRequest(request.body);
       const model = deps.registry.resolve(parsed.model);
       const lease = await scope.admit(parsed);

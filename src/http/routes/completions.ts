@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { TextChunkAssembler, TextCompletionAssembler } from '../../assembly/text-completion-assembler.js';
-import type { Engine, TextCompletionRequest } from '../../engines/engine.js';
+import type { TextCompletionRequest } from '../../engines/engine.js';
 import { EngineError } from '../../engines/engine-error.js';
 import type { PartQueue } from '../../engines/part-queue.js';
 import { randomId } from '../../engines/random-id.js';
+import type { Deployment } from '../../router/deployment.js';
 import type { ModelRegistry } from '../../router/model-registry.js';
 import { startAnyWork } from '../../router/start-with-failover.js';
 import { SseWriter } from '../../sse/sse-writer.js';
@@ -24,7 +25,7 @@ export interface CompletionsRouteDependencies extends InferenceDependencies {
  */
 export function registerCompletionsRoute(app: FastifyInstance, deps: CompletionsRouteDependencies): void {
   app.post('/completions', (request, reply) =>
-    runInference(request, reply, deps, async (scope) => {
+    runInference(request, reply, deps, 'completions', async (scope) => {
       const { request: completion, echo } = parseCompletionRequest(request.body);
       const model = deps.registry.resolve(completion.model);
       await scope.admit(admissionView(completion));
@@ -55,7 +56,7 @@ export function registerCompletionsRoute(app: FastifyInstance, deps: Completions
   );
 }
 
-async function startText(engines: readonly Engine[], request: TextCompletionRequest, scope: InferenceScope): Promise<PartQueue> {
+async function startText(engines: readonly Deployment[], request: TextCompletionRequest, scope: InferenceScope): Promise<PartQueue> {
   const started = await startAnyWork(engines, request.model, scope.signal, (engine) => {
     if (!engine.startTextCompletion) throw new EngineError('invalid_request', `Model "${request.model}" does not serve text completions.`, { param: 'model' });
     return engine.startTextCompletion(request, scope.signal);

@@ -14,7 +14,7 @@ export interface EmbeddingsRouteDependencies extends InferenceDependencies {
 /** POST /embeddings: the chat lifecycle (admission, cancellation, one ledger row), one JSON answer. */
 export function registerEmbeddingsRoute(app: FastifyInstance, deps: EmbeddingsRouteDependencies): void {
   app.post('/embeddings', (request, reply) =>
-    runInference(request, reply, deps, async (scope) => {
+    runInference(request, reply, deps, 'embeddings', async (scope) => {
       const { request: embedding, encoding } = parseEmbeddingRequest(request.body);
       const model = deps.registry.resolve(embedding.model);
       await scope.admit(admissionView(embedding));

@@ -1,9 +1,41 @@
 import type { FastifyInstance } from 'fastify';
+import type { EngineKind } from '../../engines/engine.js';
 import { isModelAllowed } from '../../limits/model-access.js';
-import { modelNotFound, type ModelRegistry, type PublicModel } from '../../router/model-registry.js';
+import { modelNotFound } from '../../errors/model-not-found.js';
+import type { ModelRegistry, PublicModel } from '../../router/model-registry.js';
 
-function toWireModel(model: PublicModel) {
-  return { id: model.name, object: 'model' as const, created: model.created, owned_by: model.ownedBy };
+/**
+ * OpenAI's four fields, then what a client needs to pick and use a model (the SDKs ignore fields they
+ * do not know). Over several deployments: the smallest known context and the capabilities all share,
+ * since the router may send a request to any of them.
+ */
+export function toWireModel(model: PublicModel): WireModel {
+  const engines = model.engines;
+  const contexts = engines.map((engine) => engine.capabilities.contextSize).filter((size): size is number => size !== null);
+  return {
+    id: model.name,
+    object: 'model',
+    created: model.created,
+    owned_by: model.ownedBy,
+    context_length: contexts.length > 0 ? Math.min(...contexts) : null,
+    capabilities: {
+      tools: engines.length > 0 && engines.every((engine) => engine.capabilities.tools),
+      json_schema: engines.length > 0 && engines.every((engine) => engine.capabilities.jsonSchema),
+    },
+    engine: engines.length > 0 && engines.every((engine) => engine.kind === 'llama-cpp') ? 'llama-cpp' : 'openai',
+    status: engines.some((engine) => engine.snapshot().loaded) ? 'loaded' : 'loading',
+  };
+}
+
+export interface WireModel {
+  id: string;
+  object: 'model';
+  created: number;
+  owned_by: string;
+  context_length: number | null;
+  capabilities: { tools: boolean; json_schema: boolean };
+  engine: EngineKind;
+  status: 'loaded' | 'loading';
 }
 
 /**

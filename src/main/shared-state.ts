@@ -3,16 +3,16 @@ import { CachedKeyStore } from '../auth/cached-key-store.js';
 import { LocalKeyChangeFeed, type KeyChangeFeed } from '../auth/key-change-feed.js';
 import { SqlKeyStore } from '../auth/sql-key-store.js';
 import type { Config } from '../config/schema.js';
-import { Admission } from '../limits/admission.js';
+import { Admission, type RefusalReason } from '../limits/admission.js';
 import type { LimitStore } from '../limits/limit-store.js';
 import { MemoryLimitStore } from '../limits/memory-limit-store.js';
 import type { EventLog, EventLogLimits } from '../sse/resume/event-log.js';
 import { MemoryEventLog } from '../sse/resume/memory-event-log.js';
 import { SqlLedger } from '../usage/sql-ledger.js';
-import type { Database } from './database.js';
-import { parseDatabaseUrl } from './database-url.js';
-import type { Logger } from './logger.js';
-import type { RedisConnection } from './redis.js';
+import type { Database } from '../storage/database.js';
+import { parseDatabaseUrl } from '../storage/database-url.js';
+import type { Logger } from '../logging/logger.js';
+import type { RedisConnection } from '../storage/redis.js';
 
 /**
  * What replicas share, built from the configuration: keys (cached, dropped on change through the
@@ -29,7 +29,12 @@ export interface SharedState {
   close(): Promise<void>;
 }
 
-export async function openSharedState(config: Config, database: Database, logger: Logger): Promise<SharedState> {
+export interface SharedStateHooks {
+  /** Told why admission refused a request (metrics). */
+  onRefusal?: (reason: RefusalReason) => void;
+}
+
+export async function openSharedState(config: Config, database: Database, logger: Logger, hooks: SharedStateHooks = {}): Promise<SharedState> {
   // ioredis and the Redis-backed parts are imported only with a Redis URL: one replica never loads them.
   const shared = config.redis.url === null ? null : await openRedisShared(config.redis.url, config.redis.keyPrefix, logger);
   const redis = shared?.redis ?? null;
@@ -49,6 +54,7 @@ export async function openSharedState(config: Config, database: Database, logger
     logger,
     defaultCompletionTokens: config.limits.defaultCompletionTokens,
     leaseTtlMs: config.limits.leaseTtlMs,
+    ...(hooks.onRefusal ? { onRefusal: hooks.onRefusal } : {}),
   });
   const { maxEvents, graceMs, retentionMs } = config.resumableStreams;
   const logLimits = { maxEvents, retentionMs: Math.max(retentionMs, 2 * graceMs) };
@@ -74,7 +80,7 @@ interface RedisShared {
 
 async function openRedisShared(url: string, keyPrefix: string, logger: Logger): Promise<RedisShared> {
   const [{ openRedis }, { RedisKeyChangeFeed }, { RedisLimitStore }, { RedisEventLog }] = await Promise.all([
-    import('./redis.js'),
+    import('../storage/redis.js'),
     import('../auth/redis-key-change-feed.js'),
     import('../limits/redis-limit-store.js'),
     import('../sse/resume/redis-event-log.js'),
