@@ -27,7 +27,9 @@ export function startSummary(facts: StartFacts): { text: string; fields: Record<
   ];
   return {
     text: lines.join('\n'),
+    // `event: ready` is what scripts and tests wait for (the text is for people and may change).
     fields: {
+      event: 'ready',
       url: api,
       models: facts.models.map((model) => model.name),
       database: maskUrlPassword(config.database.url),

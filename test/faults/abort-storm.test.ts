@@ -139,6 +139,8 @@ describe('an abort storm', () => {
     console.log(`[faults] gateway abort storm: ${GATEWAY_REQUESTS} sent, ${seen.length} with a response head, ${rows.length} ledger rows`);
     await until(() => upstream.requests.every((request) => request.closedAt !== null), 'every upstream request to be closed');
     const deployments = harness.server.registry.engines().filter((engine): engine is Deployment => engine instanceof Deployment);
-    expect(deployments.map((deployment) => deployment.inFlight)).toEqual([0]);
+    // Every model is served by deployments (the embedded one too): none may still count a request in flight.
+    expect(deployments.length).toBeGreaterThan(0);
+    expect(deployments.map((deployment) => deployment.inFlight).filter((count) => count !== 0)).toEqual([]);
   });
 });

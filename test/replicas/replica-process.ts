@@ -77,12 +77,12 @@ export class ReplicaProcess {
   }
 }
 
-/** The origin from the `ready` log line (`{"msg":"ready","url":"http://127.0.0.1:PORT/v1/inference"}`). */
+/** The origin from the start summary's log line (`{"event":"ready","url":"http://127.0.0.1:PORT/v1/inference",...}`). */
 function readyUrl(line: string): string | null {
   if (!line.startsWith('{')) return null;
   try {
-    const entry = JSON.parse(line) as { msg?: string; url?: string };
-    return entry.msg === 'ready' && entry.url ? entry.url.replace(/\/v1\/inference$/, '') : null;
+    const entry = JSON.parse(line) as { event?: string; url?: string };
+    return entry.event === 'ready' && entry.url ? entry.url.replace(/\/v1\/inference$/, '') : null;
   } catch {
     return null;
   }
