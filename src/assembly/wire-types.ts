@@ -6,14 +6,14 @@ export interface WireUsage {
   prompt_tokens_details?: { cached_tokens: number };
 }
 
-export interface WireToolCallFragment {
+interface WireToolCallFragment {
   index: number;
   id?: string;
   type?: 'function';
   function: { name?: string; arguments: string };
 }
 
-export interface WireDelta {
+interface WireDelta {
   role?: 'assistant';
   content?: string | null;
   tool_calls?: WireToolCallFragment[];

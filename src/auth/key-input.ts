@@ -5,7 +5,7 @@ import { BUDGET_PERIODS, type BudgetPeriod, type KeyPatch, type NewKeyInput, typ
 const MAX_NAME_LENGTH = 200;
 const MAX_MODEL_NAME_LENGTH = 256;
 /** Budgets live in a bigint column and in Redis/Lua doubles: stay well inside 2^53. */
-export const MAX_BUDGET_TOKENS = 1e15;
+const MAX_BUDGET_TOKENS = 1e15;
 
 /** A key cannot be created with these values; the message says which field and why. */
 export class InvalidKeyInputError extends OperatorError {

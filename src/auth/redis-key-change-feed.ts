@@ -50,7 +50,7 @@ export class RedisKeyChangeFeed implements KeyChangeFeed {
   }
 }
 
-export function keyChangeChannel(keyPrefix: string): string {
+function keyChangeChannel(keyPrefix: string): string {
   return `${keyPrefix}key-changes`;
 }
 

@@ -1,7 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { toNumber, type DatabaseSchema } from '../storage/schema.js';
-import { apiKeyDisplayPrefix, generateApiKey, hashApiKey, randomBase62 } from './api-key.js';
+import { apiKeyDisplayPrefix, generateApiKey, hashApiKey } from './api-key.js';
+import { randomBase62 } from '../ids/random-base62.js';
 import { validateKeyInput, validateKeyPatch } from './key-input.js';
 import { fromKeyRow, patchColumns, toKeyRow } from './key-row.js';
 import { isKeyActive } from './key-status.js';

@@ -2,36 +2,10 @@ import type { Command } from 'commander';
 import { InvalidKeyInputError } from '../auth/key-input.js';
 import { KeyRevokedError, type ApiKeyRecord } from '../auth/key-store.js';
 import { SqlKeyStore } from '../auth/sql-key-store.js';
-import { loadConfig } from '../config/load.js';
-import type { Config } from '../config/schema.js';
-import { redactDatabaseUrl } from '../storage/database-url.js';
-import { withDatabase } from '../storage/with-database.js';
-import type { Database } from '../storage/database.js';
 import { formatTable } from '../usage/report-format.js';
 import { BUDGET_EXAMPLE, ISO_EXAMPLE, keyPatch, newKeyInput, type KeyOptions } from './key-options.js';
 import { OperatorError } from '../errors/operator-error.js';
-
-export { parseIsoDate } from './key-options.js';
-
-/** Where a command writes, and the environment it reads its configuration from (tests pass their own). */
-export interface CliIo {
-  out(text: string): void;
-  err(text: string): void;
-  env?: Record<string, string | undefined>;
-}
-
-export const processIo: CliIo = {
-  out: (text) => {
-    process.stdout.write(text);
-  },
-  err: (text) => {
-    process.stderr.write(text);
-  },
-};
-
-interface ConfigOption {
-  config?: string;
-}
+import { configOf, processIo, withCommandDatabase, type CliIo, type ConfigOption } from './cli-context.js';
 
 interface FormatOption extends ConfigOption {
   format: string;
@@ -131,21 +105,6 @@ async function revokeKey(id: string, options: ConfigOption, io: CliIo): Promise<
   io.out(`Revoked ${id}.\n`);
 }
 
-/** The database URL after the config file, the environment (ORUEL_DATABASE_URL) and the defaults. */
-export function databaseUrl(options: ConfigOption, io: CliIo): string {
-  return configOf(options, io).database.url;
-}
-
-/**
- * Every data command runs through here: it says on stderr which database it used, so a command run
- * from another directory or with another config never silently works on a different one.
- */
-export async function withCommandDatabase<T>(options: ConfigOption, io: CliIo, work: (database: Database) => Promise<T>): Promise<T> {
-  const url = databaseUrl(options, io);
-  io.err(`database: ${redactDatabaseUrl(url)}\n`);
-  return withDatabase(url, work);
-}
-
 /** A key may name a model no server serves yet; say so, since it is more often a typo. */
 function warnUnknownModels(models: string[] | null, options: ConfigOption, io: CliIo): void {
   if (models === null) return;
@@ -154,10 +113,6 @@ function warnUnknownModels(models: string[] | null, options: ConfigOption, io: C
   if (unknown.length === 0) return;
   const known = configured.length === 0 ? 'the configuration names no models' : `configured: ${configured.join(', ')}`;
   io.err(`warning: ${unknown.map((model) => `"${model}"`).join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not a configured model (${known}); the key can use ${unknown.length === 1 ? 'it' : 'them'} only where a server serves ${unknown.length === 1 ? 'that name' : 'those names'}.\n`);
-}
-
-function configOf(options: ConfigOption, io: CliIo): Config {
-  return loadConfig({ configFile: options.config }, io.env);
 }
 
 async function withKeyStore<T>(options: ConfigOption, io: CliIo, work: (store: SqlKeyStore) => Promise<T>): Promise<T> {

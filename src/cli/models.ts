@@ -11,7 +11,7 @@ export interface ModelsCommandOptions {
   token?: string;
 }
 
-export interface PullModelOptions {
+interface PullModelOptions {
   modelsDir: string;
   hfEndpoint: string;
   token?: string;
@@ -50,7 +50,7 @@ export function registerModelsCommand(program: Command, defaults: ModelsCommandO
 }
 
 /** Downloads an `hf:` model (or reuses a finished download) with a progress display; returns its path. */
-export async function pullModel(uri: string, options: PullModelOptions): Promise<string> {
+async function pullModel(uri: string, options: PullModelOptions): Promise<string> {
   if (!isHfUri(uri)) throw new OperatorError(`"${uri}" is not an hf: URI; models pull takes hf:OWNER/REPO[@REVISION]/PATH/TO/FILE.gguf.`);
   const progressStream = options.progressStream ?? process.stderr;
   // cli-progress is imported for a pull only: `oruel serve` loads this file too.

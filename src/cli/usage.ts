@@ -3,7 +3,7 @@ import type { UsageQuery } from '../usage/ledger.js';
 import { selectUsageTotals } from '../usage/ledger-queries.js';
 import { formatTotals, isReportFormat, REPORT_FORMATS } from '../usage/report-format.js';
 import { parseIsoDate } from './key-options.js';
-import { processIo, withCommandDatabase, type CliIo } from './keys.js';
+import { processIo, withCommandDatabase, type CliIo } from './cli-context.js';
 import { OperatorError } from '../errors/operator-error.js';
 
 interface UsageOptions {

@@ -39,11 +39,11 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: Env = process.e
 }
 
 /** The model name `--model` gets when `--model-name` is absent: the file name without `.gguf`. */
-export function modelNameFromPath(path: string): string {
+function modelNameFromPath(path: string): string {
   return basename(path.replace(/^hf:/, '')).replace(/\.gguf$/i, '');
 }
 
-export function defaultModelsDir(env: Env): string {
+function defaultModelsDir(env: Env): string {
   return join(defaultCacheDir(env), 'models');
 }
 

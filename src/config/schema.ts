@@ -82,7 +82,7 @@ const adminToken = z
   .min(16, 'the admin token needs at least 16 characters')
   .refine((token) => !token.startsWith('oruel_'), 'the admin token must not be an API key (it starts with oruel_); use a separate secret');
 
-export const modelSchema = z.discriminatedUnion('engine', [llamaCppModel, openaiModel]);
+const modelSchema = z.discriminatedUnion('engine', [llamaCppModel, openaiModel]);
 
 export const configSchema = z.strictObject({
   server: z
@@ -188,8 +188,6 @@ export type ModelConfig = z.infer<typeof modelSchema>;
 export type LlamaCppModelConfig = z.infer<typeof llamaCppModel>;
 export type OpenAIModelConfig = z.infer<typeof openaiModel>;
 export type UpstreamDeploymentConfig = z.infer<typeof upstreamDeployment>;
-export type EmbeddedDeploymentConfig = z.infer<typeof embeddedDeployment>;
-export type RoutingConfig = z.infer<typeof routing>;
 
 /** Served when no model is configured: a small instruct model, downloaded on first use. */
 export const DEFAULT_MODEL = {

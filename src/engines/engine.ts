@@ -36,7 +36,7 @@ export type ChatMessage =
   | { role: 'assistant'; content: string | null; toolCalls: AssistantToolCall[] }
   | { role: 'tool'; content: string; toolCallId: string };
 
-export interface AssistantToolCall {
+interface AssistantToolCall {
   id: string;
   name: string;
   /** The JSON text of the arguments, as the client sent it. */

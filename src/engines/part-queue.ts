@@ -183,7 +183,7 @@ export class PartQueue implements AsyncIterable<StreamPart> {
  * Adjacent deltas that continue each other (text of the same choice, arguments of the same tool call)
  * as one part each; any other part keeps its place. The text is the same either way, in fewer chunks.
  */
-export function mergeWaitingDeltas(parts: readonly StreamPart[]): StreamPart[] {
+function mergeWaitingDeltas(parts: readonly StreamPart[]): StreamPart[] {
   const merged: StreamPart[] = [];
   for (const part of parts) {
     const last = merged.at(-1);

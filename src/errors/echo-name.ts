@@ -1,5 +1,5 @@
 /** How many characters of a client-sent name (a model, a function, a part type) an error message repeats. */
-export const MAX_ECHOED_NAME = 64;
+const MAX_ECHOED_NAME = 64;
 
 /** A client-sent name for an error message: a 3 MB name must not make a 3 MB error body. */
 export function echoName(name: string): string {

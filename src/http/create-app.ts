@@ -64,7 +64,7 @@ const EXPOSED_HEADERS = [
 const HEALTH_PATHS = new Set(['/healthz', '/readyz']);
 
 /** The public API base and its `/v1` alias. */
-export const API_PREFIXES = ['/v1/inference', '/v1'] as const;
+const API_PREFIXES = ['/v1/inference', '/v1'] as const;
 
 /** Builds the HTTP app; hooks are registered in lifecycle order (request id, CORS, auth per route). */
 export async function createApp(deps: AppDependencies): Promise<FastifyInstance> {

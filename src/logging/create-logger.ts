@@ -3,8 +3,8 @@ import { prettyFactory } from 'pino-pretty';
 import { LiveLineGuard } from './live-line.js';
 import { REDACTED, REDACTED_PATHS } from './redact.js';
 
-export type LogFormat = 'auto' | 'json' | 'pretty';
-export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+type LogFormat = 'auto' | 'json' | 'pretty';
+type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export interface LoggerOptions {
   level: LogLevel;
@@ -25,10 +25,6 @@ export function createLogger(options: LoggerOptions): Logger {
   // Written synchronously, line by line: a worker-thread transport could reorder lines with a progress bar.
   const destination = { write: (line: string) => guard.write(stream, format(line)) };
   return pino({ level: options.level, redact: { paths: REDACTED_PATHS, censor: REDACTED } }, destination);
-}
-
-export function isPretty(format: LogFormat, stream: { isTTY?: boolean } = process.stdout): boolean {
-  return format === 'pretty' || (format === 'auto' && stream.isTTY === true);
 }
 
 function prettyLines(colorize: boolean): (line: string) => string {

@@ -95,7 +95,7 @@ async function openRedisShared(url: string, keyPrefix: string, logger: Logger): 
 }
 
 /** The configured directory, else `ledger-spill` beside the SQLite file, else ./data/ledger-spill. */
-export function ledgerSpillDir(config: Config): string {
+function ledgerSpillDir(config: Config): string {
   if (config.ledger.spillDir !== null) return config.ledger.spillDir;
   const target = parseDatabaseUrl(config.database.url);
   if (target.dialect === 'sqlite' && target.path !== ':memory:') return join(dirname(target.path), 'ledger-spill');

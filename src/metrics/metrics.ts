@@ -11,7 +11,7 @@ import type { LedgerStats } from '../usage/sql-ledger.js';
  * the deployments and the ledger is read when Prometheus scrapes.
  */
 
-export type RequestOutcomeLabel = 'completed' | 'cancelled' | 'error' | 'refused';
+type RequestOutcomeLabel = 'completed' | 'cancelled' | 'error' | 'refused';
 
 export interface FinishedRequest {
   /** `chat.completions`, ... (bounded: one value per route). */

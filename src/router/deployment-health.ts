@@ -6,7 +6,7 @@ import type { RoutingPolicy } from './routing-policy.js';
  * Failures that say something about the deployment rather than the request: an invalid request or
  * a prompt too long would fail anywhere, and `overloaded` is our own concurrency cap, not ill health.
  */
-export function isDeploymentFault(error: EngineError): boolean {
+function isDeploymentFault(error: EngineError): boolean {
   switch (error.code) {
     case 'upstream_error':
     case 'unavailable':

@@ -15,7 +15,7 @@ export interface DeploymentObserver {
   failedOver(deployment: Deployment): void;
 }
 
-export const SILENT_DEPLOYMENT_OBSERVER: DeploymentObserver = {
+const SILENT_DEPLOYMENT_OBSERVER: DeploymentObserver = {
   attempted: () => undefined,
   failed: () => undefined,
   cooledDown: () => undefined,

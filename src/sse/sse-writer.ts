@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { EventSink } from './event-sink.js';
 
 /** The contract's stream headers: no caching, no transformation, no proxy buffering. */
-export const SSE_HEADERS = {
+const SSE_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
   'cache-control': 'no-cache, no-transform',
   connection: 'keep-alive',

@@ -5,7 +5,7 @@ import type { LatencyPercentiles, LatencyRow, SeriesBucket, UsageQuery, UsageSer
 
 export const BUCKET_MS: Record<SeriesBucket, number> = { hour: 3_600_000, day: 86_400_000 };
 /** The percentiles reported, by nearest rank (a value that was really measured, never interpolated). */
-export const PERCENTILES = [50, 90, 99] as const;
+const PERCENTILES = [50, 90, 99] as const;
 
 /**
  * Requests, tokens and outcomes per UTC hour or day, key and model. Timestamps are integer

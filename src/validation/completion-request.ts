@@ -6,7 +6,7 @@ import { checkCompletionBounds } from './request-bounds.js';
 import { REQUEST_LIMITS as LIMITS } from './request-limits.js';
 
 /** Prompts per request, and choices (prompts x n) per request: the same ceiling as chat's `n`. */
-export const MAX_PROMPTS = LIMITS.maxPrompts;
+const MAX_PROMPTS = LIMITS.maxPrompts;
 const MAX_CHOICES = LIMITS.maxChoices;
 
 const stopSequence = z.string().max(LIMITS.maxStopLength);
@@ -39,7 +39,7 @@ const KNOWN_FIELDS = new Set([
 ]);
 
 /** OpenAI's default for legacy completions (vLLM and llama-server use it too), not "the rest of the context". */
-export const DEFAULT_COMPLETION_MAX_TOKENS = 16;
+const DEFAULT_COMPLETION_MAX_TOKENS = 16;
 
 export interface ParsedCompletion {
   request: TextCompletionRequest;

@@ -6,7 +6,7 @@ import { checkEmbeddingBounds } from './request-bounds.js';
 import { REQUEST_LIMITS as LIMITS } from './request-limits.js';
 
 /** OpenAI's own bounds: 2048 inputs per request, 8192 tokens per token-array input. */
-export const MAX_EMBEDDING_INPUTS = LIMITS.maxEmbeddingInputs;
+const MAX_EMBEDDING_INPUTS = LIMITS.maxEmbeddingInputs;
 const MAX_INPUT_TOKENS = LIMITS.maxEmbeddingInputTokens;
 
 const tokenArray = z.array(z.number().int().min(0).max(2 ** 31 - 1)).min(1, 'a token array must not be empty').max(MAX_INPUT_TOKENS, `at most ${MAX_INPUT_TOKENS} tokens per input`);

@@ -13,7 +13,7 @@ export interface FuzzCase {
 }
 
 /** mulberry32: small, seedable, good enough to pick mutations. */
-export function seededRandom(seed: number): () => number {
+function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -105,7 +105,7 @@ function pick<T>(random: () => number, items: readonly T[]): T {
   return items[Math.floor(random() * items.length)]!;
 }
 
-export function baseRequest(model: string): Record<string, unknown> {
+function baseRequest(model: string): Record<string, unknown> {
   return { model, messages: [{ role: 'user', content: 'Once upon a time' }], max_tokens: 1 };
 }
 

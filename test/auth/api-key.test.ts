@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { apiKeyDisplayPrefix, generateApiKey, hashApiKey, looksLikeApiKey, parseBearer, randomBase62 } from '../../src/auth/api-key.js';
+import { apiKeyDisplayPrefix, generateApiKey, hashApiKey, looksLikeApiKey, parseBearer } from '../../src/auth/api-key.js';
+import { randomBase62 } from '../../src/ids/random-base62.js';
 
 describe('generateApiKey', () => {
   it('is oruel_ followed by at least 32 base62 characters', () => {

@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { randomBase62 } from '../../src/auth/api-key.js';
+import { randomBase62 } from '../../src/ids/random-base62.js';
 import { expectError, postChat, readJson, type CompletionJson } from '../helpers/api.js';
 import { storiesModel, startTestServer, type TestServer } from '../helpers/test-server.js';
 

@@ -24,7 +24,7 @@ export function recordingFetch(): { fetch: typeof fetch; exchanges: RecordedExch
   return { fetch: wrapped, exchanges };
 }
 
-export interface WireToolFragment {
+interface WireToolFragment {
   index: number;
   id?: string;
   function?: { name?: string | null; arguments?: string | null };

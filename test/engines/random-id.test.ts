@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { newCompletionId, newRequestId, newToolCallId, randomId } from '../../src/engines/random-id.js';
+import { newCompletionId, newRequestId, newTextCompletionId, newToolCallId } from '../../src/engines/random-id.js';
+import { randomBase62 } from '../../src/ids/random-base62.js';
 
 describe('ids from the pooled random buffer', () => {
   it('have the promised prefixes, lengths and base62 alphabet', () => {
     expect(newRequestId()).toMatch(/^req_[A-Za-z0-9]{24}$/);
     expect(newCompletionId()).toMatch(/^chatcmpl-[A-Za-z0-9]{29}$/);
+    expect(newTextCompletionId()).toMatch(/^cmpl-[A-Za-z0-9]{29}$/);
     expect(newToolCallId()).toMatch(/^call_[A-Za-z0-9]{24}$/);
   });
 
@@ -13,7 +15,7 @@ describe('ids from the pooled random buffer', () => {
     const characters = new Set<string>();
     // 20,000 x 29 bytes is ~140 refills of the 4 KiB pool, so ids straddle its boundary many times.
     for (let index = 0; index < 20_000; index += 1) {
-      const id = randomId(29);
+      const id = randomBase62(29);
       expect(id).toHaveLength(29);
       ids.add(id);
       for (const character of id) characters.add(character);

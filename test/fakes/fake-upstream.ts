@@ -8,7 +8,7 @@ import { serveEmbeddings, serveLegacyCompletion } from './legacy-endpoints.js';
 import { syntheticResponse, type SyntheticResponse } from './synthetic.js';
 
 /** Framing variants any dialect can be sent with (robustness, not one engine's habit). */
-export interface Framing {
+interface Framing {
   /** `data:{...}` instead of `data: {...}`. */
   compactData?: boolean;
   /** A comment line before every event. */

@@ -13,7 +13,7 @@ export function legacyCompletionText(promptIndex: number, completion: number, ma
 }
 
 /** One word per prompt token, like a crude tokenizer: enough for usage checks. */
-export function fakeTokenCount(text: string): number {
+function fakeTokenCount(text: string): number {
   return text.split(/\s+/).filter(Boolean).length;
 }
 

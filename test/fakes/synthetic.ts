@@ -15,7 +15,7 @@ export interface SyntheticResponse {
   completion: Buffer;
 }
 
-export const SYNTHETIC_PROMPT_TOKENS = 12;
+const SYNTHETIC_PROMPT_TOKENS = 12;
 
 export function syntheticResponse(tokenCount: number, model = 'bench-upstream'): SyntheticResponse {
   const head = { id: 'chatcmpl-synthetic0000000000000000000', object: 'chat.completion.chunk', created: 1757601341, model };

@@ -4,7 +4,7 @@ import type { LedgerRecord } from '../../src/usage/ledger.js';
 import { startTestServer, type TestServer, type TestServerOptions } from '../helpers/test-server.js';
 
 /** One upstream deployment as the config file writes it (defaults filled by the schema). */
-export interface DeploymentConfig {
+interface DeploymentConfig {
   url: string;
   model?: string;
   apiKey?: string;

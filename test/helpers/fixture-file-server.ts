@@ -13,7 +13,7 @@ export interface FixtureServerBehaviour {
   requiredToken: string | null;
 }
 
-export interface RecordedRequest {
+interface RecordedRequest {
   method: string;
   path: string;
   range: string | undefined;

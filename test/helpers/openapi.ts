@@ -19,7 +19,7 @@ import { OPENAPI_SPEC } from './paths.js';
  */
 const DOC_ID = 'openai-openapi';
 
-export type SchemaName =
+type SchemaName =
   | 'CreateChatCompletionStreamResponse'
   | 'CreateChatCompletionResponse'
   | 'ErrorResponse'
@@ -88,7 +88,7 @@ function build(): OpenApiValidator {
 }
 
 /** `{..., nullable: true}` (OpenAPI 3.0) -> `{anyOf: [{...}, {type: "null"}]}` (3.1 / JSON Schema), in place. */
-export function normalizeNullable(node: unknown): void {
+function normalizeNullable(node: unknown): void {
   if (Array.isArray(node)) {
     for (const item of node) normalizeNullable(item);
     return;

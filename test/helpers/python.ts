@@ -4,16 +4,16 @@ import { resolve } from 'node:path';
 import { REPO_ROOT } from './paths.js';
 
 /** The openai-python release the suite runs, pinned in one place (`npm run setup:python` installs it). */
-export const PYTHON_REQUIREMENTS = resolve(REPO_ROOT, 'test/clients/python-requirements.txt');
+const PYTHON_REQUIREMENTS = resolve(REPO_ROOT, 'test/clients/python-requirements.txt');
 
-export function pinnedOpenAiPythonVersion(): string {
+function pinnedOpenAiPythonVersion(): string {
   const pin = /^openai==(\S+)$/m.exec(readFileSync(PYTHON_REQUIREMENTS, 'utf8'));
   if (!pin?.[1]) throw new Error(`${PYTHON_REQUIREMENTS} does not pin openai==VERSION`);
   return pin[1];
 }
 
 /** ORUEL_TEST_PYTHON when set, else the repository's `.venv` (created by `npm run setup:python`). */
-export function pythonExecutable(): string {
+function pythonExecutable(): string {
   return process.env.ORUEL_TEST_PYTHON || resolve(REPO_ROOT, '.venv/bin/python');
 }
 

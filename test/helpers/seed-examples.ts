@@ -4,7 +4,6 @@ import { pathToFileURL } from 'node:url';
 import { REPO_ROOT, SEED_DOC } from './paths.js';
 
 /** The product's own "Streaming" page (test/fixtures/seed/streaming.txt): its code examples are what real users paste. */
-export { SEED_DOC };
 
 const SEED_BASE_URL = 'https://api.oru-el.com/v1/inference';
 const SEED_KEY = 'oruel_your_api_key_here';
@@ -97,7 +96,7 @@ function between(after: string, before: string): string {
  * A dedent marker that matches no line, or a page line that already has leading whitespace, throws:
  * the page changed and the test must be looked at.
  */
-export function restorePythonIndentation(source: string, dedents: Record<string, number> = {}): string {
+function restorePythonIndentation(source: string, dedents: Record<string, number> = {}): string {
   const unused = new Set(Object.keys(dedents));
   let block = 0;
   /** Brackets still open, grouped by the line that opened them: one indent level per such line. */

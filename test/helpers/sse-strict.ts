@@ -4,7 +4,7 @@
  * with that event). Anything else (a missing blank line, `\r\n`, an `event:` field, bytes after
  * `[DONE]`) is reported, so a test that uses it fails on the smallest framing mistake.
  */
-export interface StrictEvent {
+interface StrictEvent {
   /** The payload after `data: `. */
   data: string;
   /** Byte-free position in the text, for messages. */
@@ -50,7 +50,7 @@ export function parseStrict(text: string): StrictParse {
 }
 
 /** One `reader.read()` of a response body: when it arrived and what it held. */
-export interface TimedRead {
+interface TimedRead {
   atMs: number;
   text: string;
 }

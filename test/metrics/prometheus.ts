@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** Debian's `prometheus` package (.ci/run installs it). */
-export const PROMETHEUS = '/usr/bin/prometheus';
+const PROMETHEUS = '/usr/bin/prometheus';
 export const PROMTOOL = '/usr/bin/promtool';
 
 export interface PrometheusServer {

@@ -127,7 +127,7 @@ export async function collect(stream: AsyncIterable<Chunk>): Promise<Chunk[]> {
   return chunks;
 }
 
-export interface StreamedCall {
+interface StreamedCall {
   index: number;
   id: string | undefined;
   name: string | undefined;

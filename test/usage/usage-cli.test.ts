@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIo } from '../../src/cli/keys.js';
+import type { CliIo } from '../../src/cli/cli-context.js';
 import { registerUsageCommand } from '../../src/cli/usage.js';
 import { withDatabase } from '../../src/storage/with-database.js';
 import type { LedgerRecord } from '../../src/usage/ledger.js';

@@ -4,7 +4,7 @@ import type { Page } from 'playwright-core';
  * Runs in the page before its own script: wraps fetch so the test sees every request body and the
  * exact bytes of every response the page read (a tee, so the page's stream is untouched).
  */
-export const FETCH_RECORDER = `(() => {
+const FETCH_RECORDER = `(() => {
   const inner = window.fetch.bind(window);
   window.__recorded = [];
   window.fetch = async (input, init) => {
@@ -24,7 +24,7 @@ export const FETCH_RECORDER = `(() => {
  * text, and for tool calls the order of events (a call's box appearing with its name, then each
  * growth of its arguments), with the length the arguments had at that moment.
  */
-export const MUTATION_PROBE = `(() => {
+const MUTATION_PROBE = `(() => {
   const probe = { contentChanges: 0, contentBatches: 0, toolEvents: [] };
   window.__probe = probe;
   const start = () => {

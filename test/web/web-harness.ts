@@ -14,7 +14,7 @@ export const CHROMIUM = '/usr/bin/chromium';
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 export const ADMIN_TOKEN = 'web-admin-token-0123456789';
 /** Screenshots land here (git-ignored), for people to look at. */
-export const ARTIFACTS_DIR = resolve(REPO_ROOT, 'test-artifacts/web');
+const ARTIFACTS_DIR = resolve(REPO_ROOT, 'test-artifacts/web');
 export const VIEWPORTS = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } } as const;
 
 /** Served models: stories260K (text), the tools fixture, a long-talking random model, and a gateway model in front of a fake upstream. */

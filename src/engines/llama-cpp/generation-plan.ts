@@ -6,7 +6,7 @@ import { toGbnfSchema } from './json-schema-to-gbnf.js';
 import type { SchemaCheck, SchemaValidator } from './schema-validator.js';
 
 /** How the model's output is read: plain text, the model's own tool-call syntax, or grammar-forced calls. */
-export type OutputMode =
+type OutputMode =
   | { kind: 'text'; grammar: LlamaGrammar | null; check: ((text: string) => string | null) | null }
   | { kind: 'auto-tools'; maxParallelCalls: number }
   | { kind: 'forced-tools'; grammar: LlamaGrammar; callDepth: 1 | 2 };

@@ -9,7 +9,7 @@ import type { ChatOutcome } from './chat-context.js';
 import type { EventSink } from '../../sse/event-sink.js';
 
 /** The request header a client opts in with. */
-export const RESUMABLE_HEADER = 'oruel-resumable';
+const RESUMABLE_HEADER = 'oruel-resumable';
 
 export interface ResumableDependencies {
   log: EventLog;

@@ -13,7 +13,7 @@ import type { ChatContext, ChatOutcome } from './chat-context.js';
 type Headers = Record<string, string | number | string[]>;
 
 /** Parts -> wire events for one endpoint (chat chunks, text_completion chunks). Pure. */
-export interface EventAssembler {
+interface EventAssembler {
   start(): unknown[];
   accept(part: StreamPart): unknown[];
   end(): unknown[];

@@ -11,7 +11,7 @@ import type { WireModel } from '../routes/models.js';
  * compiler refuse a wire type that drifts from its schema; the contract tests parse real responses.
  */
 
-export const wireErrorSchema = z.object({
+const wireErrorSchema = z.object({
   message: z.string(),
   type: z.string(),
   param: z.string().nullable(),
@@ -134,9 +134,9 @@ export const usageReportSchema = z
   })
   ;
 
-// Compile-time: each wire type the server builds is a value of its schema.
+// Compile-time: each wire type the server builds is a value of its schema (never referenced, hence the _).
 type Fits<Schema extends z.ZodType, Wire extends z.output<Schema>> = Wire;
-export type CheckedWireTypes = [
+type _CheckedWireTypes = [
   Fits<typeof modelSchema, WireModel>,
   Fits<typeof chatCompletionSchema, WireCompletion>,
   Fits<typeof chatCompletionChunkSchema, WireChunk>,

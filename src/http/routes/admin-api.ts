@@ -12,7 +12,7 @@ export interface AdminApiDependencies {
   adminToken: string | null;
 }
 
-export const ADMIN_PREFIX = '/v1/admin';
+const ADMIN_PREFIX = '/v1/admin';
 
 /** The admin API under /v1/admin, behind its own token (never an API key). */
 export async function registerAdminApi(app: FastifyInstance, deps: AdminApiDependencies): Promise<void> {

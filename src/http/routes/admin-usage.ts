@@ -22,7 +22,7 @@ const filterSchema = usageQuerySchema.omit({ format: true });
 const seriesQuerySchema = filterSchema.extend({ bucket: z.enum(['hour', 'day']).default('hour') });
 
 /** A series answers at most this many buckets (hourly: ~83 days; daily: ~5.5 years). */
-export const MAX_SERIES_BUCKETS = 2000;
+const MAX_SERIES_BUCKETS = 2000;
 /** Without `since`, a series covers this many buckets back from `until` (or now). */
 const DEFAULT_SERIES_BUCKETS = { hour: 48, day: 30 } as const;
 

@@ -7,8 +7,8 @@ import { buildOpenApiDocument } from '../openapi/openapi-document.js';
 
 const require = createRequire(import.meta.url);
 
-export const OPENAPI_PATH = '/v1/inference/openapi.json';
-export const REFERENCE_PREFIX = '/v1/inference/reference/';
+const OPENAPI_PATH = '/v1/inference/openapi.json';
+const REFERENCE_PREFIX = '/v1/inference/reference/';
 /** The only files of swagger-ui-dist the page loads (its own index.html points at a demo API). */
 const RENDERER_FILES = new Set(['/swagger-ui.css', '/swagger-ui-bundle.js', '/favicon-32x32.png', '/favicon-16x16.png']);
 

@@ -3,7 +3,7 @@ import { TextChunkAssembler, TextCompletionAssembler } from '../../assembly/text
 import type { TextCompletionRequest } from '../../engines/engine.js';
 import { EngineError } from '../../engines/engine-error.js';
 import type { PartQueue } from '../../engines/part-queue.js';
-import { randomId } from '../../engines/random-id.js';
+import { newTextCompletionId } from '../../engines/random-id.js';
 import type { Deployment } from '../../router/deployment.js';
 import type { ModelRegistry } from '../../router/model-registry.js';
 import { startAnyWork } from '../../router/start-with-failover.js';
@@ -29,7 +29,7 @@ export function registerCompletionsRoute(app: FastifyInstance, deps: Completions
       const { request: completion, echo } = parseCompletionRequest(request.body);
       const model = deps.registry.resolve(completion.model);
       await scope.admit(admissionView(completion));
-      const identity = { id: `cmpl-${randomId(29)}`, created: Math.floor(Date.now() / 1000), model: completion.model };
+      const identity = { id: newTextCompletionId(), created: Math.floor(Date.now() / 1000), model: completion.model };
       const choices = completion.prompts.length * completion.n;
       const echoes = echo ? Array.from({ length: choices }, (_, choice) => completion.prompts[Math.floor(choice / completion.n)] ?? '') : null;
       const start = () => startText(model.engines, completion, scope);

@@ -9,7 +9,7 @@ import type { ModelRegistry, PublicModel } from '../../router/model-registry.js'
  * do not know). Over several deployments: the smallest known context and the capabilities all share,
  * since the router may send a request to any of them.
  */
-export function toWireModel(model: PublicModel): WireModel {
+function toWireModel(model: PublicModel): WireModel {
   const engines = model.engines;
   const contexts = engines.map((engine) => engine.capabilities.contextSize).filter((size): size is number => size !== null);
   return {

@@ -7,7 +7,7 @@ import { GatewayError } from '../../errors/gateway-error.js';
 /** `npm run build:web` output, found the same from src/http/routes (tsx) and dist/http/routes (built). */
 export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../../dist/web/', import.meta.url));
 /** The pages' own prefix for scripts and styles; the API's paths stay the API's. */
-export const WEB_ASSETS_PREFIX = '/ui/';
+const WEB_ASSETS_PREFIX = '/ui/';
 /** The build holds a few hundred KB; anything far bigger is not ours and is not loaded into memory. */
 const MAX_ASSET_BYTES = 4 * 1024 * 1024;
 

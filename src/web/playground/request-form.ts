@@ -35,7 +35,7 @@ function numberField(id: string): number | null {
 }
 
 /** The tools textarea: empty means no tools; otherwise a JSON array of OpenAI tool definitions. */
-export function parsedTools(): unknown[] | null {
+function parsedTools(): unknown[] | null {
   const text = byId<HTMLTextAreaElement>('tools').value.trim();
   if (text === '') return null;
   let value: unknown;

@@ -14,11 +14,6 @@ const resizers = new WeakMap<HTMLElement, ResizeObserver>();
 
 export type Metric = 'requests' | 'totalTokens' | 'failures';
 
-export interface ChartSpec {
-  metric: Metric;
-  title: string;
-}
-
 /**
  * The buckets of the range (empty ones at 0) and one line per group (key or model), or for
  * `failures` two lines (errors, cancellations) over all groups.
