@@ -72,7 +72,7 @@ function explainStatus(status: number, tokenGiven: boolean): string {
 }
 
 /** A short reason with its code, e.g. "connection refused (ECONNREFUSED)", from fetch's nested causes. */
-export function describeNetworkError(error: unknown): string {
+function describeNetworkError(error: unknown): string {
   const code = findErrorCode(error);
   const reason = code === undefined ? undefined : REASONS_BY_CODE[code];
   if (reason !== undefined) return `${reason} (${code})`;

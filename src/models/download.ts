@@ -32,7 +32,7 @@ type Response = Awaited<ReturnType<typeof fetch>>;
 
 const DEFAULT_MAX_RESUMES = 5;
 /** A server that does not answer within this is reported, instead of leaving the command silent for minutes. */
-export const DEFAULT_DOWNLOAD_TIMEOUT_MS = 30_000;
+const DEFAULT_DOWNLOAD_TIMEOUT_MS = 30_000;
 const USER_AGENT = 'oruel';
 
 /** A transfer that broke off after the response started; resumable from what reached the disk. */

@@ -21,7 +21,7 @@ export interface HfModelRef {
 }
 
 export const HF_URI_PREFIX = 'hf:';
-export const DEFAULT_REVISION = 'main';
+const DEFAULT_REVISION = 'main';
 
 const SYNTAX = 'hf:OWNER/REPO[@REVISION]/PATH/TO/FILE.gguf';
 // Hugging Face's own rules for user, organization and repository names.
@@ -72,7 +72,7 @@ export function hfLocalPath(ref: HfModelRef, modelsDir: string): string {
   return join(modelsDir, ref.owner, repoDirectoryName(ref), ...ref.path.split('/'));
 }
 
-export function repoDirectoryName(ref: Pick<HfModelRef, 'repo' | 'revision'>): string {
+function repoDirectoryName(ref: Pick<HfModelRef, 'repo' | 'revision'>): string {
   return ref.revision === DEFAULT_REVISION ? ref.repo : `${ref.repo}@${ref.revision}`;
 }
 

@@ -6,9 +6,6 @@ import { OperatorError } from '../errors/operator-error.js';
 import { downloadFile, type DownloadProgress } from './download.js';
 import { hfDownloadUrl, hfLocalPath, isHfUri, parseHfUri } from './hf-uri.js';
 
-// The listing lives beside the download layout it reads; exported here too so callers need one import.
-export { listLocalModels, listPartialDownloads, type LocalModel } from './local-models.js';
-
 export interface ResolveModelOptions {
   /** Where `hf:` files are downloaded (Config.modelsDir). */
   modelsDir: string;
