@@ -1,18 +1,22 @@
 /**
- * `npx tsx bench/ledger-insert.ts`: rows per second and CPU per row of the SQLite usage ledger alone,
- * through Kysely's multi-row INSERT (compiled and prepared per batch) and through `sqliteRowWriter`
- * (one prepared statement reused, one transaction per batch). Both run in the same process on
- * fresh temp databases, alternating, so machine noise hits them alike.
+ * `npx tsx bench/ledger-insert.ts [POSTGRES_URL]`: rows per second and CPU per row (this process) of
+ * the usage ledger alone, through Kysely's multi-row INSERT (compiled, and on SQLite prepared, per
+ * batch) and through the dialect's writer (`sqliteRowWriter`: one prepared statement reused, one
+ * transaction per batch; `postgresRowWriter`: one fixed-shape INSERT of column arrays). Both run in
+ * the same process on fresh tables, alternating, so machine noise hits them alike. SQLite by default;
+ * with a Postgres URL, that database's usage_ledger is emptied and used.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase } from '../src/storage/database.js';
+import { postgresRowWriter } from '../src/usage/postgres-row-writer.js';
 import { insertLedgerRows } from '../src/usage/ledger-queries.js';
 import type { LedgerRecord } from '../src/usage/ledger.js';
 import { SqlLedger } from '../src/usage/sql-ledger.js';
 import { sqliteRowWriter } from '../src/usage/sqlite-row-writer.js';
 
+const POSTGRES_URL = process.argv[2];
 const ROWS = 50_000;
 const ROUNDS = 3;
 const silent = { warn: () => undefined, error: () => undefined };
@@ -41,11 +45,12 @@ function record(index: number): LedgerRecord {
 
 async function measure(prepared: boolean): Promise<{ rowsPerSecond: number; cpuMicrosPerRow: number }> {
   const dir = await mkdtemp(join(tmpdir(), 'oruel-bench-ledger-'));
-  const database = await openDatabase(`sqlite:${join(dir, 'ledger.db')}`);
+  const database = await openDatabase(POSTGRES_URL ?? `sqlite:${join(dir, 'ledger.db')}`);
   try {
+    await database.db.deleteFrom('usage_ledger').execute();
     const handle = database.sqliteHandle;
-    if (handle === null) throw new Error('expected SQLite');
-    const writeRows = prepared ? sqliteRowWriter(handle, (rows) => insertLedgerRows(database.db, rows)) : undefined;
+    const fastWriter = handle === null ? postgresRowWriter(database.db) : sqliteRowWriter(handle, (rows) => insertLedgerRows(database.db, rows));
+    const writeRows = prepared ? fastWriter : undefined;
     const ledger = new SqlLedger(database.db, { logger: silent, writeRows });
     const cpu = process.cpuUsage();
     const started = performance.now();
@@ -59,19 +64,21 @@ async function measure(prepared: boolean): Promise<{ rowsPerSecond: number; cpuM
     const used = process.cpuUsage(cpu);
     return { rowsPerSecond: ROWS / seconds, cpuMicrosPerRow: (used.user + used.system) / ROWS };
   } finally {
+    if (POSTGRES_URL !== undefined) await database.db.deleteFrom('usage_ledger').execute();
     await database.close();
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-const results: Record<'kysely' | 'prepared', { rowsPerSecond: number; cpuMicrosPerRow: number }[]> = { kysely: [], prepared: [] };
+const results: Record<'kysely' | 'writer', { rowsPerSecond: number; cpuMicrosPerRow: number }[]> = { kysely: [], writer: [] };
 for (let round = 0; round < ROUNDS; round += 1) {
   results.kysely.push(await measure(false));
-  results.prepared.push(await measure(true));
+  results.writer.push(await measure(true));
 }
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 for (const [name, runs] of Object.entries(results)) {
   console.log(
-    `${name.padEnd(9)} ${Math.round(median(runs.map((run) => run.rowsPerSecond)))} rows/s, ${median(runs.map((run) => run.cpuMicrosPerRow)).toFixed(2)} µs CPU/row (median of ${ROUNDS} × ${ROWS} rows)`,
+    `${POSTGRES_URL === undefined ? 'sqlite' : 'postgres'} ` +
+      `${name.padEnd(9)} ${Math.round(median(runs.map((run) => run.rowsPerSecond)))} rows/s, ${median(runs.map((run) => run.cpuMicrosPerRow)).toFixed(2)} µs CPU/row (median of ${ROUNDS} × ${ROWS} rows)`,
   );
 }

@@ -10,6 +10,7 @@ import type { EventLog, EventLogLimits } from '../sse/resume/event-log.js';
 import { MemoryEventLog } from '../sse/resume/memory-event-log.js';
 import { SqlLedger } from '../usage/sql-ledger.js';
 import { insertLedgerRows } from '../usage/ledger-queries.js';
+import { postgresRowWriter } from '../usage/postgres-row-writer.js';
 import { sqliteRowWriter, type LedgerRowWriter } from '../usage/sqlite-row-writer.js';
 import type { Database } from '../storage/database.js';
 import { parseDatabaseUrl } from '../storage/database-url.js';
@@ -116,8 +117,8 @@ async function closeAll(ledger: SqlLedger, keyStore: CachedKeyStore, store: Limi
   }
 }
 
-/** SQLite reuses one prepared INSERT per batch; Postgres keeps the Kysely insert (its cost is in the server). */
-function ledgerRowWriter(database: Database): LedgerRowWriter | undefined {
-  if (database.sqliteHandle === null) return undefined;
+/** SQLite reuses one prepared INSERT per batch; Postgres sends one fixed-shape INSERT of column arrays. */
+function ledgerRowWriter(database: Database): LedgerRowWriter {
+  if (database.sqliteHandle === null) return postgresRowWriter(database.db);
   return sqliteRowWriter(database.sqliteHandle, (rows) => insertLedgerRows(database.db, rows));
 }
