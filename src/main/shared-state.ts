@@ -9,6 +9,9 @@ import { MemoryLimitStore } from '../limits/memory-limit-store.js';
 import type { EventLog, EventLogLimits } from '../sse/resume/event-log.js';
 import { MemoryEventLog } from '../sse/resume/memory-event-log.js';
 import { SqlLedger } from '../usage/sql-ledger.js';
+import { insertLedgerRows } from '../usage/ledger-queries.js';
+import { postgresRowWriter } from '../usage/postgres-row-writer.js';
+import { sqliteRowWriter, type LedgerRowWriter } from '../usage/sqlite-row-writer.js';
 import type { Database } from '../storage/database.js';
 import { parseDatabaseUrl } from '../storage/database-url.js';
 import type { Logger } from '../logging/logger.js';
@@ -42,6 +45,7 @@ export async function openSharedState(config: Config, database: Database, logger
   const keyStore = new CachedKeyStore(new SqlKeyStore(database.db), { feed, logger, ttlMs: config.limits.keyCacheTtlMs });
   const ledger = new SqlLedger(database.db, {
     logger,
+    writeRows: ledgerRowWriter(database),
     maxQueued: config.ledger.maxQueued,
     spillDir: ledgerSpillDir(config),
     spillAfterMs: config.ledger.spillAfterMs,
@@ -111,4 +115,10 @@ async function closeAll(ledger: SqlLedger, keyStore: CachedKeyStore, store: Limi
     await feed.close();
     await redis?.close();
   }
+}
+
+/** SQLite reuses one prepared INSERT per batch; Postgres sends one fixed-shape INSERT of column arrays. */
+function ledgerRowWriter(database: Database): LedgerRowWriter {
+  if (database.sqliteHandle === null) return postgresRowWriter(database.db);
+  return sqliteRowWriter(database.sqliteHandle, (rows) => insertLedgerRows(database.db, rows));
 }

@@ -3,11 +3,15 @@ import { DatabaseConfigError, parseDatabaseUrl, redactDatabaseUrl, type Database
 import type { Logger } from '../logging/logger.js';
 import { migrationProvider } from './migrations/index.js';
 import type { DatabaseSchema } from './schema.js';
-import { createSqliteDialect } from './sqlite.js';
+import { createSqliteDialect, type SqliteHandle } from './sqlite.js';
+
+export type { SqliteHandle } from './sqlite.js';
 
 export interface Database {
   db: Kysely<DatabaseSchema>;
   dialect: 'sqlite' | 'postgres';
+  /** The better-sqlite3 handle under `db` (SQLite only): for hot writes that reuse one prepared statement. */
+  sqliteHandle: SqliteHandle | null;
   /** Closes the connection(s); safe to call more than once. */
   close(): Promise<void>;
 }
@@ -23,21 +27,23 @@ export interface OpenDatabaseOptions {
  */
 export async function openDatabase(url: string, options: OpenDatabaseOptions = {}): Promise<Database> {
   const target = parseDatabaseUrl(url);
-  const db = new Kysely<DatabaseSchema>({ dialect: await createDialect(target, url, options.logger) });
+  const { dialect, sqliteHandle } = await createDialect(target, url, options.logger);
+  const db = new Kysely<DatabaseSchema>({ dialect });
   try {
     await migrateToLatest(db, target.dialect);
   } catch (error) {
     await db.destroy().catch(() => undefined);
     throw new DatabaseConfigError(`Cannot open the database ${redactDatabaseUrl(url)}: ${describeError(error)}`, { cause: error });
   }
-  return { db, dialect: target.dialect, close: closeOnce(db) };
+  return { db, dialect: target.dialect, sqliteHandle, close: closeOnce(db) };
 }
 
-async function createDialect(target: DatabaseTarget, url: string, logger: Logger | undefined): Promise<Dialect> {
+async function createDialect(target: DatabaseTarget, url: string, logger: Logger | undefined): Promise<{ dialect: Dialect; sqliteHandle: SqliteHandle | null }> {
   // pg is imported only for a Postgres URL: a SQLite install never loads it.
-  if (target.dialect === 'postgres') return (await import('./postgres.js')).createPostgresDialect(target.connectionString, logger);
+  if (target.dialect === 'postgres') return { dialect: (await import('./postgres.js')).createPostgresDialect(target.connectionString, logger), sqliteHandle: null };
   try {
-    return createSqliteDialect(target.path);
+    const { dialect, handle } = createSqliteDialect(target.path);
+    return { dialect, sqliteHandle: handle };
   } catch (error) {
     throw new DatabaseConfigError(`Cannot open the database ${redactDatabaseUrl(url)}: ${describeError(error)}`, { cause: error });
   }

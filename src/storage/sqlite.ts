@@ -3,11 +3,14 @@ import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { SqliteDialect } from 'kysely';
 
+export type SqliteHandle = SqliteDatabase.Database;
+
 const IN_MEMORY = ':memory:';
 /** Waits this long for another process (the CLI next to a running server) to release its write lock. */
 const BUSY_TIMEOUT_MS = 5_000;
 
-export function createSqliteDialect(path: string): SqliteDialect {
+/** The dialect for Kysely, and the same better-sqlite3 handle for callers that reuse prepared statements. */
+export function createSqliteDialect(path: string): { dialect: SqliteDialect; handle: SqliteHandle } {
   if (path !== IN_MEMORY) mkdirSync(dirname(path), { recursive: true });
   const database = new SqliteDatabase(path);
   try {
@@ -21,5 +24,5 @@ export function createSqliteDialect(path: string): SqliteDialect {
     database.close();
     throw error;
   }
-  return new SqliteDialect({ database });
+  return { dialect: new SqliteDialect({ database }), handle: database };
 }

@@ -8,6 +8,7 @@ import { insertLedgerRows, selectLedgerRecords, selectUsageTotals } from './ledg
 import { toLedgerRow } from './ledger-row.js';
 import { retryDelayMs } from './retry-backoff.js';
 import { SpillBacklog } from './spill-backlog.js';
+import type { LedgerRowWriter } from './sqlite-row-writer.js';
 
 export type { Logger } from '../logging/logger.js';
 export { LedgerFlushError } from './flush-waiters.js';
@@ -27,6 +28,8 @@ export interface SqlLedgerOptions {
   spillDir?: string | null;
   /** The database must have failed this long before queued rows go to disk. */
   spillAfterMs?: number;
+  /** Stores one batch; absent: a Kysely INSERT (see `sqliteRowWriter` for SQLite's faster path). */
+  writeRows?: LedgerRowWriter;
 }
 
 export interface LedgerStats {
@@ -39,7 +42,7 @@ export interface LedgerStats {
   queuedRows: number;
 }
 
-type Settings = Required<Omit<SqlLedgerOptions, 'logger' | 'spillDir'>>;
+type Settings = Required<Omit<SqlLedgerOptions, 'logger' | 'spillDir' | 'writeRows'>>;
 
 const DEFAULTS: Settings = { batchSize: 100, maxQueued: 50_000, retryBaseMs: 200, retryMaxMs: 10_000, flushTimeoutMs: 15_000, spillAfterMs: 5_000 };
 const MAX_BATCH_SIZE = 1_000;
@@ -59,6 +62,7 @@ export class SqlLedger implements Ledger {
   readonly #logger: Logger;
   readonly #settings: Settings;
   readonly #backlog: SpillBacklog | null;
+  readonly #writeRows: LedgerRowWriter;
   readonly #waiters = new FlushWaiters();
   #queue: UsageLedgerTable[] = [];
   /** The batch being inserted, out of the queue until the insert settles. */
@@ -81,6 +85,7 @@ export class SqlLedger implements Ledger {
     this.#db = db;
     this.#logger = options.logger;
     this.#settings = settingsFrom(options);
+    this.#writeRows = options.writeRows ?? ((rows) => insertLedgerRows(db, rows));
     this.#backlog = options.spillDir ? new SpillBacklog(options.spillDir, options.logger) : null;
     // Rows an earlier run left on disk are stored first.
     if (this.#backlog !== null) this.#scheduleWrite();
@@ -215,7 +220,7 @@ export class SqlLedger implements Ledger {
   async #writeBatch(): Promise<boolean> {
     this.#inFlight = this.#queue.splice(0, this.#settings.batchSize);
     try {
-      await insertLedgerRows(this.#db, this.#inFlight);
+      await this.#writeRows(this.#inFlight);
     } catch (error) {
       this.#queue.unshift(...this.#inFlight);
       this.#inFlight = [];
@@ -242,7 +247,7 @@ export class SqlLedger implements Ledger {
 
   async #insertInBatches(rows: UsageLedgerTable[]): Promise<void> {
     for (let start = 0; start < rows.length; start += this.#settings.batchSize) {
-      await insertLedgerRows(this.#db, rows.slice(start, start + this.#settings.batchSize));
+      await this.#writeRows(rows.slice(start, start + this.#settings.batchSize));
     }
   }
 
