@@ -1,5 +1,5 @@
-import type { ApiError } from '../shared/api-error.js';
-import { el, formatNumber } from '../shared/dom.js';
+import type { ApiError } from '../common/api-error.js';
+import { el, formatNumber } from '../common/dom.js';
 import type { StreamListener, StreamResult } from './chat-stream.js';
 import type { ToolCall } from './chat-types.js';
 

@@ -1,5 +1,5 @@
-import { ApiError, errorFromResponse } from '../shared/api-error.js';
-import { sseData } from '../shared/sse.js';
+import { ApiError, errorFromResponse } from '../common/api-error.js';
+import { sseData } from '../common/sse.js';
 import type { ChatChunk, ChatRequestBody, ChunkToolCallDelta, ToolCall, Usage } from './chat-types.js';
 
 /** What the page draws as the answer arrives; each call is one SSE event's piece. */

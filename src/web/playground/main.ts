@@ -1,8 +1,8 @@
-import '../shared/base.css';
+import '../common/base.css';
 import './playground.css';
-import { ApiError } from '../shared/api-error.js';
-import { byId, el } from '../shared/dom.js';
-import { loadSetting, saveSetting } from '../shared/storage.js';
+import { ApiError } from '../common/api-error.js';
+import { byId, el } from '../common/dom.js';
+import { loadSetting, saveSetting } from '../common/storage.js';
 import { AnswerView, toolResultForm, userMessageView } from './answer-view.js';
 import { streamChat } from './chat-stream.js';
 import type { ChatMessage, ChatRequestBody } from './chat-types.js';

@@ -1,4 +1,4 @@
-import { errorFromResponse } from '../shared/api-error.js';
+import { errorFromResponse } from '../common/api-error.js';
 
 /** One entry of GET /models; the fields after `id` are Oru-el's additions and may be absent. */
 export interface ModelEntry {

@@ -1,4 +1,4 @@
-import { byId } from '../shared/dom.js';
+import { byId } from '../common/dom.js';
 import type { ChatMessage, ChatRequestBody } from './chat-types.js';
 
 /** The settings panel, read into a request body; a field the user got wrong throws a readable message. */

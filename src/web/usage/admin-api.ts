@@ -1,4 +1,4 @@
-import { errorFromResponse } from '../shared/api-error.js';
+import { errorFromResponse } from '../common/api-error.js';
 
 export interface Totals {
   keyId: string | null;

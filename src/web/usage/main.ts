@@ -1,8 +1,8 @@
-import '../shared/base.css';
+import '../common/base.css';
 import './usage.css';
-import { ApiError } from '../shared/api-error.js';
-import { byId } from '../shared/dom.js';
-import { loadSetting, saveSetting } from '../shared/storage.js';
+import { ApiError } from '../common/api-error.js';
+import { byId } from '../common/dom.js';
+import { loadSetting, saveSetting } from '../common/storage.js';
 import { keyLabel, loadUsage, type Bucket, type SeriesRow, type UsageData } from './admin-api.js';
 import { chartData, drawChart, type Metric } from './charts.js';
 import { download, seriesCsv } from './csv.js';

@@ -1,4 +1,4 @@
-import { el, formatNumber } from '../shared/dom.js';
+import { el, formatNumber } from '../common/dom.js';
 import { keyLabel, type KeySummary, type LatencyRow, type Percentiles, type Totals } from './admin-api.js';
 
 type Cell = string | number;
