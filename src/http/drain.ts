@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { GatewayError } from '../errors/gateway-error.js';
 
 /**
@@ -9,6 +10,12 @@ export class Drain {
   #running = 0;
   #idleWaiters: (() => void)[] = [];
   readonly #deadline = new AbortController();
+
+  constructor() {
+    // Every running request listens to the deadline (and stops listening when it ends): 11 concurrent
+    // requests are normal, not the leak Node's default warning at 10 listeners assumes.
+    setMaxListeners(0, this.#deadline.signal);
+  }
 
   /** True from the first shutdown signal: new requests get 503. */
   get draining(): boolean {
