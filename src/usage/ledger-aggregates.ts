@@ -1,6 +1,6 @@
 import { sql, type Kysely, type SqlBool } from 'kysely';
 import { toNumber, type DatabaseSchema } from '../storage/schema.js';
-import { countOutcome, matchesQuery } from './ledger-queries.js';
+import { countOutcome, matchesQuery, toTotalsRow } from './ledger-queries.js';
 import type { LatencyPercentiles, LatencyRow, SeriesBucket, UsageQuery, UsageSeriesRow } from './ledger.js';
 
 export const BUCKET_MS: Record<SeriesBucket, number> = { hour: 3_600_000, day: 86_400_000 };
@@ -31,22 +31,7 @@ export async function selectUsageSeries(db: Kysely<DatabaseSchema>, query: Usage
     .groupBy([bucketStart, 'key_id', 'model'])
     .execute();
   return rows
-    .map((row) => {
-      const promptTokens = toNumber(row.prompt_tokens);
-      const completionTokens = toNumber(row.completion_tokens);
-      return {
-        start: new Date(toNumber(row.bucket_start)),
-        keyId: row.key_id,
-        model: row.model,
-        requests: toNumber(row.requests),
-        promptTokens,
-        completionTokens,
-        totalTokens: promptTokens + completionTokens,
-        completed: toNumber(row.completed),
-        cancelled: toNumber(row.cancelled),
-        errors: toNumber(row.errors),
-      };
-    })
+    .map((row) => ({ start: new Date(toNumber(row.bucket_start)), ...toTotalsRow(row) }))
     .sort((a, b) => a.start.getTime() - b.start.getTime() || compareText(a.keyId, b.keyId) || compareText(a.model, b.model));
 }
 

@@ -74,7 +74,8 @@ interface TotalsQueryRow {
   errors: Aggregate;
 }
 
-function toTotalsRow(row: TotalsQueryRow): UsageTotalsRow {
+/** One aggregated row of the ledger as the reports give it (also each bucket of the usage series). */
+export function toTotalsRow(row: TotalsQueryRow): UsageTotalsRow {
   const promptTokens = toNumber(row.prompt_tokens);
   const completionTokens = toNumber(row.completion_tokens);
   return {
