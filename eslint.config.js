@@ -8,7 +8,27 @@ import tseslint from 'typescript-eslint';
  * (new ones) are unrestricted until they are. logging/, errors/ and ids/ (the one base62 generator) sit
  * below every step; metrics/ observes every step and is imported only by the composition layer.
  */
-const KNOWN_FOLDERS = ['http', 'auth', 'validation', 'limits', 'router', 'engines', 'assembly', 'sse', 'usage', 'storage', 'errors', 'logging', 'metrics', 'config', 'models', 'cli', 'web', 'main', 'ids'];
+const KNOWN_FOLDERS = [
+  'http',
+  'auth',
+  'validation',
+  'limits',
+  'router',
+  'engines',
+  'assembly',
+  'sse',
+  'usage',
+  'storage',
+  'errors',
+  'logging',
+  'metrics',
+  'config',
+  'models',
+  'cli',
+  'web',
+  'main',
+  'ids',
+];
 const BELOW_EVERY_STEP = ['errors', 'logging', 'ids'];
 const MAY_IMPORT = {
   logging: [],
@@ -28,17 +48,28 @@ const MAY_IMPORT = {
   usage: ['storage', 'engines', ...BELOW_EVERY_STEP],
   web: [],
 };
-const FRAMEWORK = { group: ['fastify', '@fastify/*'], message: 'The web framework lives only in src/http/ (and the wiring in main).' };
+const FRAMEWORK = {
+  group: ['fastify', '@fastify/*'],
+  message: 'The web framework lives only in src/http/ (and the wiring in main).',
+};
 
 function boundary(folder, allowed) {
   const forbidden = KNOWN_FOLDERS.filter((name) => name !== folder && !allowed.includes(name));
   return {
     files: [`src/${folder}/**/*.ts`],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [
-        { regex: `^(\\.\\./)+(${forbidden.join('|')})(/|\\.js$)`, message: `src/${folder}/ may import only ${allowed.map((name) => `${name}/`).join(', ') || 'no other folder'} (docs/architecture.md: dependencies point one way).` },
-        FRAMEWORK,
-      ] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: `^(\\.\\./)+(${forbidden.join('|')})(/|\\.js$)`,
+              message: `src/${folder}/ may import only ${allowed.map((name) => `${name}/`).join(', ') || 'no other folder'} (docs/architecture.md: dependencies point one way).`,
+            },
+            FRAMEWORK,
+          ],
+        },
+      ],
     },
   };
 }
@@ -47,19 +78,40 @@ function boundary(folder, allowed) {
 const ENGINE_BOUNDARIES = [
   {
     files: ['src/engines/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [
-      { regex: '^\\.\\./(?!errors/|ids/)', message: 'src/engines/ (the interface) imports only errors/ and ids/.' },
-      { regex: '^\\./[^/]+/', message: 'The engine interface never imports a backend.' },
-      FRAMEWORK,
-    ] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^\\.\\./(?!errors/|ids/)',
+              message: 'src/engines/ (the interface) imports only errors/ and ids/.',
+            },
+            { regex: '^\\./[^/]+/', message: 'The engine interface never imports a backend.' },
+            FRAMEWORK,
+          ],
+        },
+      ],
+    },
   },
   {
     files: ['src/engines/*/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [
-      { regex: '^\\.\\./\\.\\./(?!errors/)', message: 'A backend imports only engines/engine.ts, engine-error.ts, their siblings, errors/ and its own library.' },
-      { regex: '^\\.\\./[^./][^/]*/', message: 'A backend never imports another backend.' },
-      FRAMEWORK,
-    ] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^\\.\\./\\.\\./(?!errors/)',
+              message:
+                'A backend imports only engines/engine.ts, engine-error.ts, their siblings, errors/ and its own library.',
+            },
+            { regex: '^\\.\\./[^./][^/]*/', message: 'A backend never imports another backend.' },
+            FRAMEWORK,
+          ],
+        },
+      ],
+    },
   },
 ];
 
@@ -72,7 +124,10 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
-      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read the environment only in src/config/.' }],
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'Read the environment only in src/config/.' },
+      ],
     },
   },
   {

@@ -30,7 +30,12 @@ const UNIT = [
   'test/tools/checkers.test.ts',
   'test/usage/report-format.test.ts',
 ];
-const SLOW = ['test/tools/**/*.test.ts', 'test/browser/**/*.test.ts', 'test/replicas/**/*.test.ts', 'test/cli/**/*.test.ts'];
+const SLOW = [
+  'test/tools/**/*.test.ts',
+  'test/browser/**/*.test.ts',
+  'test/replicas/**/*.test.ts',
+  'test/cli/**/*.test.ts',
+];
 const ALL = ['test/**/*.test.ts'];
 
 const fixtures = './test/helpers/fixtures-check.ts';
@@ -52,7 +57,14 @@ const projects: TestProjectInlineConfiguration[] = [
   },
   {
     extends: true,
-    test: { name: 'slow', include: SLOW, exclude: UNIT, globalSetup: [fixtures, preflight], maxWorkers: 2, sequence: { groupOrder: 2 } },
+    test: {
+      name: 'slow',
+      include: SLOW,
+      exclude: UNIT,
+      globalSetup: [fixtures, preflight],
+      maxWorkers: 2,
+      sequence: { groupOrder: 2 },
+    },
   },
 ];
 

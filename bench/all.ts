@@ -11,7 +11,9 @@ import { USAGE } from './options.js';
 
 const argv = process.argv.slice(2);
 if (argv.includes('--help') || argv.includes('-h')) {
-  process.stdout.write(`npm run bench [-- --quick | --rounds N]: runs both benchmarks below.\n\n${USAGE}\n\n${GATEWAY_USAGE}\n`);
+  process.stdout.write(
+    `npm run bench [-- --quick | --rounds N]: runs both benchmarks below.\n\n${USAGE}\n\n${GATEWAY_USAGE}\n`,
+  );
   process.exit(0);
 }
 const quick = argv.includes('--quick');
@@ -21,10 +23,18 @@ if (roundsAt >= 0 && rounds === undefined) throw new Error('--rounds needs a val
 const rest = argv.filter((_, index) => index !== roundsAt && index !== roundsAt + 1 && argv[index] !== '--quick');
 
 const run = (file: string, args: string[]) => {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL(file, import.meta.url)), ...args], { stdio: 'inherit' });
+  const result = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(new URL(file, import.meta.url)), ...args],
+    { stdio: 'inherit' },
+  );
   return result.status ?? 1;
 };
 
-const embedded = run('./run.ts', [...(rounds ? ['--rounds', rounds] : []), ...(quick ? ['--tokens', '128'] : []), ...rest]);
+const embedded = run('./run.ts', [
+  ...(rounds ? ['--rounds', rounds] : []),
+  ...(quick ? ['--tokens', '128'] : []),
+  ...rest,
+]);
 const gateway = run('./gateway/main.ts', quick ? ['--quick'] : rounds ? ['--rounds', rounds] : []);
 process.exitCode = embedded || gateway;

@@ -40,7 +40,14 @@ export interface Figures {
   client: string;
   completionTokens: { direct: number[]; server: number[]; allEqualTokens: boolean };
   finishReasons: { direct: string[]; server: string[] };
-  throughput: { direct: Summary; server: Summary; ratio: number; pairedRatioMedian: number; target: number; meetsTarget: boolean };
+  throughput: {
+    direct: Summary;
+    server: Summary;
+    ratio: number;
+    pairedRatioMedian: number;
+    target: number;
+    meetsTarget: boolean;
+  };
   decode: { direct: Summary; server: Summary; ratio: number };
   ttftMs: { direct: Summary; server: Summary };
   /** CPU per request, all threads: less sensitive to a busy machine than wall time. */
@@ -62,7 +69,11 @@ export function computeFigures(m: Measurements): Figures {
   const directDecode = m.direct.map(decodeTokensPerSecond);
   const serverDecode = m.server.map(decodeTokensPerSecond);
   const ratio = median(serverRates) / median(directRates);
-  const allTokens = [...m.direct, ...m.server, ...m.concurrency.flatMap((level) => level.runs.flatMap((run) => run.samples))];
+  const allTokens = [
+    ...m.direct,
+    ...m.server,
+    ...m.concurrency.flatMap((level) => level.runs.flatMap((run) => run.samples)),
+  ];
   return {
     model: basename(m.options.modelPath),
     tokens: m.options.tokens,
@@ -78,7 +89,10 @@ export function computeFigures(m: Measurements): Figures {
       server: m.server.map((s) => s.completionTokens),
       allEqualTokens: allTokens.every((s) => s.completionTokens === m.options.tokens),
     },
-    finishReasons: { direct: unique(m.direct.map((s) => s.finishReason)), server: unique(m.server.map((s) => s.finishReason)) },
+    finishReasons: {
+      direct: unique(m.direct.map((s) => s.finishReason)),
+      server: unique(m.server.map((s) => s.finishReason)),
+    },
     throughput: {
       direct: summarize(directRates),
       server: summarize(serverRates),
@@ -88,7 +102,11 @@ export function computeFigures(m: Measurements): Figures {
       target: TARGET_RATIO,
       meetsTarget: ratio >= TARGET_RATIO,
     },
-    decode: { direct: summarize(directDecode), server: summarize(serverDecode), ratio: median(serverDecode) / median(directDecode) },
+    decode: {
+      direct: summarize(directDecode),
+      server: summarize(serverDecode),
+      ratio: median(serverDecode) / median(directDecode),
+    },
     ttftMs: { direct: summarize(m.direct.map((s) => s.ttftMs)), server: summarize(m.server.map((s) => s.ttftMs)) },
     cpuMsPerRequest: {
       direct: summarize(m.cpuMs.direct),

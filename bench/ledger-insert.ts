@@ -49,7 +49,10 @@ async function measure(prepared: boolean): Promise<{ rowsPerSecond: number; cpuM
   try {
     await database.db.deleteFrom('usage_ledger').execute();
     const handle = database.sqliteHandle;
-    const fastWriter = handle === null ? postgresRowWriter(database.db) : sqliteRowWriter(handle, (rows) => insertLedgerRows(database.db, rows));
+    const fastWriter =
+      handle === null
+        ? postgresRowWriter(database.db)
+        : sqliteRowWriter(handle, (rows) => insertLedgerRows(database.db, rows));
     const writeRows = prepared ? fastWriter : undefined;
     const ledger = new SqlLedger(database.db, { logger: silent, writeRows });
     const cpu = process.cpuUsage();
@@ -70,7 +73,10 @@ async function measure(prepared: boolean): Promise<{ rowsPerSecond: number; cpuM
   }
 }
 
-const results: Record<'kysely' | 'writer', { rowsPerSecond: number; cpuMicrosPerRow: number }[]> = { kysely: [], writer: [] };
+const results: Record<'kysely' | 'writer', { rowsPerSecond: number; cpuMicrosPerRow: number }[]> = {
+  kysely: [],
+  writer: [],
+};
 for (let round = 0; round < ROUNDS; round += 1) {
   results.kysely.push(await measure(false));
   results.writer.push(await measure(true));

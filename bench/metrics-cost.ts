@@ -36,4 +36,6 @@ function microsecondsPerRequest(): number {
 
 microsecondsPerRequest(); // warm-up: JIT and label maps
 const figure = microsecondsPerRequest();
-process.stdout.write(`metrics bookkeeping: ${figure.toFixed(2)} µs CPU per request\n${JSON.stringify({ metricsCpuPerRequestUs: figure })}\n`);
+process.stdout.write(
+  `metrics bookkeeping: ${figure.toFixed(2)} µs CPU per request\n${JSON.stringify({ metricsCpuPerRequestUs: figure })}\n`,
+);

@@ -43,7 +43,14 @@ async function chatTurn(target: ServerTarget, messages: Message[]): Promise<Turn
   const response = await fetch(`${target.baseURL}/chat/completions`, {
     method: 'POST',
     headers: { authorization: `Bearer ${target.apiKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ model: target.model, messages, stream: true, max_tokens: REPLY_TOKENS, temperature: 0, seed: BENCH_SEED }),
+    body: JSON.stringify({
+      model: target.model,
+      messages,
+      stream: true,
+      max_tokens: REPLY_TOKENS,
+      temperature: 0,
+      seed: BENCH_SEED,
+    }),
   });
   if (!response.ok || !response.body) throw new Error(`server answered ${response.status}: ${await response.text()}`);
   let ttftMs = Number.NaN;
@@ -51,7 +58,11 @@ async function chatTurn(target: ServerTarget, messages: Message[]): Promise<Turn
   let usage: { prompt_tokens?: number; prompt_tokens_details?: { cached_tokens?: number } } | undefined;
   for await (const data of sseData(response.body)) {
     if (data === '[DONE]') continue;
-    const chunk = JSON.parse(data) as { choices?: { delta?: { content?: string } }[]; usage?: typeof usage; error?: { message?: string } };
+    const chunk = JSON.parse(data) as {
+      choices?: { delta?: { content?: string } }[];
+      usage?: typeof usage;
+      error?: { message?: string };
+    };
     if (chunk.error) throw new Error(`error event: ${chunk.error.message ?? data}`);
     const content = chunk.choices?.[0]?.delta?.content;
     if (content) {
@@ -60,7 +71,12 @@ async function chatTurn(target: ServerTarget, messages: Message[]): Promise<Turn
     }
     if (chunk.usage) usage = chunk.usage;
   }
-  return { ttftMs, text, promptTokens: usage?.prompt_tokens ?? Number.NaN, cachedTokens: usage?.prompt_tokens_details?.cached_tokens ?? 0 };
+  return {
+    ttftMs,
+    text,
+    promptTokens: usage?.prompt_tokens ?? Number.NaN,
+    cachedTokens: usage?.prompt_tokens_details?.cached_tokens ?? 0,
+  };
 }
 
 async function conversation(target: ServerTarget, round: number): Promise<TurnSample[]> {
@@ -75,7 +91,12 @@ async function conversation(target: ServerTarget, round: number): Promise<TurnSa
   return samples;
 }
 
-export async function measureMultiTurn(reuse: ServerTarget, cold: ServerTarget, rounds: number, progress: (text: string) => void): Promise<MultiTurnFigures> {
+export async function measureMultiTurn(
+  reuse: ServerTarget,
+  cold: ServerTarget,
+  rounds: number,
+  progress: (text: string) => void,
+): Promise<MultiTurnFigures> {
   const warmRuns: TurnSample[][] = [];
   const coldRuns: TurnSample[][] = [];
   for (let round = 1; round <= rounds; round++) {
@@ -83,14 +104,20 @@ export async function measureMultiTurn(reuse: ServerTarget, cold: ServerTarget, 
     warmRuns.push(await conversation(reuse, round));
     coldRuns.push(await conversation(cold, round));
   }
-  const at = (runs: TurnSample[][], turn: number, pick: (sample: TurnSample) => number) => median(runs.map((run) => pick(run[turn]!)));
+  const at = (runs: TurnSample[][], turn: number, pick: (sample: TurnSample) => number) =>
+    median(runs.map((run) => pick(run[turn]!)));
   const turns = Array.from({ length: TURNS }, (_, turn) => ({
     promptTokens: at(warmRuns, turn, (sample) => sample.promptTokens),
     cachedTokens: at(warmRuns, turn, (sample) => sample.cachedTokens),
     reuseTtftMs: at(warmRuns, turn, (sample) => sample.ttftMs),
     coldTtftMs: at(coldRuns, turn, (sample) => sample.ttftMs),
   }));
-  const identicalOutputs = warmRuns.every((run, round) => run.every((sample, turn) => sample.text === coldRuns[round]![turn]!.text && sample.promptTokens === coldRuns[round]![turn]!.promptTokens));
+  const identicalOutputs = warmRuns.every((run, round) =>
+    run.every(
+      (sample, turn) =>
+        sample.text === coldRuns[round]![turn]!.text && sample.promptTokens === coldRuns[round]![turn]!.promptTokens,
+    ),
+  );
   return {
     turns,
     reuseRatio: turns.at(-1)!.reuseTtftMs / turns[0]!.reuseTtftMs,

@@ -28,5 +28,7 @@ export async function choosePrompt(direct: DirectGenerator, tokens: number): Pro
     if (sample.completionTokens === tokens && sample.finishReason === 'maxTokens') return { prompt, sample };
     tried.push(`${JSON.stringify(prompt)}: ${sample.completionTokens} tokens (${sample.finishReason})`);
   }
-  throw new Error(`No candidate prompt generates ${tokens} tokens at temperature 0 with this model; try fewer --tokens.\n  ${tried.join('\n  ')}`);
+  throw new Error(
+    `No candidate prompt generates ${tokens} tokens at temperature 0 with this model; try fewer --tokens.\n  ${tried.join('\n  ')}`,
+  );
 }

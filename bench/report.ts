@@ -10,7 +10,9 @@ export function printReport(f: Figures): void {
     `prompt ${JSON.stringify(f.prompt)} via ${f.chatWrapper}; client: ${f.client}`,
     `completion_tokens  direct ${counts(f.completionTokens.direct)}  server ${counts(f.completionTokens.server)}  ` +
       `(finish: direct ${f.finishReasons.direct.join('/')}, server ${f.finishReasons.server.join('/')})` +
-      (f.completionTokens.allEqualTokens ? `  all = ${f.tokens}` : `  MISMATCH: not every request produced ${f.tokens}`),
+      (f.completionTokens.allEqualTokens
+        ? `  all = ${f.tokens}`
+        : `  MISMATCH: not every request produced ${f.tokens}`),
     '',
     row('', ['median', 'p90', 'min', 'max']),
     '1. tokens/s, end to end (call -> last token)',
@@ -43,11 +45,13 @@ export function printReport(f: Figures): void {
     `5. TTFT over direct: ${f.addedTtftMs >= 0 ? '+' : ''}${fixed(f.addedTtftMs, 2)} ms (medians; goal <= +1.5 ms: ${f.addedTtftMs <= 1.5 ? 'met' : 'NOT met'})`,
     `6. token leave latency inside the server (engine pushed it -> written to the socket), ${f.tokenLeaveMs.n} tokens:`,
     `   p50 ${fixed(f.tokenLeaveMs.p50, 3)} ms, p99 ${fixed(f.tokenLeaveMs.p99, 3)} ms, max ${fixed(f.tokenLeaveMs.max, 3)} ms; ${fixed(100 * f.tokenLeaveMs.withinOneMs, 2)} % within 1 ms (goal p99 <= 1 ms: ${f.tokenLeaveMs.p99 <= 1 ? 'met' : 'NOT met'})`,
-    ...(f.profiled ? ['   NOTE: the server ran under --cpu-prof; its figures include the profiler\'s cost.'] : []),
+    ...(f.profiled ? ["   NOTE: the server ran under --cpu-prof; its figures include the profiler's cost."] : []),
     '',
   );
   process.stdout.write(`${out.join('\n')}\n`);
-  process.stdout.write(`${JSON.stringify(f, (_key, value: unknown) => (typeof value === 'number' ? round(value) : value))}\n`);
+  process.stdout.write(
+    `${JSON.stringify(f, (_key, value: unknown) => (typeof value === 'number' ? round(value) : value))}\n`,
+  );
 }
 
 const LABEL_WIDTH = 42;
@@ -58,7 +62,10 @@ function row(label: string, cells: string[]): string {
 }
 
 function summaryRow(label: string, summary: Summary, digits: number): string {
-  return row(label, [summary.median, summary.p90, summary.min, summary.max].map((value) => fixed(value, digits)));
+  return row(
+    label,
+    [summary.median, summary.p90, summary.min, summary.max].map((value) => fixed(value, digits)),
+  );
 }
 
 function counts(values: readonly number[]): string {

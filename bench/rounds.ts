@@ -20,8 +20,20 @@ export interface InterleavedRounds {
 }
 
 /** Phases 1-2: direct, server, direct, server, ... so slow drifts of a shared machine hit both alike. */
-export async function interleavedRounds(direct: DirectGenerator, server: ServerProcess, target: ServerTarget, prompt: string, options: BenchOptions): Promise<InterleavedRounds> {
-  const result: InterleavedRounds = { direct: [], server: [], cpuMs: { direct: [], server: [], client: [] }, serverCpuDuringDirectMs: 0, partWaitMs: [] };
+export async function interleavedRounds(
+  direct: DirectGenerator,
+  server: ServerProcess,
+  target: ServerTarget,
+  prompt: string,
+  options: BenchOptions,
+): Promise<InterleavedRounds> {
+  const result: InterleavedRounds = {
+    direct: [],
+    server: [],
+    cpuMs: { direct: [], server: [], client: [] },
+    serverCpuDuringDirectMs: 0,
+    partWaitMs: [],
+  };
   for (let round = 0; round < options.rounds; round++) {
     await sleep(SETTLE_MS);
     let serverBefore = await server.stats();
@@ -44,7 +56,11 @@ export async function interleavedRounds(direct: DirectGenerator, server: ServerP
 }
 
 /** Phase 3: `rounds` runs at each concurrency (1 and K). */
-export async function concurrencyRounds(target: ServerTarget, prompt: string, options: BenchOptions): Promise<{ streams: number; runs: ConcurrentRun[] }[]> {
+export async function concurrencyRounds(
+  target: ServerTarget,
+  prompt: string,
+  options: BenchOptions,
+): Promise<{ streams: number; runs: ConcurrentRun[] }[]> {
   const levels: { streams: number; runs: ConcurrentRun[] }[] = [];
   for (const streams of [...new Set([1, options.sequences])]) {
     const runs: ConcurrentRun[] = [];

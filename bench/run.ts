@@ -15,7 +15,8 @@ import { concurrencyRounds, interleavedRounds } from './rounds.js';
 import { startServerProcess, type ServerProcess } from './server-process.js';
 import { streamChat, streamConcurrently, type ServerTarget } from './through-server.js';
 
-const CLIENT = "Node's global fetch (undici) reading the SSE body, not the openai SDK; tokens from the final usage chunk";
+const CLIENT =
+  "Node's global fetch (undici) reading the SSE body, not the openai SDK; tokens from the final usage chunk";
 
 const progress = (text: string): void => {
   process.stderr.write(`${text}\n`);
@@ -52,7 +53,14 @@ async function measure(options: BenchOptions): Promise<Measurements> {
     progress('server: starting in a child process');
     const modelName = basename(options.modelPath, '.gguf');
     server = await startServerProcess(
-      { modelPath: options.modelPath, modelName, threads: options.threads, sequences: options.sequences, contextSize: direct.requestedContextSize, coldModelName: `${modelName}-no-reuse` },
+      {
+        modelPath: options.modelPath,
+        modelName,
+        threads: options.threads,
+        sequences: options.sequences,
+        contextSize: direct.requestedContextSize,
+        coldModelName: `${modelName}-no-reuse`,
+      },
       options.cpuProfDir,
     );
     const target: ServerTarget = { baseURL: server.baseURL, apiKey: server.apiKey, model: modelName };
@@ -64,7 +72,12 @@ async function measure(options: BenchOptions): Promise<Measurements> {
     progress(`phase 3: ${options.rounds} rounds each of 1 and ${options.sequences} concurrent streams`);
     const concurrency = await concurrencyRounds(target, prompt, options);
     const rssAfter = (await server.stats()).rssBytes;
-    const multiTurn = await measureMultiTurn(target, { ...target, model: `${modelName}-no-reuse` }, options.rounds, progress);
+    const multiTurn = await measureMultiTurn(
+      target,
+      { ...target, model: `${modelName}-no-reuse` },
+      options.rounds,
+      progress,
+    );
     return {
       options,
       prompt,
@@ -96,7 +109,9 @@ async function warmUpServer(target: ServerTarget, prompt: string, options: Bench
   for (let slot = 0; slot < options.sequences; slot++) {
     const sample = await streamChat(target, prompt, options.tokens);
     if (sample.completionTokens !== options.tokens) {
-      throw new Error(`the server produced ${sample.completionTokens} tokens (finish ${sample.finishReason}) where direct produced ${options.tokens}`);
+      throw new Error(
+        `the server produced ${sample.completionTokens} tokens (finish ${sample.finishReason}) where direct produced ${options.tokens}`,
+      );
     }
   }
   await streamConcurrently(target, prompt, options.tokens, options.sequences);

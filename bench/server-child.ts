@@ -26,9 +26,26 @@ async function main(): Promise<void> {
     modelsDir: join(dataDir, 'models'),
     threads: options.threads,
     models: [
-      { name: options.modelName, engine: 'llama-cpp', path: options.modelPath, sequences: options.sequences, contextSize: options.contextSize, threads: options.threads },
+      {
+        name: options.modelName,
+        engine: 'llama-cpp',
+        path: options.modelPath,
+        sequences: options.sequences,
+        contextSize: options.contextSize,
+        threads: options.threads,
+      },
       ...(options.coldModelName
-        ? [{ name: options.coldModelName, engine: 'llama-cpp', path: options.modelPath, sequences: options.sequences, contextSize: options.contextSize, threads: options.threads, reusePrefix: false }]
+        ? [
+            {
+              name: options.coldModelName,
+              engine: 'llama-cpp',
+              path: options.modelPath,
+              sequences: options.sequences,
+              contextSize: options.contextSize,
+              threads: options.threads,
+              reusePrefix: false,
+            },
+          ]
         : []),
     ],
   });
@@ -46,7 +63,13 @@ async function main(): Promise<void> {
   process.on('message', (message: ParentMessage) => {
     if (message.type === 'stats') {
       const cpu = process.cpuUsage();
-      send({ type: 'stats', id: message.id, rssBytes: process.memoryUsage.rss(), cpuMicros: cpu.user + cpu.system, partWaitMs });
+      send({
+        type: 'stats',
+        id: message.id,
+        rssBytes: process.memoryUsage.rss(),
+        cpuMicros: cpu.user + cpu.system,
+        partWaitMs,
+      });
       partWaitMs = [];
       return;
     }

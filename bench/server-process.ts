@@ -33,7 +33,10 @@ export async function startServerProcess(config: ServerChildConfig, cpuProfDir: 
     child.once('message', (message: ChildMessage) => {
       child.off('exit', onExit);
       if (message.type === 'ready') resolve(message);
-      else reject(new Error(`server process failed to start: ${message.type === 'failed' ? message.message : message.type}`));
+      else
+        reject(
+          new Error(`server process failed to start: ${message.type === 'failed' ? message.message : message.type}`),
+        );
     });
   });
   const askStats = statsRequester(child);
@@ -62,7 +65,11 @@ function statsRequester(child: ChildProcess): () => Promise<ProcessStats> {
   const pending = new Map<number, (stats: ProcessStats) => void>();
   child.on('message', (message: ChildMessage) => {
     if (message.type !== 'stats') return;
-    pending.get(message.id)?.({ rssBytes: message.rssBytes, cpuMicros: message.cpuMicros, partWaitMs: message.partWaitMs });
+    pending.get(message.id)?.({
+      rssBytes: message.rssBytes,
+      cpuMicros: message.cpuMicros,
+      partWaitMs: message.partWaitMs,
+    });
     pending.delete(message.id);
   });
   return () =>

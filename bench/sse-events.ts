@@ -16,7 +16,8 @@ export async function* sseData(body: ReadableStream<Uint8Array>): AsyncGenerator
       while (boundary >= 0) {
         const event = buffer.slice(0, boundary);
         buffer = buffer.slice(boundary + 2);
-        for (const line of event.split('\n')) if (line.startsWith('data:')) yield line.slice(line.startsWith('data: ') ? 6 : 5);
+        for (const line of event.split('\n'))
+          if (line.startsWith('data:')) yield line.slice(line.startsWith('data: ') ? 6 : 5);
         boundary = buffer.indexOf('\n\n');
       }
     }

@@ -69,7 +69,12 @@ export interface ConcurrentRun {
 }
 
 /** `count` streams at once; their aggregate rate is the sum of their tokens over the wall time. */
-export async function streamConcurrently(target: ServerTarget, prompt: string, maxTokens: number, count: number): Promise<ConcurrentRun> {
+export async function streamConcurrently(
+  target: ServerTarget,
+  prompt: string,
+  maxTokens: number,
+  count: number,
+): Promise<ConcurrentRun> {
   const start = performance.now();
   const samples = await Promise.all(Array.from({ length: count }, () => streamChat(target, prompt, maxTokens)));
   return { samples, wallMs: performance.now() - start };

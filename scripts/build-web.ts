@@ -34,7 +34,10 @@ export async function buildWeb(outDir: string = DEFAULT_WEB_OUT_DIR): Promise<vo
     logLevel: 'warning',
   });
   for (const page of PAGES) {
-    await copyFile(join(SOURCE, page.html), join(outDir, page.name === 'playground' ? 'index.html' : `${page.name}.html`));
+    await copyFile(
+      join(SOURCE, page.html),
+      join(outDir, page.name === 'playground' ? 'index.html' : `${page.name}.html`),
+    );
   }
 }
 

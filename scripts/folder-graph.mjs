@@ -15,10 +15,14 @@ for (const [file, imports] of Object.entries(result.obj())) {
 for (const [from, targets] of [...edges].sort(([a], [b]) => a.localeCompare(b))) {
   console.log(`${from} -> ${[...targets].sort().join(', ') || '(nothing)'}`);
 }
-const pairs = [...edges].flatMap(([from, targets]) => [...targets].filter((to) => from < to && edges.get(to)?.has(from)).map((to) => `${from} <-> ${to}`));
+const pairs = [...edges].flatMap(([from, targets]) =>
+  [...targets].filter((to) => from < to && edges.get(to)?.has(from)).map((to) => `${from} <-> ${to}`),
+);
 const groups = stronglyConnected(edges).filter((group) => group.length > 1);
 console.log(`\nfolder pairs importing each other: ${pairs.length}${pairs.length ? `\n  ${pairs.join('\n  ')}` : ''}`);
-console.log(`folder cycles (groups that reach each other): ${groups.length}${groups.length ? `\n  ${groups.map((g) => g.join(' -> ')).join('\n  ')}` : ''}`);
+console.log(
+  `folder cycles (groups that reach each other): ${groups.length}${groups.length ? `\n  ${groups.map((g) => g.join(' -> ')).join('\n  ')}` : ''}`,
+);
 if (process.argv.includes('--check') && groups.length > 0) process.exitCode = 1;
 
 /** engines/<backend> and http/<sub> are steps of their own; `main` is the composition root. */

@@ -3,12 +3,7 @@ import Fastify, { LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { OperatorError } from './errors/operator-error.js';
 import type { KeyStore } from './auth/key-store.js';
-import { DEFAULT_MODEL, type Config, type LlamaCppModelConfig, type ModelConfig, type OpenAIModelConfig, type UpstreamDeploymentConfig } from './config/schema.js';
-import type { Llama } from 'node-llama-cpp';
-import type { Engine } from './engines/engine.js';
-// Types only: the modules themselves are imported when a config has an embedded model.
-import type { LlamaCppEngine } from './engines/llama-cpp/llama-cpp-engine.js';
-import { OpenAIUpstreamEngine } from './engines/openai-upstream/openai-upstream-engine.js';
+import { DEFAULT_MODEL, type Config, type LlamaCppModelConfig, type ModelConfig } from './config/schema.js';
 import { createApp } from './http/create-app.js';
 import { Drain } from './http/drain.js';
 import { ensurePortFree, listenError } from './http/port-check.js';
@@ -18,11 +13,10 @@ import { LiveLineGuard } from './logging/live-line.js';
 import { Metrics } from './metrics/metrics.js';
 import { isHfUri } from './models/hf-uri.js';
 import { resolveModelPath } from './models/resolve-model.js';
-import { Deployment } from './router/deployment.js';
 import { ModelRegistry } from './router/model-registry.js';
-import { DEFAULT_ROUTING_POLICY, SINGLE_ENGINE_POLICY, type RoutingPolicy } from './router/routing-policy.js';
 import { openDatabase, type Database } from './storage/database.js';
 import { openSharedState, type SharedState } from './main/shared-state.js';
+import { buildEngines, loadEmbeddedRuntime, needsLlamaRuntime, type EngineBuild } from './main/build-engines.js';
 import type { SqlLedger } from './usage/sql-ledger.js';
 
 export interface ServerOptions {
@@ -70,7 +64,8 @@ const LEDGER_RECORD_GRACE_MS = 2_000;
 /** Builds every dependency from a validated Config and starts listening. */
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
   const liveLine = new LiveLineGuard();
-  const logger = options.logger ?? createLogger({ level: config.server.logLevel, format: config.server.logFormat, liveLine });
+  const logger =
+    options.logger ?? createLogger({ level: config.server.logLevel, format: config.server.logFormat, liveLine });
   const models = config.models.length > 0 ? config.models : [defaultModel(config)];
   // What the operator can get wrong is checked before anything is created: no database, key or model yet.
   await checkLocalModelFiles(models, config);
@@ -78,14 +73,20 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const registry = new ModelRegistry();
   const metrics = config.metrics.enabled ? new Metrics(registry, { perKeyTokens: config.metrics.perKeyTokens }) : null;
   const database = await openDatabase(config.database.url, { logger });
-  const shared = await openSharedState(config, database, logger, metrics ? { onRefusal: (reason) => metrics.limitRefused(reason) } : {});
+  const shared = await openSharedState(
+    config,
+    database,
+    logger,
+    metrics ? { onRefusal: (reason) => metrics.limitRefused(reason) } : {},
+  );
   const { keyStore, ledger, admission, streamLog } = shared;
   metrics?.watchLedger(() => ledger.stats);
 
   const llama = models.some(needsLlamaRuntime) ? await loadEmbeddedRuntime(logger) : null;
   const build: EngineBuild = { config, llama, logger, metrics, liveLine };
   const created = Math.floor(Date.now() / 1000);
-  for (const model of models) registry.add({ name: model.name, engines: buildEngines(model, build), created, ownedBy: 'oruel' });
+  for (const model of models)
+    registry.add({ name: model.name, engines: buildEngines(model, build), created, ownedBy: 'oruel' });
 
   let loaded = false;
   const ready = waitForModels(registry, logger).then(() => {
@@ -93,9 +94,29 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   });
   ready.catch(() => undefined);
   const drain = new Drain();
-  const app = await createApp({ config, logger, registry, keyStore, ledger, admission, streamLog, isReady: () => loaded, drain, metrics, ...(options.webRoot === undefined ? {} : { webRoot: options.webRoot }) });
+  const app = await createApp({
+    config,
+    logger,
+    registry,
+    keyStore,
+    ledger,
+    admission,
+    streamLog,
+    isReady: () => loaded,
+    drain,
+    metrics,
+    ...(options.webRoot === undefined ? {} : { webRoot: options.webRoot }),
+  });
   let metricsApp: Awaited<ReturnType<typeof serveMetricsApart>> | null = null;
-  const parts: ServerParts = { app, drain, registry, shared, database, logger, closeMetrics: async () => metricsApp?.app.close() };
+  const parts: ServerParts = {
+    app,
+    drain,
+    registry,
+    shared,
+    database,
+    logger,
+    closeMetrics: async () => metricsApp?.app.close(),
+  };
   let url: string;
   try {
     url = await app.listen({ host: config.server.host, port: config.server.port });
@@ -107,7 +128,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const metricsUrl = metrics === null ? null : `${metricsApp?.url ?? url}/metrics`;
   // Only once the port is ours: a failed start never leaves a key nobody saw working.
   let keySource: KeySource = { kind: 'auth-disabled' };
-  if (config.server.auth) keySource = await ensureFirstKey(keyStore, options.announce ?? ((text) => process.stdout.write(text)));
+  if (config.server.auth)
+    keySource = await ensureFirstKey(keyStore, options.announce ?? ((text) => process.stdout.write(text)));
   else logger.warn('authentication is disabled (--no-auth): anyone who can reach this port can use it');
 
   let hurry!: () => void;
@@ -120,7 +142,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
 /** A missing or unreadable local model file is one line at start, before anything listens or is created. */
 async function checkLocalModelFiles(models: ModelConfig[], config: Config): Promise<void> {
   for (const model of models) {
-    const paths = model.engine === 'llama-cpp' ? [model.path] : model.embeddedDeployments.map((deployment) => deployment.path);
+    const paths =
+      model.engine === 'llama-cpp' ? [model.path] : model.embeddedDeployments.map((deployment) => deployment.path);
     for (const path of paths.filter((candidate) => !isHfUri(candidate))) {
       try {
         await resolveModelPath(path, { modelsDir: config.modelsDir, hfEndpoint: config.hfEndpoint });
@@ -133,19 +156,13 @@ async function checkLocalModelFiles(models: ModelConfig[], config: Config): Prom
 
 /** /metrics alone on its own port (scrapers on a private network, the API on a public one). */
 async function serveMetricsApart(metrics: Metrics, config: Config, logger: Logger) {
-  const app = Fastify({ loggerInstance: logger as unknown as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) });
+  const app = Fastify({
+    loggerInstance: logger as unknown as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+  });
   await registerMetricsRoute(app, metrics, config.metrics.requireAdminToken ? config.admin.token : null);
   const url = await app.listen({ host: config.server.host, port: config.metrics.port ?? 0 });
   return { app, url };
-}
-
-/** What building an engine needs besides its own configuration. */
-interface EngineBuild {
-  config: Config;
-  llama: EmbeddedRuntime | null;
-  logger: Logger;
-  metrics: Metrics | null;
-  liveLine: LiveLineGuard;
 }
 
 async function ensureFirstKey(keyStore: KeyStore, announce: (text: string) => void): Promise<KeySource> {
@@ -160,96 +177,18 @@ async function ensureFirstKey(keyStore: KeyStore, announce: (text: string) => vo
 }
 
 function defaultModel(config: Config): LlamaCppModelConfig {
-  return { name: DEFAULT_MODEL.name, engine: 'llama-cpp', path: DEFAULT_MODEL.uri, sequences: 2, contextSize: 0, threads: config.threads, gpuLayers: 'auto', maxQueue: 64, reusePrefix: true, embeddings: false };
-}
-
-function needsLlamaRuntime(model: ModelConfig): boolean {
-  return model.engine === 'llama-cpp' || model.embeddedDeployments.length > 0;
-}
-
-/** llama.cpp's bindings and the embedded engine, with the one runtime they share. */
-interface EmbeddedRuntime {
-  llama: Llama;
-  LlamaCppEngine: typeof LlamaCppEngine;
-}
-
-/**
- * Imported only when a config has an embedded model: node-llama-cpp and its native addon are most of
- * a gateway-only process's memory (about 100 MiB resident) and start-up time.
- */
-async function loadEmbeddedRuntime(logger: Logger): Promise<EmbeddedRuntime> {
-  const [{ createLlamaRuntime }, { LlamaCppEngine }] = await Promise.all([import('./engines/llama-cpp/runtime.js'), import('./engines/llama-cpp/llama-cpp-engine.js')]);
-  const llama = await createLlamaRuntime({ gpu: false, log: (level, message) => logger[level]({ source: 'llama.cpp' }, message) });
-  return { llama, LlamaCppEngine };
-}
-
-/** The engines behind one public model: one embedded engine, or a gateway model's deployments (upstream and embedded). */
-function buildEngines(model: ModelConfig, build: EngineBuild): Deployment[] {
-  if (model.engine === 'llama-cpp') return [new Deployment(buildLlamaCppEngine(model, build), 1, SINGLE_ENGINE_POLICY, build.metrics?.deploymentObserver(model.name))];
-  const policy: RoutingPolicy = { ...DEFAULT_ROUTING_POLICY, ...model.routing };
-  const observer = build.metrics?.deploymentObserver(model.name);
-  const upstream = model.deployments.map(
-    (deployment, index) => new Deployment(new OpenAIUpstreamEngine(upstreamOptions(model, deployment, index)), deployment.weight, policy, observer),
-  );
-  const embedded = model.embeddedDeployments.map(
-    ({ weight, ...deployment }) => new Deployment(buildLlamaCppEngine({ ...deployment, name: model.name }, build), weight, policy, observer),
-  );
-  return [...upstream, ...embedded];
-}
-
-function upstreamOptions(model: OpenAIModelConfig, deployment: UpstreamDeploymentConfig, index: number): ConstructorParameters<typeof OpenAIUpstreamEngine>[0] {
-  const host = new URL(deployment.url).host;
-  const sharesHost = model.deployments.filter((other) => new URL(other.url).host === host).length > 1;
   return {
-    publicName: model.name,
-    url: deployment.url,
-    apiKey: deployment.apiKey ?? null,
-    upstreamModel: deployment.model,
-    headers: deployment.headers,
-    maxConcurrent: deployment.maxConcurrent ?? null,
-    connectTimeoutMs: deployment.connectTimeoutMs,
-    firstTokenTimeoutMs: deployment.firstTokenTimeoutMs,
-    idleTimeoutMs: deployment.idleTimeoutMs,
-    responseTimeoutMs: deployment.responseTimeoutMs,
-    maxTokensField: deployment.maxTokensField,
-    ...(sharesHost ? { idSuffix: `#${index}` } : {}),
+    name: DEFAULT_MODEL.name,
+    engine: 'llama-cpp',
+    path: DEFAULT_MODEL.uri,
+    sequences: 2,
+    contextSize: 0,
+    threads: config.threads,
+    gpuLayers: 'auto',
+    maxQueue: 64,
+    reusePrefix: true,
+    embeddings: false,
   };
-}
-
-function buildLlamaCppEngine(model: LlamaCppModelConfig, build: EngineBuild): Engine {
-  const { config, llama: embedded, metrics } = build;
-  if (!embedded) throw new Error('llama.cpp runtime missing');
-  return new embedded.LlamaCppEngine({
-    llama: embedded.llama,
-    name: model.name,
-    modelPath: () => resolveModelFile(model, build),
-    sequences: model.sequences,
-    contextSize: model.contextSize,
-    threads: model.threads ?? config.threads,
-    gpuLayers: model.gpuLayers,
-    maxQueue: model.maxQueue,
-    reusePrefix: model.reusePrefix,
-    embeddings: model.embeddings,
-    ...(metrics ? { onQueueWait: metrics.queueWaitObserver(model.name) } : {}),
-  });
-}
-
-async function resolveModelFile(model: LlamaCppModelConfig, { config, logger, liveLine }: EngineBuild): Promise<string> {
-  // The progress bar (cli-progress) only for a download.
-  const progress = model.path.startsWith('hf:') ? (await import('./models/progress.js')).createProgressDisplay({ label: model.path, liveLine }) : null;
-  try {
-    const path = await resolveModelPath(model.path, {
-      modelsDir: config.modelsDir,
-      hfEndpoint: config.hfEndpoint,
-      ...(config.hfToken ? { token: config.hfToken } : {}),
-      ...(progress ? { onProgress: progress.onProgress } : {}),
-      onDownloadStart: (url) => logger.info({ model: model.name, uri: model.path, url }, `downloading ${model.path} from ${url}`),
-    });
-    logger.info({ model: model.name, path }, 'loading model');
-    return path;
-  } finally {
-    progress?.stop();
-  }
 }
 
 /** A model that fails to load is a failed start: the message names the model and the reason. */

@@ -15,9 +15,16 @@ const SETTLE_MS = 1_000;
 export async function gatewayOnlyIdleRssMiB(upstreamUrl: string): Promise<number | null> {
   const dir = mkdtempSync(join(tmpdir(), 'oruel-idle-rss-'));
   const config = join(dir, 'oruel.yaml');
-  writeFileSync(config, `server: { host: 127.0.0.1, port: 0, logLevel: info }\nmodels:\n  - { name: gw, engine: openai, deployments: [{ url: "${upstreamUrl}", model: bench-upstream }] }\n`);
+  writeFileSync(
+    config,
+    `server: { host: 127.0.0.1, port: 0, logLevel: info }\nmodels:\n  - { name: gw, engine: openai, deployments: [{ url: "${upstreamUrl}", model: bench-upstream }] }\n`,
+  );
   const child = spawn(process.execPath, [BIN, 'serve', '--config', config], {
-    env: { ...process.env, ORUEL_DATABASE_URL: `sqlite:${join(dir, 'oruel.db')}`, ORUEL_MODELS_DIR: join(dir, 'models') },
+    env: {
+      ...process.env,
+      ORUEL_DATABASE_URL: `sqlite:${join(dir, 'oruel.db')}`,
+      ORUEL_MODELS_DIR: join(dir, 'models'),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   try {

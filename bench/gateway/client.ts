@@ -32,13 +32,22 @@ export const agent = new Agent({ connections: 1024, pipelining: 1, keepAliveTime
 function body(target: Target, stream: boolean): string {
   const messages = [{ role: 'user', content: 'Write a long story.' }];
   // Direct clients ask for usage themselves; through Oru-el usage comes unasked (and Oru-el asks upstream).
-  return JSON.stringify(stream ? { model: target.model, messages, stream: true, stream_options: { include_usage: true } } : { model: target.model, messages });
+  return JSON.stringify(
+    stream
+      ? { model: target.model, messages, stream: true, stream_options: { include_usage: true } }
+      : { model: target.model, messages },
+  );
 }
 
 /** One streamed request, read to the end; fails unless it ends with [DONE]. */
 export async function streamOnce(target: Target): Promise<StreamSample> {
   const started = performance.now();
-  const response = await request(target.url, { method: 'POST', headers: target.headers, body: body(target, true), dispatcher: agent });
+  const response = await request(target.url, {
+    method: 'POST',
+    headers: target.headers,
+    body: body(target, true),
+    dispatcher: agent,
+  });
   let ttftMs = -1;
   let tail = '';
   let contentEvents = 0;
@@ -46,19 +55,31 @@ export async function streamOnce(target: Target): Promise<StreamSample> {
     const text = tail + (chunk as Buffer).toString('latin1');
     if (ttftMs < 0 && text.includes(FIRST_TOKEN)) ttftMs = performance.now() - started;
     // Matches that began in the tail were counted with the previous chunk.
-    for (let at = text.indexOf(CONTENT, Math.max(0, tail.length - CONTENT.length + 1)); at >= 0; at = text.indexOf(CONTENT, at + 1)) contentEvents += 1;
+    for (
+      let at = text.indexOf(CONTENT, Math.max(0, tail.length - CONTENT.length + 1));
+      at >= 0;
+      at = text.indexOf(CONTENT, at + 1)
+    )
+      contentEvents += 1;
     tail = text.slice(-64);
   }
-  if (response.statusCode !== 200 || ttftMs < 0 || !tail.includes(DONE)) throw new Error(`${target.label}: bad stream (status ${response.statusCode}): ...${tail}`);
+  if (response.statusCode !== 200 || ttftMs < 0 || !tail.includes(DONE))
+    throw new Error(`${target.label}: bad stream (status ${response.statusCode}): ...${tail}`);
   return { ttftMs, totalMs: performance.now() - started, contentEvents };
 }
 
 /** One non-streamed request. */
 export async function completeOnce(target: Target): Promise<number> {
   const started = performance.now();
-  const response = await request(target.url, { method: 'POST', headers: target.headers, body: body(target, false), dispatcher: agent });
+  const response = await request(target.url, {
+    method: 'POST',
+    headers: target.headers,
+    body: body(target, false),
+    dispatcher: agent,
+  });
   const text = await response.body.text();
-  if (response.statusCode !== 200 || !text.includes('"finish_reason":"stop"')) throw new Error(`${target.label}: bad completion (status ${response.statusCode}): ${text.slice(0, 200)}`);
+  if (response.statusCode !== 200 || !text.includes('"finish_reason":"stop"'))
+    throw new Error(`${target.label}: bad completion (status ${response.statusCode}): ${text.slice(0, 200)}`);
   return performance.now() - started;
 }
 
@@ -68,7 +89,13 @@ export async function completeOnce(target: Target): Promise<number> {
  */
 export async function openIdleStream(target: Target): Promise<() => void> {
   const controller = new AbortController();
-  const response = await request(target.url, { method: 'POST', headers: target.headers, body: body(target, true), dispatcher: agent, signal: controller.signal });
+  const response = await request(target.url, {
+    method: 'POST',
+    headers: target.headers,
+    body: body(target, true),
+    dispatcher: agent,
+    signal: controller.signal,
+  });
   let text = '';
   for await (const chunk of response.body) {
     text += (chunk as Buffer).toString('latin1');
@@ -78,7 +105,11 @@ export async function openIdleStream(target: Target): Promise<() => void> {
 }
 
 /** `concurrency` workers each running `work` back to back for `durationMs`; returns completions per second. */
-export async function closedLoop(concurrency: number, durationMs: number, work: () => Promise<unknown>): Promise<number> {
+export async function closedLoop(
+  concurrency: number,
+  durationMs: number,
+  work: () => Promise<unknown>,
+): Promise<number> {
   const deadline = performance.now() + durationMs;
   let completed = 0;
   const started = performance.now();

@@ -28,7 +28,11 @@ export interface GatewayTarget {
 async function main(): Promise<void> {
   const { upstreams, auth = true, metrics = true } = JSON.parse(process.argv[2] ?? '{}') as GatewayChildConfig;
   const dataDir = mkdtempSync(join(tmpdir(), 'oruel-gateway-bench-'));
-  const model = (name: string, url: string) => ({ name, engine: 'openai', deployments: [{ url, model: 'bench-upstream' }] });
+  const model = (name: string, url: string) => ({
+    name,
+    engine: 'openai',
+    deployments: [{ url, model: 'bench-upstream' }],
+  });
   const config = configSchema.parse({
     server: { host: '127.0.0.1', port: 0, logLevel: 'silent', auth },
     database: { url: `sqlite:${join(dataDir, 'oruel.db')}` },

@@ -10,7 +10,10 @@ export interface ProcessStats {
   cpuMicros: number;
 }
 
-export type ChildReply<Ready> = { type: 'ready'; payload: Ready } | { type: 'failed'; message: string } | ({ type: 'stats'; id: number } & ProcessStats);
+export type ChildReply<Ready> =
+  | { type: 'ready'; payload: Ready }
+  | { type: 'failed'; message: string }
+  | ({ type: 'stats'; id: number } & ProcessStats);
 
 export interface Child<Ready> {
   ready: Ready;
@@ -21,7 +24,11 @@ export interface Child<Ready> {
 const CLOSE_TIMEOUT_MS = 30_000;
 
 /** Forks a TypeScript file under tsx and waits for its `ready` message. */
-export async function startChild<Ready>(file: string, argument: unknown, execArgv: string[] = []): Promise<Child<Ready>> {
+export async function startChild<Ready>(
+  file: string,
+  argument: unknown,
+  execArgv: string[] = [],
+): Promise<Child<Ready>> {
   const child = fork(file, [JSON.stringify(argument)], {
     execArgv: ['--import', import.meta.resolve('tsx'), '--expose-gc', ...execArgv],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -43,7 +50,11 @@ function statsRequester(child: ChildProcess): (options?: { gc?: boolean }) => Pr
   const pending = new Map<number, (stats: ProcessStats) => void>();
   child.on('message', (message: ChildReply<unknown>) => {
     if (message.type !== 'stats') return;
-    pending.get(message.id)?.({ rssBytes: message.rssBytes, heapUsedBytes: message.heapUsedBytes, cpuMicros: message.cpuMicros });
+    pending.get(message.id)?.({
+      rssBytes: message.rssBytes,
+      heapUsedBytes: message.heapUsedBytes,
+      cpuMicros: message.cpuMicros,
+    });
     pending.delete(message.id);
   });
   return (options = {}) =>
@@ -73,7 +84,13 @@ export function serveChild<Ready>(ready: Ready, onClose: () => Promise<void>): v
       void settle(message.gc).then(() => {
         const cpu = process.cpuUsage();
         const memory = process.memoryUsage();
-        send({ type: 'stats', id: message.id, rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, cpuMicros: cpu.user + cpu.system });
+        send({
+          type: 'stats',
+          id: message.id,
+          rssBytes: memory.rss,
+          heapUsedBytes: memory.heapUsed,
+          cpuMicros: cpu.user + cpu.system,
+        });
       });
       return;
     }

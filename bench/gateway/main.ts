@@ -20,6 +20,8 @@ if (parsed === 'help') {
 runGatewayBench(parsed)
   .then((figures) => process.stdout.write(`${JSON.stringify(figures)}\n`))
   .catch((error: unknown) => {
-    process.stderr.write(`gateway bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `gateway bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     process.exitCode = 1;
   });

@@ -34,7 +34,12 @@ export type Proxies = Record<Label, Child<unknown> | null>;
 const empty = (): PerLabel => ({ direct: 0, pipe: 0, gateway: 0 });
 
 /** Every phase once per label, in an order that rotates with the round (no label always goes first). */
-export async function runRound(targets: Targets, proxies: Proxies, settings: PhaseSettings, round: number): Promise<RoundFigures> {
+export async function runRound(
+  targets: Targets,
+  proxies: Proxies,
+  settings: PhaseSettings,
+  round: number,
+): Promise<RoundFigures> {
   const order = LABELS.map((_, index) => LABELS[(index + round) % LABELS.length]!);
   const figures: RoundFigures = {
     ttftMs: empty(),
@@ -51,7 +56,11 @@ export async function runRound(targets: Targets, proxies: Proxies, settings: Pha
   for (const label of order) figures.ttftMs[label] = await sequentialTtft(targets[label].instant, settings.sequential);
   for (const label of order) {
     const events: number[] = [];
-    const measured = await withCpu(proxies[label], () => countedLoop(32, settings.phaseMs, async () => events.push((await streamOnce(targets[label].instant)).contentEvents)));
+    const measured = await withCpu(proxies[label], () =>
+      countedLoop(32, settings.phaseMs, async () =>
+        events.push((await streamOnce(targets[label].instant)).contentEvents),
+      ),
+    );
     figures.streams32PerSecond[label] = measured.result.perSecond;
     figures.contentEventsPerStream[label] = median(events);
     figures.cpuPerInstantStreamMs[label] = measured.cpuMs / measured.result.count;
@@ -64,7 +73,10 @@ export async function runRound(targets: Targets, proxies: Proxies, settings: Pha
     figures.slowCpuPercent[label] = (100 * measured.cpuMs) / measured.result.wallMs;
     figures.cpuPerPacedStreamMs[label] = measured.cpuMs / settings.slowStreams;
   }
-  for (const label of order) figures.completionsPerSecond[label] = (await countedLoop(32, settings.phaseMs, () => completeOnce(targets[label].instant))).perSecond;
+  for (const label of order)
+    figures.completionsPerSecond[label] = (
+      await countedLoop(32, settings.phaseMs, () => completeOnce(targets[label].instant))
+    ).perSecond;
   return figures;
 }
 
@@ -74,7 +86,11 @@ async function sequentialTtft(target: Target, count: number): Promise<number> {
   return median(samples);
 }
 
-async function countedLoop(concurrency: number, durationMs: number, work: () => Promise<unknown>): Promise<{ perSecond: number; count: number }> {
+async function countedLoop(
+  concurrency: number,
+  durationMs: number,
+  work: () => Promise<unknown>,
+): Promise<{ perSecond: number; count: number }> {
   let count = 0;
   const perSecond = await closedLoop(concurrency, durationMs, async () => {
     await work();

@@ -29,7 +29,9 @@ async function main(): Promise<void> {
       `${upstreams[name]}/chat/completions`,
       { method: 'POST', headers: { 'content-type': 'application/json' }, agent },
       (answer) => {
-        response.writeHead(answer.statusCode ?? 502, { 'content-type': answer.headers['content-type'] ?? 'application/json' });
+        response.writeHead(answer.statusCode ?? 502, {
+          'content-type': answer.headers['content-type'] ?? 'application/json',
+        });
         answer.pipe(response);
       },
     );

@@ -58,7 +58,9 @@ function main(): void {
   const print = (title: string, entries: Map<string, number>, limit: number) => {
     process.stdout.write(`\n${title} (busy ${(total / 1000).toFixed(0)} ms)\n`);
     for (const [name, micros] of [...entries].sort((a, b) => b[1] - a[1]).slice(0, limit)) {
-      process.stdout.write(`${((100 * micros) / total).toFixed(1).padStart(5)}%  ${(micros / 1000).toFixed(1).padStart(8)} ms  ${name}\n`);
+      process.stdout.write(
+        `${((100 * micros) / total).toFixed(1).padStart(5)}%  ${(micros / 1000).toFixed(1).padStart(8)} ms  ${name}\n`,
+      );
     }
   };
   print('self time by area', byArea, 25);

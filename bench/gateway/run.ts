@@ -41,7 +41,17 @@ export interface GatewayBenchOptions {
 
 export type GatewayBenchSettings = Required<Omit<GatewayBenchOptions, 'log'>>;
 
-const DEFAULTS: GatewayBenchSettings = { rounds: 5, phaseMs: 2_000, sequential: 40, slowStreams: 256, idleStreams: 400, tokens: 64, slowTokenDelayMs: 20, cpuProfDir: null, metrics: true };
+const DEFAULTS: GatewayBenchSettings = {
+  rounds: 5,
+  phaseMs: 2_000,
+  sequential: 40,
+  slowStreams: 256,
+  idleStreams: 400,
+  tokens: 64,
+  slowTokenDelayMs: 20,
+  cpuProfDir: null,
+  metrics: true,
+};
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
@@ -52,11 +62,18 @@ export async function runGatewayBench(options: GatewayBenchOptions = {}): Promis
   const log = logOption ?? ((line: string) => process.stderr.write(`${line}\n`));
   const children: Child<unknown>[] = [];
   try {
-    const fakes = await startChild<FakeUrls>(here('./fake-child.ts'), { tokens: settings.tokens, slowTokenDelayMs: settings.slowTokenDelayMs } satisfies FakeChildConfig);
+    const fakes = await startChild<FakeUrls>(here('./fake-child.ts'), {
+      tokens: settings.tokens,
+      slowTokenDelayMs: settings.slowTokenDelayMs,
+    } satisfies FakeChildConfig);
     children.push(fakes);
     const pipe = await startPipe(fakes.ready, children);
     const gateway = await startGateway(fakes.ready, settings, children);
-    const targets: Targets = { direct: directTargets(fakes.ready), pipe: pipeTargets(pipe.ready), gateway: gatewayTargets(gateway.ready) };
+    const targets: Targets = {
+      direct: directTargets(fakes.ready),
+      pipe: pipeTargets(pipe.ready),
+      gateway: gatewayTargets(gateway.ready),
+    };
     const proxies = { direct: null, pipe, gateway };
     log('gateway bench: warm-up round');
     await runRound(targets, proxies, { ...settings, phaseMs: Math.min(500, settings.phaseMs), sequential: 10 }, 0);
@@ -69,7 +86,11 @@ export async function runGatewayBench(options: GatewayBenchOptions = {}): Promis
     const freshPipe = await startPipe(fakes.ready, children);
     const pipeMemory = await measureMemory(pipeTargets(freshPipe.ready).idle, freshPipe, settings.idleStreams);
     const freshGateway = await startGateway(fakes.ready, { ...settings, cpuProfDir: null }, children);
-    const gatewayMemory = await measureMemory(gatewayTargets(freshGateway.ready).idle, freshGateway, settings.idleStreams);
+    const gatewayMemory = await measureMemory(
+      gatewayTargets(freshGateway.ready).idle,
+      freshGateway,
+      settings.idleStreams,
+    );
     const memory = { pipe: pipeMemory, gateway: gatewayMemory };
     log('gateway bench: idle resident memory of `oruel serve` (compiled, gateway-only config)');
     const cliIdleRssMiB = await gatewayOnlyIdleRssMiB(fakes.ready.instant);
@@ -90,15 +111,26 @@ async function startPipe(fakes: FakeUrls, children: Child<unknown>[]): Promise<C
   return pipe;
 }
 
-async function startGateway(fakes: FakeUrls, settings: GatewayBenchSettings, children: Child<unknown>[]): Promise<Child<GatewayTarget>> {
+async function startGateway(
+  fakes: FakeUrls,
+  settings: GatewayBenchSettings,
+  children: Child<unknown>[],
+): Promise<Child<GatewayTarget>> {
   const profile = settings.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${settings.cpuProfDir}`] : [];
-  const gateway = await startChild<GatewayTarget>(here('./gateway-child.ts'), { upstreams: fakes, metrics: settings.metrics } satisfies GatewayChildConfig, profile);
+  const gateway = await startChild<GatewayTarget>(
+    here('./gateway-child.ts'),
+    { upstreams: fakes, metrics: settings.metrics } satisfies GatewayChildConfig,
+    profile,
+  );
   children.push(gateway);
   return gateway;
 }
 
 /** Medians over rounds; ratios and differences are taken per round first (each round compares like with like). */
-function summarize(rounds: RoundFigures[], memory: { pipe: MemoryFigures; gateway: MemoryFigures }): Record<string, number> {
+function summarize(
+  rounds: RoundFigures[],
+  memory: { pipe: MemoryFigures; gateway: MemoryFigures },
+): Record<string, number> {
   const across = (pick: (round: RoundFigures) => number) => median(rounds.map(pick));
   const figures: Record<string, number> = {};
   for (const label of ['direct', 'pipe', 'gateway'] as const) {
@@ -111,13 +143,19 @@ function summarize(rounds: RoundFigures[], memory: { pipe: MemoryFigures; gatewa
     figures[`${label}.completionsPerSecond`] = across((round) => round.completionsPerSecond[label]);
     if (label === 'direct') continue;
     figures[`${label}.addedTtftMs`] = across((round) => round.ttftMs[label] - round.ttftMs.direct);
-    figures[`${label}.streams32Ratio`] = across((round) => round.streams32PerSecond[label] / round.streams32PerSecond.direct);
-    figures[`${label}.slowRatio`] = across((round) => round.slowTokensPerSecond[label] / round.slowTokensPerSecond.direct);
+    figures[`${label}.streams32Ratio`] = across(
+      (round) => round.streams32PerSecond[label] / round.streams32PerSecond.direct,
+    );
+    figures[`${label}.slowRatio`] = across(
+      (round) => round.slowTokensPerSecond[label] / round.slowTokensPerSecond.direct,
+    );
     figures[`${label}.slowAddedTtftP99Ms`] = across((round) => round.slowTtftP99Ms[label] - round.slowTtftP99Ms.direct);
     figures[`${label}.slowAddedTtftP50Ms`] = across((round) => round.slowTtftP50Ms[label] - round.slowTtftP50Ms.direct);
     figures[`${label}.slowCpuPercent`] = across((round) => round.slowCpuPercent[label]);
     figures[`${label}.idleRssMiB`] = memory[label].idleRssMiB;
-    figures[`${label}.nonStreamingRatio`] = across((round) => round.completionsPerSecond[label] / round.completionsPerSecond.direct);
+    figures[`${label}.nonStreamingRatio`] = across(
+      (round) => round.completionsPerSecond[label] / round.completionsPerSecond.direct,
+    );
     figures[`${label}.cpuPerInstantStreamMs`] = across((round) => round.cpuPerInstantStreamMs[label]);
     figures[`${label}.cpuPerPacedStreamMs`] = across((round) => round.cpuPerPacedStreamMs[label]);
     figures[`${label}.memoryPerOpenStreamKiB`] = memory[label].rssPerStreamKiB;

@@ -30,7 +30,9 @@ export class ChunkAssembler {
 
   /** The opening chunk: every choice announces the assistant role once, with empty content. */
   start(): WireChunk[] {
-    const choices = Array.from({ length: this.choiceCount }, (_, index) => choice(index, { role: 'assistant', content: '' }));
+    const choices = Array.from({ length: this.choiceCount }, (_, index) =>
+      choice(index, { role: 'assistant', content: '' }),
+    );
     return [this.chunk(choices)];
   }
 
@@ -43,11 +45,26 @@ export class ChunkAssembler {
       case 'tool-call-start':
         return [
           this.chunk([
-            choice(part.choice, { tool_calls: [{ index: part.callIndex, id: part.callId, type: 'function', function: { name: part.toolName, arguments: '' } }] }),
+            choice(part.choice, {
+              tool_calls: [
+                {
+                  index: part.callIndex,
+                  id: part.callId,
+                  type: 'function',
+                  function: { name: part.toolName, arguments: '' },
+                },
+              ],
+            }),
           ]),
         ];
       case 'tool-call-delta':
-        return [this.chunk([choice(part.choice, { tool_calls: [{ index: part.callIndex, function: { arguments: part.argumentsText } }] })])];
+        return [
+          this.chunk([
+            choice(part.choice, {
+              tool_calls: [{ index: part.callIndex, function: { arguments: part.argumentsText } }],
+            }),
+          ]),
+        ];
       case 'finish':
         this.finishes.set(part.choice, part.finishReason);
         return [];
@@ -71,7 +88,10 @@ export class ChunkAssembler {
     if (this.ended) return [];
     if (this.finishes.size < this.choiceCount) {
       this.ended = true;
-      this.failure = new GatewayError('internal_error', 'The engine ended the response before it was complete.').toWire();
+      this.failure = new GatewayError(
+        'internal_error',
+        'The engine ended the response before it was complete.',
+      ).toWire();
       return [errorChunk(this.identity, this.failure)];
     }
     return this.closing();
@@ -100,7 +120,13 @@ export class ChunkAssembler {
   }
 
   private chunk(choices: WireChunkChoice[]): WireChunk {
-    return { id: this.identity.id, object: 'chat.completion.chunk', created: this.identity.created, model: this.identity.model, choices };
+    return {
+      id: this.identity.id,
+      object: 'chat.completion.chunk',
+      created: this.identity.created,
+      model: this.identity.model,
+      choices,
+    };
   }
 }
 

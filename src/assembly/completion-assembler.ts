@@ -28,7 +28,11 @@ export class CompletionAssembler {
         this.choiceAt(part.choice).text += part.text;
         return;
       case 'tool-call-start':
-        this.choiceAt(part.choice).toolCalls[part.callIndex] = { id: part.callId, type: 'function', function: { name: part.toolName, arguments: '' } };
+        this.choiceAt(part.choice).toolCalls[part.callIndex] = {
+          id: part.callId,
+          type: 'function',
+          function: { name: part.toolName, arguments: '' },
+        };
         return;
       case 'tool-call-delta': {
         const call = this.choiceAt(part.choice).toolCalls[part.callIndex];

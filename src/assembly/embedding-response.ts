@@ -11,10 +11,18 @@ export interface WireEmbeddingList {
  * The embeddings response. `base64` is what the official SDKs ask for by default: the little-endian
  * float32 bytes of each vector (the SDKs decode them back to numbers). Pure.
  */
-export function toEmbeddingList(model: string, result: EmbeddingResult, encoding: 'float' | 'base64'): WireEmbeddingList {
+export function toEmbeddingList(
+  model: string,
+  result: EmbeddingResult,
+  encoding: 'float' | 'base64',
+): WireEmbeddingList {
   return {
     object: 'list',
-    data: result.vectors.map((vector, index) => ({ object: 'embedding', index, embedding: encoding === 'base64' ? toBase64(vector) : vector })),
+    data: result.vectors.map((vector, index) => ({
+      object: 'embedding',
+      index,
+      embedding: encoding === 'base64' ? toBase64(vector) : vector,
+    })),
     model,
     usage: { prompt_tokens: result.promptTokens, total_tokens: result.promptTokens },
   };

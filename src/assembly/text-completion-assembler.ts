@@ -35,7 +35,12 @@ export class TextChunkAssembler {
   /** No role chunk in this API; with echo, each choice's prompt. */
   start(): WireTextCompletion[] {
     if (!this.echo) return [];
-    return [{ ...this.envelope(), choices: this.echo.map((text, index) => ({ index, text, logprobs: null, finish_reason: null })) }];
+    return [
+      {
+        ...this.envelope(),
+        choices: this.echo.map((text, index) => ({ index, text, logprobs: null, finish_reason: null })),
+      },
+    ];
   }
 
   accept(part: StreamPart): WireTextCompletion[] {
@@ -62,7 +67,12 @@ export class TextChunkAssembler {
   private rename(chunk: WireChunk): WireTextCompletion {
     const renamed: WireTextCompletion = {
       ...this.envelope(),
-      choices: chunk.choices.map((choice) => ({ index: choice.index, text: choice.delta.content ?? '', logprobs: null, finish_reason: choice.finish_reason })),
+      choices: chunk.choices.map((choice) => ({
+        index: choice.index,
+        text: choice.delta.content ?? '',
+        logprobs: null,
+        finish_reason: choice.finish_reason,
+      })),
     };
     if (chunk.usage) renamed.usage = chunk.usage;
     if (chunk.error) renamed.error = chunk.error;
@@ -70,7 +80,12 @@ export class TextChunkAssembler {
   }
 
   private envelope(): Pick<WireTextCompletion, 'id' | 'object' | 'created' | 'model'> {
-    return { id: this.identity.id, object: 'text_completion', created: this.identity.created, model: this.identity.model };
+    return {
+      id: this.identity.id,
+      object: 'text_completion',
+      created: this.identity.created,
+      model: this.identity.model,
+    };
   }
 }
 

@@ -69,7 +69,10 @@ export class CachedKeyStore implements KeyStore {
       record = await withTimeout(this.#inner.verify(presentedKey), this.#settings.lookupTimeoutMs);
     } catch (error) {
       if (cached === undefined || this.#now() >= cached.staleUntil) throw error;
-      this.#logger.warn({ err: error, keyId: cached.record?.id }, 'key lookup failed; using the answer cached before the failure');
+      this.#logger.warn(
+        { err: error, keyId: cached.record?.id },
+        'key lookup failed; using the answer cached before the failure',
+      );
       return activeOrNull(cached.record, this.#now());
     }
     if (generation === this.#generation) this.#remember(hash, record);
@@ -123,7 +126,10 @@ export class CachedKeyStore implements KeyStore {
     try {
       await this.#feed.publish(id);
     } catch (error) {
-      this.#logger.warn({ err: error, keyId: id }, 'could not announce a key change; other replicas see it when their cache expires');
+      this.#logger.warn(
+        { err: error, keyId: id },
+        'could not announce a key change; other replicas see it when their cache expires',
+      );
     }
   }
 
@@ -146,7 +152,11 @@ export class CachedKeyStore implements KeyStore {
       const oldest = this.#entries.keys().next();
       if (!oldest.done) this.#entries.delete(oldest.value);
     }
-    this.#entries.set(hash, { record, freshUntil: now + this.#settings.ttlMs, staleUntil: now + this.#settings.staleIfErrorMs });
+    this.#entries.set(hash, {
+      record,
+      freshUntil: now + this.#settings.ttlMs,
+      staleUntil: now + this.#settings.staleIfErrorMs,
+    });
   }
 }
 

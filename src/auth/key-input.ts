@@ -48,14 +48,16 @@ export function validateKeyPatch(patch: KeyPatch): KeyPatch {
 function validName(name: string): string {
   const trimmed = name.trim();
   if (trimmed === '') throw new InvalidKeyInputError('name', 'A key needs a name.');
-  if (trimmed.length > MAX_NAME_LENGTH) throw new InvalidKeyInputError('name', `A key name has at most ${MAX_NAME_LENGTH} characters.`);
+  if (trimmed.length > MAX_NAME_LENGTH)
+    throw new InvalidKeyInputError('name', `A key name has at most ${MAX_NAME_LENGTH} characters.`);
   return trimmed;
 }
 
 function validModels(models: string[] | null): string[] | null {
   if (models === null) return null;
   const names = [...new Set(models.map((model) => model.trim()))];
-  if (names.length === 0) throw new InvalidKeyInputError('models', 'The model list is empty; leave it out to allow every model.');
+  if (names.length === 0)
+    throw new InvalidKeyInputError('models', 'The model list is empty; leave it out to allow every model.');
   for (const name of names) {
     if (name === '' || name.length > MAX_MODEL_NAME_LENGTH) {
       throw new InvalidKeyInputError('models', `Model names have 1 to ${MAX_MODEL_NAME_LENGTH} characters.`);
@@ -67,7 +69,10 @@ function validModels(models: string[] | null): string[] | null {
 function validLimit(field: 'rpm' | 'tpm' | 'maxConcurrent', value: number | null): number | null {
   if (value === null) return null;
   if (!Number.isInteger(value) || value < 1 || value > MAX_INTEGER_COLUMN) {
-    throw new InvalidKeyInputError(field, `${field} must be a whole number from 1 to ${MAX_INTEGER_COLUMN}, got ${value}.`);
+    throw new InvalidKeyInputError(
+      field,
+      `${field} must be a whole number from 1 to ${MAX_INTEGER_COLUMN}, got ${value}.`,
+    );
   }
   return value;
 }
@@ -75,10 +80,16 @@ function validLimit(field: 'rpm' | 'tpm' | 'maxConcurrent', value: number | null
 function validBudget(budget: TokenBudget | null): TokenBudget | null {
   if (budget === null) return null;
   if (!Number.isInteger(budget.tokens) || budget.tokens < 1 || budget.tokens > MAX_BUDGET_TOKENS) {
-    throw new InvalidKeyInputError('budget', `budget.tokens must be a whole number from 1 to ${MAX_BUDGET_TOKENS}, got ${budget.tokens}.`);
+    throw new InvalidKeyInputError(
+      'budget',
+      `budget.tokens must be a whole number from 1 to ${MAX_BUDGET_TOKENS}, got ${budget.tokens}.`,
+    );
   }
   if (!isBudgetPeriod(budget.period)) {
-    throw new InvalidKeyInputError('budget', `budget.period must be one of ${BUDGET_PERIODS.join(', ')}, got "${String(budget.period)}".`);
+    throw new InvalidKeyInputError(
+      'budget',
+      `budget.period must be one of ${BUDGET_PERIODS.join(', ')}, got "${String(budget.period)}".`,
+    );
   }
   return { tokens: budget.tokens, period: budget.period };
 }

@@ -61,7 +61,8 @@ function modelsColumn(models: string[] | null): string | null {
 
 function budgetFrom(row: ApiKeysTable): TokenBudget | null {
   if (row.budget_tokens === null || row.budget_period === null) return null;
-  if (!isBudgetPeriod(row.budget_period)) throw new Error(`api_keys.budget_period of key ${row.id} is unknown: "${row.budget_period}"`);
+  if (!isBudgetPeriod(row.budget_period))
+    throw new Error(`api_keys.budget_period of key ${row.id} is unknown: "${row.budget_period}"`);
   return { tokens: Number(row.budget_tokens), period: row.budget_period };
 }
 

@@ -55,7 +55,12 @@ function keyChangeChannel(keyPrefix: string): string {
 }
 
 /** One announcement from a process that is no replica (the CLI): connect, publish, disconnect. */
-export async function publishKeyChange(redisUrl: string, keyPrefix: string, keyId: string, logger: Logger): Promise<void> {
+export async function publishKeyChange(
+  redisUrl: string,
+  keyPrefix: string,
+  keyId: string,
+  logger: Logger,
+): Promise<void> {
   const connection = await openRedis(redisUrl, { keyPrefix, logger });
   try {
     await connection.client.publish(keyChangeChannel(keyPrefix), keyId);

@@ -27,8 +27,18 @@ export class SqlKeyStore implements KeyStore {
   async create(input: NewKeyInput): Promise<{ record: ApiKeyRecord; key: string }> {
     const valid = validateKeyInput(input);
     const key = generateApiKey();
-    const record: ApiKeyRecord = { id: newKeyId(), prefix: apiKeyDisplayPrefix(key), ...valid, revokedAt: null, createdAt: this.#now(), updatedAt: null };
-    await this.#db.insertInto('api_keys').values(toKeyRow(record, hashApiKey(key))).execute();
+    const record: ApiKeyRecord = {
+      id: newKeyId(),
+      prefix: apiKeyDisplayPrefix(key),
+      ...valid,
+      revokedAt: null,
+      createdAt: this.#now(),
+      updatedAt: null,
+    };
+    await this.#db
+      .insertInto('api_keys')
+      .values(toKeyRow(record, hashApiKey(key)))
+      .execute();
     return { record, key };
   }
 
@@ -36,7 +46,11 @@ export class SqlKeyStore implements KeyStore {
     // Every presented value is hashed and looked up, well-formed or not, so the time to fail does
     // not depend on what was wrong with it.
     const presentedHash = hashApiKey(presentedKey);
-    const row = await this.#db.selectFrom('api_keys').selectAll().where('key_hash', '=', presentedHash).executeTakeFirst();
+    const row = await this.#db
+      .selectFrom('api_keys')
+      .selectAll()
+      .where('key_hash', '=', presentedHash)
+      .executeTakeFirst();
     if (row === undefined || !hashesEqual(row.key_hash, presentedHash)) return null;
     const record = fromKeyRow(row);
     return isKeyActive(record, this.#now()) ? record : null;
@@ -56,7 +70,11 @@ export class SqlKeyStore implements KeyStore {
   async update(id: string, patch: KeyPatch): Promise<ApiKeyRecord | null> {
     const columns = patchColumns(validateKeyPatch(patch));
     if (Object.keys(columns).length > 0) {
-      await this.#db.updateTable('api_keys').set({ ...columns, updated_at: this.#now().getTime() }).where('id', '=', id).execute();
+      await this.#db
+        .updateTable('api_keys')
+        .set({ ...columns, updated_at: this.#now().getTime() })
+        .where('id', '=', id)
+        .execute();
     }
     return this.get(id);
   }

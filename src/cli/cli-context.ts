@@ -33,7 +33,11 @@ export function configOf(options: ConfigOption, io: CliIo): Config {
  * Every data command runs through here: it says on stderr which database it used, so a command run
  * from another directory or with another config never silently works on a different one.
  */
-export async function withCommandDatabase<T>(options: ConfigOption, io: CliIo, work: (database: Database) => Promise<T>): Promise<T> {
+export async function withCommandDatabase<T>(
+  options: ConfigOption,
+  io: CliIo,
+  work: (database: Database) => Promise<T>,
+): Promise<T> {
   const url = configOf(options, io).database.url;
   io.err(`database: ${redactDatabaseUrl(url)}\n`);
   return withDatabase(url, work);

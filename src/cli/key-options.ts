@@ -32,17 +32,21 @@ export function newKeyInput(options: KeyOptions): NewKeyInput {
 
 /** Only the options given; `none` clears a limit or the budget, `never` the expiry, --all-models the allow-list. */
 export function keyPatch(options: KeyOptions): KeyPatch {
-  if (options.models !== undefined && options.allModels) throw new OperatorError('Give either --models or --all-models, not both.');
+  if (options.models !== undefined && options.allModels)
+    throw new OperatorError('Give either --models or --all-models, not both.');
   const patch: KeyPatch = {};
   if (options.name !== undefined) patch.name = options.name;
   if (options.models !== undefined) patch.models = modelList(options.models);
   if (options.allModels) patch.models = null;
   if (options.rpm !== undefined) patch.rpm = clearable(options.rpm, (text) => count(text, '--rpm'));
   if (options.tpm !== undefined) patch.tpm = clearable(options.tpm, (text) => count(text, '--tpm'));
-  if (options.maxConcurrent !== undefined) patch.maxConcurrent = clearable(options.maxConcurrent, (text) => count(text, '--max-concurrent'));
+  if (options.maxConcurrent !== undefined)
+    patch.maxConcurrent = clearable(options.maxConcurrent, (text) => count(text, '--max-concurrent'));
   if (options.budget !== undefined) patch.budget = clearable(options.budget, budget);
-  if (options.expires !== undefined) patch.expiresAt = options.expires.trim() === 'never' ? null : parseIsoDate(options.expires, '--expires');
-  if (Object.keys(patch).length === 0) throw new OperatorError('Nothing to update: give at least one option (see `oruel keys update --help`).');
+  if (options.expires !== undefined)
+    patch.expiresAt = options.expires.trim() === 'never' ? null : parseIsoDate(options.expires, '--expires');
+  if (Object.keys(patch).length === 0)
+    throw new OperatorError('Nothing to update: give at least one option (see `oruel keys update --help`).');
   return patch;
 }
 
@@ -53,22 +57,29 @@ function clearable<T>(text: string, parse: (text: string) => T): T | null {
 function modelList(text: string): string[] {
   // `none` clears limits elsewhere; here it would be stored as a model named "none" that nothing serves.
   if (['none', 'all'].includes(text.trim())) {
-    throw new OperatorError(`--models ${text.trim()} is not a model list: give model names (--models a,b), or --all-models to allow every model (keys update), or leave --models out (keys create).`);
+    throw new OperatorError(
+      `--models ${text.trim()} is not a model list: give model names (--models a,b), or --all-models to allow every model (keys update), or leave --models out (keys create).`,
+    );
   }
-  const models = text.split(',').map((model) => model.trim()).filter((model) => model !== '');
+  const models = text
+    .split(',')
+    .map((model) => model.trim())
+    .filter((model) => model !== '');
   if (models.length === 0) throw new OperatorError('--models names no model; leave it out to allow every model.');
   return models;
 }
 
 function count(text: string, option: string): number {
-  if (!/^\d+$/.test(text.trim()) || Number(text) < 1) throw new OperatorError(`${option} must be a whole number of at least 1, got "${text}".`);
+  if (!/^\d+$/.test(text.trim()) || Number(text) < 1)
+    throw new OperatorError(`${option} must be a whole number of at least 1, got "${text}".`);
   return Number(text);
 }
 
 function budget(text: string): TokenBudget {
   const match = /^\s*(\d+)\s*\/\s*([a-z]+)\s*$/.exec(text);
   const period = BUDGET_PERIODS.find((candidate) => candidate === match?.[2]);
-  if (!match || period === undefined || Number(match[1]) < 1) throw new OperatorError(`--budget must be ${BUDGET_EXAMPLE}; got "${text}".`);
+  if (!match || period === undefined || Number(match[1]) < 1)
+    throw new OperatorError(`--budget must be ${BUDGET_EXAMPLE}; got "${text}".`);
   return { tokens: Number(match[1]), period };
 }
 

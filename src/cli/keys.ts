@@ -13,11 +13,14 @@ interface FormatOption extends ConfigOption {
 
 const LIST_FORMATS = ['table', 'json'];
 const CONFIG_HELP = 'YAML config file';
-const RUNNING_SERVERS = 'Running servers apply it at once when they share Redis with this command, otherwise within 2 s.';
+const RUNNING_SERVERS =
+  'Running servers apply it at once when they share Redis with this command, otherwise within 2 s.';
 
 export function registerKeysCommand(program: Command, io: CliIo = processIo): void {
   const keys = program.command('keys').description('Create, list, show, update, rotate and revoke API keys.');
-  const create = keys.command('create').description('Create an API key. The key alone goes to stdout, once; details go to stderr.');
+  const create = keys
+    .command('create')
+    .description('Create an API key. The key alone goes to stdout, once; details go to stderr.');
   withKeyOptions(create, 'unnamed').action((options: KeyOptions & ConfigOption) => createKey(options, io));
   keys
     .command('list')
@@ -33,12 +36,16 @@ export function registerKeysCommand(program: Command, io: CliIo = processIo): vo
     .action((id: string, options: FormatOption) => getKey(id, options, io));
   const update = keys
     .command('update <id>')
-    .description(`Change a key's name, models, limits, budget or expiry; \`none\` clears a limit or the budget, \`never\` the expiry. ${RUNNING_SERVERS}`)
+    .description(
+      `Change a key's name, models, limits, budget or expiry; \`none\` clears a limit or the budget, \`never\` the expiry. ${RUNNING_SERVERS}`,
+    )
     .option('--all-models', 'allow every model (removes the allow-list)');
   withKeyOptions(update).action((id: string, options: KeyOptions & ConfigOption) => updateKey(id, options, io));
   keys
     .command('rotate <id>')
-    .description(`Give a key a new secret (same id and settings); the old one stops working. The new key alone goes to stdout. ${RUNNING_SERVERS}`)
+    .description(
+      `Give a key a new secret (same id and settings); the old one stops working. The new key alone goes to stdout. ${RUNNING_SERVERS}`,
+    )
     .option('--config <file>', CONFIG_HELP)
     .action((id: string, options: ConfigOption) => rotateKey(id, options, io));
   keys
@@ -95,7 +102,9 @@ async function rotateKey(id: string, options: ConfigOption, io: CliIo): Promise<
   if (rotated === null) throw noSuchKey(id);
   await announceChange(options, id, io);
   io.out(`${rotated.key}\n`);
-  io.err(`Rotated key ${rotated.record.id}: the key above replaces the old one, which no longer works. It is shown once; store it now.\n`);
+  io.err(
+    `Rotated key ${rotated.record.id}: the key above replaces the old one, which no longer works. It is shown once; store it now.\n`,
+  );
 }
 
 async function revokeKey(id: string, options: ConfigOption, io: CliIo): Promise<void> {
@@ -112,7 +121,9 @@ function warnUnknownModels(models: string[] | null, options: ConfigOption, io: C
   const unknown = models.filter((model) => !configured.includes(model));
   if (unknown.length === 0) return;
   const known = configured.length === 0 ? 'the configuration names no models' : `configured: ${configured.join(', ')}`;
-  io.err(`warning: ${unknown.map((model) => `"${model}"`).join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not a configured model (${known}); the key can use ${unknown.length === 1 ? 'it' : 'them'} only where a server serves ${unknown.length === 1 ? 'that name' : 'those names'}.\n`);
+  io.err(
+    `warning: ${unknown.map((model) => `"${model}"`).join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not a configured model (${known}); the key can use ${unknown.length === 1 ? 'it' : 'them'} only where a server serves ${unknown.length === 1 ? 'that name' : 'those names'}.\n`,
+  );
 }
 
 async function withKeyStore<T>(options: ConfigOption, io: CliIo, work: (store: SqlKeyStore) => Promise<T>): Promise<T> {
@@ -120,7 +131,8 @@ async function withKeyStore<T>(options: ConfigOption, io: CliIo, work: (store: S
     return await withCommandDatabase(options, io, (database) => work(new SqlKeyStore(database.db)));
   } catch (error) {
     // The store's messages name the field or the key; its stack would only hide them.
-    if (error instanceof InvalidKeyInputError || error instanceof KeyRevokedError) throw new OperatorError(error.message);
+    if (error instanceof InvalidKeyInputError || error instanceof KeyRevokedError)
+      throw new OperatorError(error.message);
     throw error;
   }
 }
@@ -135,12 +147,15 @@ async function announceChange(options: ConfigOption, id: string, io: CliIo): Pro
     const { publishKeyChange } = await import('../auth/redis-key-change-feed.js');
     await publishKeyChange(config.redis.url, config.redis.keyPrefix, id, quiet);
   } catch (error) {
-    io.err(`warning: could not tell running servers through Redis (${(error as Error).message}); they apply the change within ${config.limits.keyCacheTtlMs / 1000} s.\n`);
+    io.err(
+      `warning: could not tell running servers through Redis (${(error as Error).message}); they apply the change within ${config.limits.keyCacheTtlMs / 1000} s.\n`,
+    );
   }
 }
 
 function checkFormat(format: string): void {
-  if (!LIST_FORMATS.includes(format)) throw new OperatorError(`--format must be one of ${LIST_FORMATS.join(', ')}, got "${format}".`);
+  if (!LIST_FORMATS.includes(format))
+    throw new OperatorError(`--format must be one of ${LIST_FORMATS.join(', ')}, got "${format}".`);
 }
 
 function found(record: ApiKeyRecord | null, id: string): ApiKeyRecord {
@@ -158,11 +173,23 @@ function describeKey(record: ApiKeyRecord): string {
 }
 
 function keysTable(records: ApiKeyRecord[]): string {
-  return formatTable(['id', 'name', 'prefix', 'models', 'limits', 'created', 'expires', 'revoked'], records.map(keyCells));
+  return formatTable(
+    ['id', 'name', 'prefix', 'models', 'limits', 'created', 'expires', 'revoked'],
+    records.map(keyCells),
+  );
 }
 
 function keyCells(record: ApiKeyRecord): string[] {
-  return [record.id, record.name, record.prefix, modelsText(record), limitsText(record), dateText(record.createdAt), dateText(record.expiresAt), dateText(record.revokedAt)];
+  return [
+    record.id,
+    record.name,
+    record.prefix,
+    modelsText(record),
+    limitsText(record),
+    dateText(record.createdAt),
+    dateText(record.expiresAt),
+    dateText(record.revokedAt),
+  ];
 }
 
 function modelsText(record: ApiKeyRecord): string {

@@ -26,7 +26,9 @@ interface CommandFlags {
 }
 
 export function registerModelsCommand(program: Command, defaults: ModelsCommandOptions = {}): void {
-  const models = program.command('models').description('Download model files from Hugging Face and list the downloaded ones.');
+  const models = program
+    .command('models')
+    .description('Download model files from Hugging Face and list the downloaded ones.');
   models
     .command('pull')
     .description('Download a model into the models directory (resuming a partial download); prints its local path.')
@@ -51,7 +53,10 @@ export function registerModelsCommand(program: Command, defaults: ModelsCommandO
 
 /** Downloads an `hf:` model (or reuses a finished download) with a progress display; returns its path. */
 async function pullModel(uri: string, options: PullModelOptions): Promise<string> {
-  if (!isHfUri(uri)) throw new OperatorError(`"${uri}" is not an hf: URI; models pull takes hf:OWNER/REPO[@REVISION]/PATH/TO/FILE.gguf.`);
+  if (!isHfUri(uri))
+    throw new OperatorError(
+      `"${uri}" is not an hf: URI; models pull takes hf:OWNER/REPO[@REVISION]/PATH/TO/FILE.gguf.`,
+    );
   const progressStream = options.progressStream ?? process.stderr;
   // cli-progress is imported for a pull only: `oruel serve` loads this file too.
   const { createProgressDisplay } = await import('../models/progress.js');
@@ -84,7 +89,8 @@ async function pullWithInterrupt(uri: string, options: PullModelOptions): Promis
   try {
     return await pullModel(uri, { ...options, signal: controller.signal });
   } catch (error) {
-    if (controller.signal.aborted) throw new OperatorError('Download cancelled; run the same command again to resume it.');
+    if (controller.signal.aborted)
+      throw new OperatorError('Download cancelled; run the same command again to resume it.');
     throw error;
   } finally {
     process.removeListener('SIGINT', abort);
@@ -105,7 +111,10 @@ export async function listModelsReport(modelsDir: string): Promise<string> {
 }
 
 function formatTable(header: [string, string, string], models: LocalModel[]): string {
-  const rows = [header, ...models.map((model): [string, string, string] => [model.uri, formatBytes(model.bytes), model.path])];
+  const rows = [
+    header,
+    ...models.map((model): [string, string, string] => [model.uri, formatBytes(model.bytes), model.path]),
+  ];
   const uriWidth = Math.max(...rows.map((row) => row[0].length));
   const sizeWidth = Math.max(...rows.map((row) => row[1].length));
   return rows.map(([uri, size, path]) => `${uri.padEnd(uriWidth)}  ${size.padStart(sizeWidth)}  ${path}\n`).join('');

@@ -8,7 +8,9 @@ export async function runCommand(action: () => Promise<unknown>): Promise<void> 
     if (isOperatorFacing(error)) {
       process.stderr.write(`oruel: ${error.message}\n`);
     } else {
-      process.stderr.write(`oruel: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.stderr.write(
+        `oruel: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
     }
     process.exitCode = 1;
   }

@@ -21,11 +21,18 @@ export function registerServeCommand(program: Command): void {
     .option('--config <file>', 'YAML config file (or ORUEL_CONFIG)')
     .option('--host <host>', 'address to listen on (or ORUEL_HOST; default 127.0.0.1)')
     .option('--port <port>', 'port to listen on (or ORUEL_PORT; default 8080)')
-    .option('--model <path|hf:uri>', 'add an embedded model: a GGUF file or hf:OWNER/REPO/FILE.gguf (repeat for several)', collect)
+    .option(
+      '--model <path|hf:uri>',
+      'add an embedded model: a GGUF file or hf:OWNER/REPO/FILE.gguf (repeat for several)',
+      collect,
+    )
     .option('--model-name <name>', 'public name of --model (default: the file name without .gguf)')
     .option('--threads <n>', 'CPU threads for embedded models (or ORUEL_THREADS; default 1)')
     .option('--sequences <n>', 'parallel sequences for --model (default 2)')
-    .option('--log-format <format>', 'json or pretty (or ORUEL_LOG_FORMAT; default: pretty on a terminal, json otherwise)')
+    .option(
+      '--log-format <format>',
+      'json or pretty (or ORUEL_LOG_FORMAT; default: pretty on a terminal, json otherwise)',
+    )
     .option('--no-auth', 'accept requests without an API key (local development only)')
     .action(async (options: ServeOptions) => {
       const config = loadConfig({
@@ -47,7 +54,10 @@ export function registerServeCommand(program: Command): void {
         signals += 1;
         if (signals === 1) {
           const drainMs = config.server.drainTimeoutMs;
-          server.app.log.info({ signal, drainMs }, 'shutting down: new requests get 503, running ones may finish, then the ledger is stored');
+          server.app.log.info(
+            { signal, drainMs },
+            'shutting down: new requests get 503, running ones may finish, then the ledger is stored',
+          );
           server.close().then(
             () => process.exit(0),
             (error: unknown) => {
@@ -56,7 +66,10 @@ export function registerServeCommand(program: Command): void {
             },
           );
         } else if (signals === 2) {
-          server.app.log.warn({ signal }, 'second signal: ending running requests now; the ledger is still stored (a third signal exits at once)');
+          server.app.log.warn(
+            { signal },
+            'second signal: ending running requests now; the ledger is still stored (a third signal exits at once)',
+          );
           server.hurry();
         } else {
           // The operator's last word: nothing more is waited for.
@@ -71,7 +84,13 @@ export function registerServeCommand(program: Command): void {
         await server.close().catch(() => undefined);
         throw error;
       }
-      const summary = startSummary({ config, url: server.url, metricsUrl: server.metricsUrl, models: server.registry.list(), keySource: server.keySource });
+      const summary = startSummary({
+        config,
+        url: server.url,
+        metricsUrl: server.metricsUrl,
+        models: server.registry.list(),
+        keySource: server.keySource,
+      });
       server.app.log.info(summary.fields, summary.text);
     });
 }
@@ -81,11 +100,18 @@ function collect(value: string, previous: string[] | undefined): string[] {
 }
 
 /** A flag's number, checked here so the message names the flag the user typed. */
-function optionalInteger(value: string | undefined, flag: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+function optionalInteger(
+  value: string | undefined,
+  flag: string,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number | undefined {
   if (value === undefined) return undefined;
   const number = /^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN;
   if (!Number.isInteger(number) || number < min || number > max) {
-    throw new ConfigError(`${flag} must be a whole number ${max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`}, got "${value}".`);
+    throw new ConfigError(
+      `${flag} must be a whole number ${max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`}, got "${value}".`,
+    );
   }
   return number;
 }

@@ -46,10 +46,14 @@ function describeModel(model: PublicModel): string {
   const first = engines[0];
   if (engines.length === 1 && first?.kind === 'llama-cpp') {
     const snapshot = first.snapshot();
-    const context = first.capabilities.contextSize === null ? 'context pending' : `context ${first.capabilities.contextSize}`;
+    const context =
+      first.capabilities.contextSize === null ? 'context pending' : `context ${first.capabilities.contextSize}`;
     return `${model.name}: llama-cpp, ${context}, ${snapshot.sequences?.total ?? '?'} sequences${snapshot.loaded ? '' : ' (loading)'}`;
   }
-  const deployments = engines.map((engine) => `${engine.id}${engine.kind === 'llama-cpp' ? ` (${engine.snapshot().sequences?.total ?? '?'} sequences)` : ''}`);
+  const deployments = engines.map(
+    (engine) =>
+      `${engine.id}${engine.kind === 'llama-cpp' ? ` (${engine.snapshot().sequences?.total ?? '?'} sequences)` : ''}`,
+  );
   return `${model.name}: openai gateway, ${engines.length} deployment${engines.length === 1 ? '' : 's'}: ${deployments.join(', ')}`;
 }
 

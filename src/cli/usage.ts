@@ -30,7 +30,8 @@ export function registerUsageCommand(program: Command, io: CliIo = processIo): v
 
 async function printUsage(options: UsageOptions, io: CliIo): Promise<void> {
   const format = options.format;
-  if (!isReportFormat(format)) throw new OperatorError(`--format must be one of ${REPORT_FORMATS.join(', ')}, got "${format}".`);
+  if (!isReportFormat(format))
+    throw new OperatorError(`--format must be one of ${REPORT_FORMATS.join(', ')}, got "${format}".`);
   const query = usageQuery(options);
   const totals = await withCommandDatabase(options, io, (database) => selectUsageTotals(database.db, query));
   io.out(formatTotals(totals, format));

@@ -53,9 +53,12 @@ function defaultModelsDir(env: Env): string {
  * file's directory. (Flags and environment variables stay relative to the working directory.)
  */
 function resolveRelativePaths(raw: Record<string, unknown>, base: string): Record<string, unknown> {
-  const fromBase = (value: unknown) => (typeof value === 'string' && value !== '' && !isAbsolute(value) ? resolve(base, value) : value);
-  const modelPath = (value: unknown) => (typeof value === 'string' && value.startsWith('hf:') ? value : fromBase(value));
-  const withPath = (entry: unknown) => (isRecord(entry) && 'path' in entry ? { ...entry, path: modelPath(entry.path) } : entry);
+  const fromBase = (value: unknown) =>
+    typeof value === 'string' && value !== '' && !isAbsolute(value) ? resolve(base, value) : value;
+  const modelPath = (value: unknown) =>
+    typeof value === 'string' && value.startsWith('hf:') ? value : fromBase(value);
+  const withPath = (entry: unknown) =>
+    isRecord(entry) && 'path' in entry ? { ...entry, path: modelPath(entry.path) } : entry;
   const resolved = { ...raw };
   if (Array.isArray(raw.models)) {
     resolved.models = raw.models.map((model) => {
@@ -65,10 +68,12 @@ function resolveRelativePaths(raw: Record<string, unknown>, base: string): Recor
     });
   }
   if ('modelsDir' in raw) resolved.modelsDir = fromBase(raw.modelsDir);
-  if (isRecord(raw.ledger) && typeof raw.ledger.spillDir === 'string') resolved.ledger = { ...raw.ledger, spillDir: fromBase(raw.ledger.spillDir) };
+  if (isRecord(raw.ledger) && typeof raw.ledger.spillDir === 'string')
+    resolved.ledger = { ...raw.ledger, spillDir: fromBase(raw.ledger.spillDir) };
   if (isRecord(raw.database) && typeof raw.database.url === 'string') {
     const sqlite = /^sqlite:(.+)$/i.exec(raw.database.url.trim());
-    if (sqlite && sqlite[1] !== ':memory:') resolved.database = { ...raw.database, url: `sqlite:${String(fromBase(sqlite[1]))}` };
+    if (sqlite && sqlite[1] !== ':memory:')
+      resolved.database = { ...raw.database, url: `sqlite:${String(fromBase(sqlite[1]))}` };
   }
   return resolved;
 }
@@ -91,7 +96,8 @@ function readYamlFile(file: string): Record<string, unknown> {
     throw new ConfigError(`Config file ${file} is not valid YAML: ${(error as Error).message}`);
   }
   if (value === null || value === undefined) return {};
-  if (typeof value !== 'object' || Array.isArray(value)) throw new ConfigError(`Config file ${file} must be a YAML mapping at the top level.`);
+  if (typeof value !== 'object' || Array.isArray(value))
+    throw new ConfigError(`Config file ${file} must be a YAML mapping at the top level.`);
   return value as Record<string, unknown>;
 }
 
@@ -134,7 +140,8 @@ function mergeEnvironment(raw: Record<string, unknown>, env: Env): Record<string
   section(merged, 'database').url ??= defaultDatabaseUrl(env);
   // SQLite keeps its spill beside the file; with Postgres the default is the data directory, not ./data.
   const databaseUrl = section(merged, 'database').url;
-  if (typeof databaseUrl === 'string' && /^postgres(ql)?:/i.test(databaseUrl.trim())) section(merged, 'ledger').spillDir ??= join(defaultDataDir(env), 'ledger-spill');
+  if (typeof databaseUrl === 'string' && /^postgres(ql)?:/i.test(databaseUrl.trim()))
+    section(merged, 'ledger').spillDir ??= join(defaultDataDir(env), 'ledger-spill');
   if (env.ORUEL_REDIS_URL) section(merged, 'redis').url = env.ORUEL_REDIS_URL;
   if (env.ORUEL_ADMIN_TOKEN) section(merged, 'admin').token = env.ORUEL_ADMIN_TOKEN;
   if (env.ORUEL_MODELS_DIR) merged.modelsDir = env.ORUEL_MODELS_DIR;
@@ -156,12 +163,18 @@ function applyOverrides(merged: Record<string, unknown>, overrides: ConfigOverri
   const paths = overrides.model === undefined ? [] : [overrides.model].flat();
   if (overrides.modelName !== undefined && paths.length !== 1) {
     throw new ConfigError(
-      paths.length === 0 ? '--model-name names the model given with --model; --model is missing.' : `--model-name names one --model, but ${paths.length} were given; name several models in a config file.`,
+      paths.length === 0
+        ? '--model-name names the model given with --model; --model is missing.'
+        : `--model-name names one --model, but ${paths.length} were given; name several models in a config file.`,
     );
   }
   const models = Array.isArray(merged.models) ? merged.models : [];
   for (const path of paths) {
-    const model: Record<string, unknown> = { name: overrides.modelName ?? modelNameFromPath(path), engine: 'llama-cpp', path };
+    const model: Record<string, unknown> = {
+      name: overrides.modelName ?? modelNameFromPath(path),
+      engine: 'llama-cpp',
+      path,
+    };
     if (overrides.sequences !== undefined) model.sequences = overrides.sequences;
     models.push(model);
   }
@@ -176,16 +189,20 @@ function resolveSecrets(config: Config, env: Env): Config {
       const match = deployment.apiKey?.match(/^env:(\w+)$/);
       if (!match) continue;
       const value = env[match[1]!];
-      if (!value) throw new ConfigError(`Model "${model.name}": environment variable ${match[1]} (its apiKey) is not set.`);
+      if (!value)
+        throw new ConfigError(`Model "${model.name}": environment variable ${match[1]} (its apiKey) is not set.`);
       deployment.apiKey = value;
     }
   }
   if (config.metrics.requireAdminToken && config.admin.token === null) {
-    throw new ConfigError('metrics.requireAdminToken is set, but no admin token is configured (ORUEL_ADMIN_TOKEN or admin.token).');
+    throw new ConfigError(
+      'metrics.requireAdminToken is set, but no admin token is configured (ORUEL_ADMIN_TOKEN or admin.token).',
+    );
   }
   const names = new Set<string>();
   for (const model of config.models) {
-    if (names.has(model.name)) throw new ConfigError(`Two models are named "${model.name}"; model names must be unique.`);
+    if (names.has(model.name))
+      throw new ConfigError(`Two models are named "${model.name}"; model names must be unique.`);
     names.add(model.name);
   }
   return config;
@@ -193,7 +210,9 @@ function resolveSecrets(config: Config, env: Env): Config {
 
 /** One line per problem, in the config's own words: where (`models[0].engine`), what is wrong, what fits. */
 function formatIssues(error: z.ZodError, input: unknown): string {
-  return error.issues.map((issue) => `  - ${issuePath(issue.path, input)}: ${issueMessage(issue, valueAt(input, issue.path))}`).join('\n');
+  return error.issues
+    .map((issue) => `  - ${issuePath(issue.path, input)}: ${issueMessage(issue, valueAt(input, issue.path))}`)
+    .join('\n');
 }
 
 function issuePath(path: PropertyKey[], input: unknown): string {
@@ -204,7 +223,8 @@ function issuePath(path: PropertyKey[], input: unknown): string {
       text += `[${key}]`;
       // Name the model too: "models[2] (qwen)" is easier to find than an index.
       const entry = valueAt(input, path.slice(0, index + 1));
-      if (path[index - 1] === 'models' && isRecord(entry) && typeof entry.name === 'string') text += ` ("${entry.name}")`;
+      if (path[index - 1] === 'models' && isRecord(entry) && typeof entry.name === 'string')
+        text += ` ("${entry.name}")`;
     } else text += `${text === '' ? '' : '.'}${String(key)}`;
   }
   return text;
@@ -212,14 +232,17 @@ function issuePath(path: PropertyKey[], input: unknown): string {
 
 function issueMessage(issue: z.core.$ZodIssue, value: unknown): string {
   if (issue.code === 'invalid_union' && 'discriminator' in issue && issue.discriminator) {
-    const options = ((issue as { options?: unknown[] }).options ?? []).map((option) => `"${String(option)}"`).join(' or ');
+    const options = ((issue as { options?: unknown[] }).options ?? [])
+      .map((option) => `"${String(option)}"`)
+      .join(' or ');
     return value === undefined ? `missing; set it to ${options}` : `${JSON.stringify(value)} is not one of ${options}`;
   }
   if (issue.code === 'invalid_type') {
     if (value === undefined) return 'missing (required)';
     return `expected ${issue.expected === 'number' ? 'a number' : issue.expected}, got ${typeof value === 'number' ? String(value) : JSON.stringify(value)}`;
   }
-  if (issue.code === 'unrecognized_keys') return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => `"${key}"`).join(', ')} (see docs/configuration.md)`;
+  if (issue.code === 'unrecognized_keys')
+    return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => `"${key}"`).join(', ')} (see docs/configuration.md)`;
   return issue.message.replace(/^Invalid input: /, '');
 }
 

@@ -80,7 +80,10 @@ const openaiModel = z
 const adminToken = z
   .string()
   .min(16, 'the admin token needs at least 16 characters')
-  .refine((token) => !token.startsWith('oruel_'), 'the admin token must not be an API key (it starts with oruel_); use a separate secret');
+  .refine(
+    (token) => !token.startsWith('oruel_'),
+    'the admin token must not be an API key (it starts with oruel_); use a separate secret',
+  );
 
 const modelSchema = z.discriminatedUnion('engine', [llamaCppModel, openaiModel]);
 
@@ -90,7 +93,11 @@ export const configSchema = z.strictObject({
       host: z.string().default('127.0.0.1'),
       port: z.number().int().min(0).max(65535).default(8080),
       /** Largest request body accepted; larger is a 413. */
-      bodyLimitBytes: z.number().int().min(1024).default(4 * 1024 * 1024),
+      bodyLimitBytes: z
+        .number()
+        .int()
+        .min(1024)
+        .default(4 * 1024 * 1024),
       /** Interval of `: keep-alive` comments on a stream with nothing else to send. */
       keepAliveMs: z.number().int().min(50).default(5_000),
       /** Allowed browser origins; `*` echoes any origin. */

@@ -33,7 +33,9 @@ export class EngineError extends Error {
     super(message, { cause: options.cause });
     this.name = 'EngineError';
     this.code = code;
-    this.retryable = options.retryable ?? (code === 'overloaded' || code === 'unavailable' || code === 'timeout' || code === 'rate_limited');
+    this.retryable =
+      options.retryable ??
+      (code === 'overloaded' || code === 'unavailable' || code === 'timeout' || code === 'rate_limited');
     this.param = options.param ?? null;
     this.status = options.status;
     this.retryAfterMs = options.retryAfterMs;

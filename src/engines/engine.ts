@@ -50,7 +50,8 @@ export interface ToolDefinition {
   parameters: Record<string, unknown> | null;
 }
 
-export type ToolChoice = { type: 'none' } | { type: 'auto' } | { type: 'required' } | { type: 'function'; name: string };
+export type ToolChoice =
+  { type: 'none' } | { type: 'auto' } | { type: 'required' } | { type: 'function'; name: string };
 
 export type ResponseFormat =
   | { type: 'text' }

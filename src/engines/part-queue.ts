@@ -194,15 +194,22 @@ function mergeWaitingDeltas(parts: readonly StreamPart[]): StreamPart[] {
 }
 
 function continues(previous: StreamPart, next: StreamPart): boolean {
-  if (previous.type === 'text-delta' && next.type === 'text-delta') return previous.choice === next.choice && previous.text.length < MAX_MERGED_CHARS;
+  if (previous.type === 'text-delta' && next.type === 'text-delta')
+    return previous.choice === next.choice && previous.text.length < MAX_MERGED_CHARS;
   if (previous.type === 'tool-call-delta' && next.type === 'tool-call-delta') {
-    return previous.choice === next.choice && previous.callIndex === next.callIndex && previous.argumentsText.length < MAX_MERGED_CHARS;
+    return (
+      previous.choice === next.choice &&
+      previous.callIndex === next.callIndex &&
+      previous.argumentsText.length < MAX_MERGED_CHARS
+    );
   }
   return false;
 }
 
 function join(previous: StreamPart, next: StreamPart): StreamPart {
-  if (previous.type === 'text-delta' && next.type === 'text-delta') return { ...previous, text: previous.text + next.text };
-  if (previous.type === 'tool-call-delta' && next.type === 'tool-call-delta') return { ...previous, argumentsText: previous.argumentsText + next.argumentsText };
+  if (previous.type === 'text-delta' && next.type === 'text-delta')
+    return { ...previous, text: previous.text + next.text };
+  if (previous.type === 'tool-call-delta' && next.type === 'tool-call-delta')
+    return { ...previous, argumentsText: previous.argumentsText + next.argumentsText };
   return previous;
 }

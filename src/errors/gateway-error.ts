@@ -16,7 +16,11 @@ export class GatewayError extends Error {
   readonly status: number;
   readonly headers: Record<string, string>;
 
-  constructor(kind: ErrorKind, message: string, options: { param?: string | null; status?: number; headers?: Record<string, string>; cause?: unknown } = {}) {
+  constructor(
+    kind: ErrorKind,
+    message: string,
+    options: { param?: string | null; status?: number; headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
     super(message, { cause: options.cause });
     this.name = 'GatewayError';
     this.kind = kind;

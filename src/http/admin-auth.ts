@@ -22,12 +22,19 @@ export function requireAdminToken(token: string | null) {
     }
     const presented = parseBearer(request.headers.authorization);
     if (presented === null) {
-      throw new GatewayError('invalid_admin_token', 'Provide the admin token in an Authorization header using Bearer auth (Authorization: Bearer ADMIN_TOKEN).');
+      throw new GatewayError(
+        'invalid_admin_token',
+        'Provide the admin token in an Authorization header using Bearer auth (Authorization: Bearer ADMIN_TOKEN).',
+      );
     }
     if (presented.startsWith(API_KEY_PREFIX)) {
-      throw new GatewayError('invalid_admin_token', 'API keys cannot use the admin API; use the admin token (ORUEL_ADMIN_TOKEN).');
+      throw new GatewayError(
+        'invalid_admin_token',
+        'API keys cannot use the admin API; use the admin token (ORUEL_ADMIN_TOKEN).',
+      );
     }
-    if (!timingSafeEqual(sha256(presented), expected)) throw new GatewayError('invalid_admin_token', 'Incorrect admin token provided.');
+    if (!timingSafeEqual(sha256(presented), expected))
+      throw new GatewayError('invalid_admin_token', 'Incorrect admin token provided.');
   };
 }
 

@@ -111,7 +111,10 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     return sendError(reply, gatewayError);
   });
   app.setNotFoundHandler((request, reply) =>
-    sendError(reply, new GatewayError('not_found', `Unknown request URL: ${request.method} ${request.url.split('?')[0]}.`)),
+    sendError(
+      reply,
+      new GatewayError('not_found', `Unknown request URL: ${request.method} ${request.url.split('?')[0]}.`),
+    ),
   );
 
   registerHealthRoutes(app, () => (deps.drain.draining ? 'draining' : deps.isReady() ? 'ready' : 'loading'));
@@ -125,12 +128,24 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
         // onRequest: a stranger's body is never read into JSON (401 before parsing, whatever the body).
         api.addHook('onRequest', requireApiKey(deps.keyStore, config.server.auth));
         registerModelRoutes(api, deps.registry);
-        const inference = { registry: deps.registry, ledger: deps.ledger, admission: deps.admission, drain: deps.drain, metrics: deps.metrics };
+        const inference = {
+          registry: deps.registry,
+          ledger: deps.ledger,
+          admission: deps.admission,
+          drain: deps.drain,
+          metrics: deps.metrics,
+        };
         const keepAliveMs = config.server.keepAliveMs;
         const graceMs = config.resumableStreams.graceMs;
         const resumable = deps.streamLog ? { log: deps.streamLog, graceMs, logger: deps.logger } : undefined;
         registerChatRoute(api, { ...inference, keepAliveMs, ...(resumable ? { resumable } : {}) });
-        if (deps.streamLog) registerStreamResumeRoute(api, { log: deps.streamLog, keepAliveMs, graceMs, shutdown: deps.drain.deadlineSignal });
+        if (deps.streamLog)
+          registerStreamResumeRoute(api, {
+            log: deps.streamLog,
+            keepAliveMs,
+            graceMs,
+            shutdown: deps.drain.deadlineSignal,
+          });
         registerCompletionsRoute(api, { ...inference, keepAliveMs });
         registerEmbeddingsRoute(api, inference);
       },
@@ -138,7 +153,8 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     );
   }
   // On its own port when configured (main.ts serves it there).
-  if (deps.metrics && config.metrics.port === null) await registerMetricsRoute(app, deps.metrics, config.metrics.requireAdminToken ? config.admin.token : null);
+  if (deps.metrics && config.metrics.port === null)
+    await registerMetricsRoute(app, deps.metrics, config.metrics.requireAdminToken ? config.admin.token : null);
   await registerAdminApi(app, { keyStore: deps.keyStore, ledger: deps.ledger, adminToken: config.admin.token });
   return app;
 }
@@ -153,7 +169,12 @@ function connectionTimeouts(config: Config) {
   return {
     requestTimeout: requestTimeoutMs,
     keepAliveTimeout: keepAliveTimeoutMs,
-    http: { headersTimeout: headersTimeoutMs, requestTimeout: requestTimeoutMs, keepAliveTimeout: keepAliveTimeoutMs, connectionsCheckingInterval: checkEveryMs },
+    http: {
+      headersTimeout: headersTimeoutMs,
+      requestTimeout: requestTimeoutMs,
+      keepAliveTimeout: keepAliveTimeoutMs,
+      connectionsCheckingInterval: checkEveryMs,
+    },
   };
 }
 
@@ -169,7 +190,11 @@ function parseEveryBodyAsJson(app: FastifyInstance): void {
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (request, body, done) => {
     const bytes = body as Buffer;
     if (bytes.length === 0) return done(null, undefined);
-    if (!isUtf8(bytes)) return done(new GatewayError('invalid_json', 'The request body is not valid UTF-8; JSON text must be encoded as UTF-8.'), undefined);
+    if (!isUtf8(bytes))
+      return done(
+        new GatewayError('invalid_json', 'The request body is not valid UTF-8; JSON text must be encoded as UTF-8.'),
+        undefined,
+      );
     parseJson(request, bytes.toString('utf8'), done);
   });
 }

@@ -74,5 +74,7 @@ export class Drain {
 
 /** What a request refused or cut off by a shutdown gets: 503, and a hint to retry (elsewhere) at once. */
 export function shuttingDownError(): GatewayError {
-  return new GatewayError('shutting_down', 'The server is shutting down; retry the request.', { headers: { 'retry-after': '1', 'retry-after-ms': '1000' } });
+  return new GatewayError('shutting_down', 'The server is shutting down; retry the request.', {
+    headers: { 'retry-after': '1', 'retry-after-ms': '1000' },
+  });
 }

@@ -13,7 +13,11 @@ export function sendError(reply: FastifyReply, error: GatewayError): FastifyRepl
 }
 
 /** Writes an error on a raw response Fastify no longer manages (a hijacked stream before its first byte). */
-export function writeRawError(response: ServerResponse, error: GatewayError, headers: Record<string, string | number | string[]>): void {
+export function writeRawError(
+  response: ServerResponse,
+  error: GatewayError,
+  headers: Record<string, string | number | string[]>,
+): void {
   if (response.headersSent || response.writableEnded) return;
   response.writeHead(error.status, { ...headers, ...error.headers, 'content-type': 'application/json; charset=utf-8' });
   response.end(errorBody(error));
@@ -28,12 +32,19 @@ export function fromFastifyError(error: FastifyError | Error): GatewayError {
     return new GatewayError('body_too_large', 'The request body is too large.');
   }
   if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-    return new GatewayError('unsupported_media_type', 'Send the request body as JSON (Content-Type: application/json).');
+    return new GatewayError(
+      'unsupported_media_type',
+      'Send the request body as JSON (Content-Type: application/json).',
+    );
   }
-  if (error instanceof SyntaxError || code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
+  if (
+    error instanceof SyntaxError ||
+    code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ||
+    code === 'FST_ERR_CTP_INVALID_JSON_BODY'
+  ) {
     return new GatewayError(
       'invalid_json',
-      "We could not parse the JSON body of your request. The OpenAI API expects a JSON payload; make sure the body is valid JSON.",
+      'We could not parse the JSON body of your request. The OpenAI API expects a JSON payload; make sure the body is valid JSON.',
     );
   }
   if (status !== undefined && status >= 400 && status < 500) return new GatewayError('invalid_request', error.message);

@@ -23,10 +23,15 @@ export function listenError(error: unknown, host: string, port: number): unknown
     case 'EADDRINUSE':
       return new OperatorError(`port ${port} is in use; choose another with --port`, { cause: error });
     case 'EACCES':
-      return new OperatorError(`no permission to listen on port ${port}; choose a port above 1023 with --port`, { cause: error });
+      return new OperatorError(`no permission to listen on port ${port}; choose a port above 1023 with --port`, {
+        cause: error,
+      });
     case 'EADDRNOTAVAIL':
     case 'ENOTFOUND':
-      return new OperatorError(`cannot listen on ${host}: no such address on this machine; choose another with --host`, { cause: error });
+      return new OperatorError(
+        `cannot listen on ${host}: no such address on this machine; choose another with --host`,
+        { cause: error },
+      );
     default:
       return error;
   }

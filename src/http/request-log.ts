@@ -36,20 +36,47 @@ export function registerRequestLog(app: FastifyInstance): void {
     const path = request.url.split('?')[0] ?? '';
     const level = QUIET_PATHS.has(path) ? 'debug' : levelFor(reply.statusCode);
     const durationMs = Math.round(reply.elapsedTime);
-    request.log[level]({ ...baseFields(request), status: reply.statusCode, durationMs }, `${request.method} ${redactUrl(request.url)} ${reply.statusCode} ${durationMs} ms`);
+    request.log[level](
+      { ...baseFields(request), status: reply.statusCode, durationMs },
+      `${request.method} ${redactUrl(request.url)} ${reply.statusCode} ${durationMs} ms`,
+    );
   });
 }
 
 /** The line of a chat (or other generating) request: model, engine, tokens, time to first token. */
 export function logFinishedRequest(request: FastifyRequest, fields: FinishedRequestLog): void {
   request.requestLogged = true;
-  const { engine, stream, status, outcome, errorCode, finishReason, promptTokens, completionTokens, ttftMs, durationMs } = fields;
+  const {
+    engine,
+    stream,
+    status,
+    outcome,
+    errorCode,
+    finishReason,
+    promptTokens,
+    completionTokens,
+    ttftMs,
+    durationMs,
+  } = fields;
   const model = fields.model.length > MAX_LOGGED_TEXT ? `${fields.model.slice(0, MAX_LOGGED_TEXT)}…` : fields.model;
   const tokens = `${fields.promptTokens}+${fields.completionTokens} tokens`;
   const ttft = fields.ttftMs === null ? '' : `, ttft ${fields.ttftMs} ms`;
   const error = fields.errorCode ? ` ${fields.errorCode}` : '';
   request.log[levelFor(fields.status)](
-    { ...baseFields(request), model, engine, stream, status, outcome, errorCode, finishReason, promptTokens, completionTokens, ttftMs, durationMs },
+    {
+      ...baseFields(request),
+      model,
+      engine,
+      stream,
+      status,
+      outcome,
+      errorCode,
+      finishReason,
+      promptTokens,
+      completionTokens,
+      ttftMs,
+      durationMs,
+    },
     `${request.method} ${redactUrl(request.url)} ${fields.status} ${fields.outcome}${error} (${model}${fields.stream ? ', stream' : ''}, ${tokens}${ttft}, ${fields.durationMs} ms)`,
   );
 }

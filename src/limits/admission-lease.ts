@@ -27,7 +27,14 @@ export class StoreLease implements AdmissionLease {
   readonly #renewal: NodeJS.Timeout | null;
   #settled = false;
 
-  constructor(store: LimitStore, plan: AdmissionPlan, headers: Record<string, string>, logger: Logger, now: () => number, maxCompletionTokens: number | null = null) {
+  constructor(
+    store: LimitStore,
+    plan: AdmissionPlan,
+    headers: Record<string, string>,
+    logger: Logger,
+    now: () => number,
+    maxCompletionTokens: number | null = null,
+  ) {
     this.headers = headers;
     this.maxCompletionTokens = maxCompletionTokens;
     this.#store = store;
@@ -61,9 +68,11 @@ export class StoreLease implements AdmissionLease {
   /** A long stream keeps its slot: renewed well before the TTL, so one missed renewal does not free it. */
   #renewEvery(intervalMs: number): NodeJS.Timeout {
     const timer = setInterval(() => {
-      this.#store.renewLease(this.#plan.keyId, this.#plan.leaseId, this.#now(), this.#plan.leaseTtlMs).catch((error: unknown) => {
-        this.#logger.warn({ err: error, keyId: this.#plan.keyId }, 'could not renew a concurrency slot');
-      });
+      this.#store
+        .renewLease(this.#plan.keyId, this.#plan.leaseId, this.#now(), this.#plan.leaseTtlMs)
+        .catch((error: unknown) => {
+          this.#logger.warn({ err: error, keyId: this.#plan.keyId }, 'could not renew a concurrency slot');
+        });
     }, intervalMs);
     timer.unref();
     return timer;

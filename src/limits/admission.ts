@@ -53,7 +53,8 @@ export class Admission {
   async admit(key: ApiKeyRecord | null, chat: EstimatedRequest): Promise<AdmissionLease> {
     if (key === null) return UNLIMITED_LEASE;
     assertModelAllowed(key, chat.model);
-    if (key.rpm === null && key.tpm === null && key.maxConcurrent === null && key.budget === null) return UNLIMITED_LEASE;
+    if (key.rpm === null && key.tpm === null && key.maxConcurrent === null && key.budget === null)
+      return UNLIMITED_LEASE;
     let decided: { decision: StoreDecision; plan: AdmissionPlan };
     try {
       decided = await this.#decide(this.#plan(key, chat));
@@ -63,9 +64,18 @@ export class Admission {
     const { decision, plan } = decided;
     switch (decision.kind) {
       case 'admitted':
-        return new StoreLease(this.#options.store, plan, rateLimitHeaders(decision), this.#options.logger, this.#now, this.#completionCeiling(key, chat));
+        return new StoreLease(
+          this.#options.store,
+          plan,
+          rateLimitHeaders(decision),
+          this.#options.logger,
+          this.#now,
+          this.#completionCeiling(key, chat),
+        );
       case 'rate-limited':
-        this.#options.onRefusal?.(decision.requests !== null && decision.requests.remaining < 1 ? 'requests_per_minute' : 'tokens_per_minute');
+        this.#options.onRefusal?.(
+          decision.requests !== null && decision.requests.remaining < 1 ? 'requests_per_minute' : 'tokens_per_minute',
+        );
         throw rateLimitError(key, plan, decision, decision.retryAfterMs);
       case 'concurrency-limited':
         this.#options.onRefusal?.('concurrency');
@@ -119,7 +129,10 @@ export class Admission {
     try {
       return { ...budget, usedSeed: await this.#options.usedTokensSince(keyId, new Date(budget.periodStartMs)) };
     } catch (error) {
-      this.#options.logger.warn({ err: error, keyId }, 'cannot read budget usage from the ledger; admitting without the budget check');
+      this.#options.logger.warn(
+        { err: error, keyId },
+        'cannot read budget usage from the ledger; admitting without the budget check',
+      );
       return null;
     }
   }
@@ -132,7 +145,10 @@ export class Admission {
     const now = this.#now();
     if (now - this.#lastFailureLogAt >= STORE_FAILURE_LOG_INTERVAL_MS) {
       this.#lastFailureLogAt = now;
-      this.#options.logger.error({ err: error, keyId: key.id }, 'rate-limit store failed; admitting requests without limits until it recovers');
+      this.#options.logger.error(
+        { err: error, keyId: key.id },
+        'rate-limit store failed; admitting requests without limits until it recovers',
+      );
     }
     return UNLIMITED_LEASE;
   }
@@ -146,9 +162,12 @@ function budgetPlan(key: ApiKeyRecord, nowMs: number): BudgetPlan | null {
 
 function rateLimitError(key: ApiKeyRecord, plan: AdmissionPlan, views: LimitViews, retryAfterMs: number): GatewayError {
   const exhausted: string[] = [];
-  if (views.requests !== null && views.requests.remaining < 1) exhausted.push(`requests per min (RPM): Limit ${views.requests.limit}, Requested 1`);
+  if (views.requests !== null && views.requests.remaining < 1)
+    exhausted.push(`requests per min (RPM): Limit ${views.requests.limit}, Requested 1`);
   if (views.tokens !== null && views.tokens.remaining < plan.tokens) {
-    exhausted.push(`tokens per min (TPM): Limit ${views.tokens.limit}, Remaining ${views.tokens.remaining}, Requested ${plan.tokens}`);
+    exhausted.push(
+      `tokens per min (TPM): Limit ${views.tokens.limit}, Remaining ${views.tokens.remaining}, Requested ${plan.tokens}`,
+    );
   }
   return new GatewayError(
     'rate_limit_exceeded',
@@ -169,7 +188,12 @@ function concurrencyError(key: ApiKeyRecord, plan: AdmissionPlan, views: LimitVi
  * `x-should-retry: false`: the OpenAI SDKs otherwise retry every 429, and no retry helps before the
  * period ends (or before the request asks for less).
  */
-function budgetError(key: ApiKeyRecord, plan: AdmissionPlan, decision: LimitViews & { usedTokens: number }, nowMs: number): GatewayError {
+function budgetError(
+  key: ApiKeyRecord,
+  plan: AdmissionPlan,
+  decision: LimitViews & { usedTokens: number },
+  nowMs: number,
+): GatewayError {
   const budget = plan.budget;
   if (budget === null) throw new Error('the limit store refused a budget the request did not have');
   const untilReset = Math.max(0, budget.periodEndMs - nowMs);

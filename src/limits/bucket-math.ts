@@ -52,17 +52,31 @@ export function msUntilLevel(level: number, target: number, capacity: number): n
 const ROUNDING_EPSILON = 1e-6;
 
 export function viewOf(level: number, capacity: number): BucketView {
-  return { limit: capacity, remaining: Math.max(0, Math.floor(level)), resetMs: msUntilLevel(level, capacity, capacity) };
+  return {
+    limit: capacity,
+    remaining: Math.max(0, Math.floor(level)),
+    resetMs: msUntilLevel(level, capacity, capacity),
+  };
 }
 
 /** Takes `amount` units if that many are available; never partially. */
 export function take(state: BucketState | null, capacity: number, amount: number, nowMs: number): TakeResult {
   const level = levelAt(state, capacity, nowMs);
   if (level < amount) {
-    return { admitted: false, state: { level, updatedAtMs: nowMs }, retryAfterMs: msUntilLevel(level, amount, capacity), view: viewOf(level, capacity) };
+    return {
+      admitted: false,
+      state: { level, updatedAtMs: nowMs },
+      retryAfterMs: msUntilLevel(level, amount, capacity),
+      view: viewOf(level, capacity),
+    };
   }
   const after = level - amount;
-  return { admitted: true, state: { level: after, updatedAtMs: nowMs }, retryAfterMs: 0, view: viewOf(after, capacity) };
+  return {
+    admitted: true,
+    state: { level: after, updatedAtMs: nowMs },
+    retryAfterMs: 0,
+    view: viewOf(after, capacity),
+  };
 }
 
 /**

@@ -36,7 +36,8 @@ export class MemoryLimitStore implements LimitStore {
     const retryAfterMs = Math.max(requests?.retryAfterMs ?? 0, tokens?.retryAfterMs ?? 0);
     if (retryAfterMs > 0) return { kind: 'rate-limited', retryAfterMs, ...views };
     const leases = this.#liveLeases(plan.keyId, plan.nowMs);
-    if (plan.maxConcurrent !== null && leases.size >= plan.maxConcurrent) return { kind: 'concurrency-limited', ...views };
+    if (plan.maxConcurrent !== null && leases.size >= plan.maxConcurrent)
+      return { kind: 'concurrency-limited', ...views };
 
     if (requests !== null) this.#requestBuckets.set(plan.keyId, requests.state);
     if (tokens !== null) this.#tokenBuckets.set(plan.keyId, tokens.state);

@@ -17,7 +17,13 @@ declare module 'ioredis' {
 /** A period's counter outlives the period a little, so settlements of its last requests still land. */
 const BUDGET_COUNTER_GRACE_MS = 3_600_000;
 
-const ADMIT_STATUS = { rateLimited: 0, admitted: 1, concurrencyLimited: 2, budgetExhausted: 3, budgetUnknown: 4 } as const;
+const ADMIT_STATUS = {
+  rateLimited: 0,
+  admitted: 1,
+  concurrencyLimited: 2,
+  budgetExhausted: 3,
+  budgetUnknown: 4,
+} as const;
 
 /**
  * Limit state in Redis, shared by every replica. Keys carry the API key id in a hash tag
@@ -99,7 +105,8 @@ export class RedisLimitStore implements LimitStore {
 }
 
 function decisionFrom(reply: number[], plan: AdmissionPlan): StoreDecision {
-  const [status, requestsRemaining, requestsResetMs, tokensRemaining, tokensResetMs, retryAfterMs, budgetUsed] = reply.map(Number);
+  const [status, requestsRemaining, requestsResetMs, tokensRemaining, tokensResetMs, retryAfterMs, budgetUsed] =
+    reply.map(Number);
   if (status === ADMIT_STATUS.budgetUnknown) return { kind: 'budget-unknown' };
   const views: LimitViews = {
     requests: viewFrom(plan.rpm, requestsRemaining!, requestsResetMs!),

@@ -37,7 +37,8 @@ export function maskUrlPassword(url: string): string {
   try {
     const parsed = new URL(url);
     if (parsed.password) parsed.password = '****';
-    for (const name of [...parsed.searchParams.keys()]) if (/pass|secret|token|key/i.test(name)) parsed.searchParams.set(name, '****');
+    for (const name of [...parsed.searchParams.keys()])
+      if (/pass|secret|token|key/i.test(name)) parsed.searchParams.set(name, '****');
     return parsed.toString();
   } catch {
     return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:****@');

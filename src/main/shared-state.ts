@@ -37,12 +37,22 @@ export interface SharedStateHooks {
   onRefusal?: (reason: RefusalReason) => void;
 }
 
-export async function openSharedState(config: Config, database: Database, logger: Logger, hooks: SharedStateHooks = {}): Promise<SharedState> {
+export async function openSharedState(
+  config: Config,
+  database: Database,
+  logger: Logger,
+  hooks: SharedStateHooks = {},
+): Promise<SharedState> {
   // ioredis and the Redis-backed parts are imported only with a Redis URL: one replica never loads them.
-  const shared = config.redis.url === null ? null : await openRedisShared(config.redis.url, config.redis.keyPrefix, logger);
+  const shared =
+    config.redis.url === null ? null : await openRedisShared(config.redis.url, config.redis.keyPrefix, logger);
   const redis = shared?.redis ?? null;
   const feed: KeyChangeFeed = shared?.feed ?? new LocalKeyChangeFeed();
-  const keyStore = new CachedKeyStore(new SqlKeyStore(database.db), { feed, logger, ttlMs: config.limits.keyCacheTtlMs });
+  const keyStore = new CachedKeyStore(new SqlKeyStore(database.db), {
+    feed,
+    logger,
+    ttlMs: config.limits.keyCacheTtlMs,
+  });
   const ledger = new SqlLedger(database.db, {
     logger,
     writeRows: ledgerRowWriter(database),
@@ -54,7 +64,8 @@ export async function openSharedState(config: Config, database: Database, logger
   const store: LimitStore = shared?.store ?? new MemoryLimitStore();
   const admission = new Admission({
     store,
-    usedTokensSince: async (keyId, since) => (await ledger.totals({ keyId, since })).reduce((sum, row) => sum + row.totalTokens, 0),
+    usedTokensSince: async (keyId, since) =>
+      (await ledger.totals({ keyId, since })).reduce((sum, row) => sum + row.totalTokens, 0),
     logger,
     defaultCompletionTokens: config.limits.defaultCompletionTokens,
     leaseTtlMs: config.limits.leaseTtlMs,
@@ -106,7 +117,13 @@ function ledgerSpillDir(config: Config): string {
   return join('data', 'ledger-spill');
 }
 
-async function closeAll(ledger: SqlLedger, keyStore: CachedKeyStore, store: LimitStore, feed: KeyChangeFeed, redis: RedisConnection | null): Promise<void> {
+async function closeAll(
+  ledger: SqlLedger,
+  keyStore: CachedKeyStore,
+  store: LimitStore,
+  feed: KeyChangeFeed,
+  redis: RedisConnection | null,
+): Promise<void> {
   try {
     await ledger.close();
   } finally {

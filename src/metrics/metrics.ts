@@ -1,9 +1,10 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { EngineError } from '../engines/engine-error.js';
 import type { RefusalReason } from '../limits/admission.js';
-import { Deployment, type DeploymentObserver } from '../router/deployment.js';
+import type { DeploymentObserver } from '../router/deployment.js';
 import type { ModelRegistry } from '../router/model-registry.js';
 import type { LedgerStats } from '../usage/sql-ledger.js';
+import { registerEngineGauges, registerLedgerGauges } from './scraped-gauges.js';
 
 /**
  * Every Prometheus metric Oru-el exports is named here, and only here. Per-request values are
@@ -30,7 +31,6 @@ export interface FinishedRequest {
   durationMs: number;
 }
 
-
 export interface MetricsOptions {
   /** Token counters per API key: one series per key, so off unless asked for. */
   perKeyTokens: boolean;
@@ -41,7 +41,11 @@ const TTFT_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 const INTER_TOKEN_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
 const QUEUE_BUCKETS = [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
-const MISNAMED_DEFAULT_METRICS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+const MISNAMED_DEFAULT_METRICS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
 const REFUSAL_REASONS: readonly RefusalReason[] = ['requests_per_minute', 'tokens_per_minute', 'concurrency', 'budget'];
 
 export class Metrics {
@@ -150,12 +154,22 @@ export class Metrics {
     this.#models = models;
     this.#perKeyTokens = options.perKeyTokens;
     this.#keyPromptTokens = options.perKeyTokens
-      ? new Counter({ name: 'oruel_key_prompt_tokens_total', help: 'Prompt tokens by API key id.', labelNames: ['key_id'] as const, registers: [this.registry] })
+      ? new Counter({
+          name: 'oruel_key_prompt_tokens_total',
+          help: 'Prompt tokens by API key id.',
+          labelNames: ['key_id'] as const,
+          registers: [this.registry],
+        })
       : null;
     this.#keyCompletionTokens = options.perKeyTokens
-      ? new Counter({ name: 'oruel_key_completion_tokens_total', help: 'Completion tokens by API key id.', labelNames: ['key_id'] as const, registers: [this.registry] })
+      ? new Counter({
+          name: 'oruel_key_completion_tokens_total',
+          help: 'Completion tokens by API key id.',
+          labelNames: ['key_id'] as const,
+          registers: [this.registry],
+        })
       : null;
-    this.#registerScrapedGauges(models);
+    registerEngineGauges(this.registry, models);
     collectDefaultMetrics({ register: this.registry });
     // Gauges named like counters (promtool flags them); nodejs_active_handles etc. carry the same numbers.
     for (const name of MISNAMED_DEFAULT_METRICS) this.registry.removeSingleMetric(name);
@@ -170,11 +184,21 @@ export class Metrics {
   requestFinished(request: FinishedRequest): void {
     this.#inFlight.dec({ endpoint: request.endpoint });
     const model = this.#models.get(request.model) ? request.model : 'unknown';
-    this.#requests.inc({ model, endpoint: request.endpoint, stream: String(request.stream), status_class: `${Math.floor(request.status / 100)}xx`, outcome: request.outcome });
+    this.#requests.inc({
+      model,
+      endpoint: request.endpoint,
+      stream: String(request.stream),
+      status_class: `${Math.floor(request.status / 100)}xx`,
+      outcome: request.outcome,
+    });
     this.#latency.observe({ model, endpoint: request.endpoint }, request.durationMs / 1000);
     if (request.ttftMs !== null) {
       this.#ttft.observe({ model }, request.ttftMs / 1000);
-      if (request.completionTokens > 1) this.#interToken.observe({ model }, (request.durationMs - request.ttftMs) / 1000 / (request.completionTokens - 1));
+      if (request.completionTokens > 1)
+        this.#interToken.observe(
+          { model },
+          (request.durationMs - request.ttftMs) / 1000 / (request.completionTokens - 1),
+        );
     }
     if (request.promptTokens > 0) this.#promptTokens.inc({ model }, request.promptTokens);
     if (request.completionTokens > 0) {
@@ -200,7 +224,8 @@ export class Metrics {
   deploymentObserver(model: string): DeploymentObserver {
     return {
       attempted: (deployment) => this.#deploymentRequests.inc({ model, deployment: deployment.id }),
-      failed: (deployment, error: EngineError) => this.#deploymentErrors.inc({ model, deployment: deployment.id, kind: error.code }),
+      failed: (deployment, error: EngineError) =>
+        this.#deploymentErrors.inc({ model, deployment: deployment.id, kind: error.code }),
       cooledDown: (deployment) => this.#deploymentCooldowns.inc({ model, deployment: deployment.id }),
       retried: () => this.#retries.inc({ model }),
       failedOver: () => this.#failovers.inc({ model }),
@@ -212,89 +237,8 @@ export class Metrics {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
 
-  /** Values read at scrape time: engines' sequences and queues, deployment health, the ledger. */
-  #registerScrapedGauges(models: ModelRegistry): void {
-    const embedded = () =>
-      models.list().flatMap((model) => model.engines.map((engine) => ({ model: model.name, engine: engine.id, snapshot: engine.snapshot() })));
-    const sequenceGauge = (name: string, help: string, read: (sequences: { busy: number; total: number; queued: number }) => number) =>
-      new Gauge({
-        name,
-        help,
-        labelNames: ['model', 'engine'] as const,
-        registers: [this.registry],
-        collect() {
-          this.reset();
-          for (const { model, engine, snapshot } of embedded()) if (snapshot.sequences) this.set({ model, engine }, read(snapshot.sequences));
-        },
-      });
-    sequenceGauge('oruel_embedded_sequences_busy', 'Sequences of an embedded model generating now.', (sequences) => sequences.busy);
-    sequenceGauge('oruel_embedded_sequences', 'Sequences (parallel generation slots) of an embedded model.', (sequences) => sequences.total);
-    sequenceGauge('oruel_queued_requests', 'Requests waiting for a free sequence of an embedded model.', (sequences) => sequences.queued);
-    new Gauge({
-      name: 'oruel_embedded_context_size_tokens',
-      help: 'Context window per sequence of an embedded model, in tokens.',
-      labelNames: ['model', 'engine'] as const,
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const model of models.list()) {
-          for (const engine of model.engines) {
-            if (engine.kind === 'llama-cpp' && engine.capabilities.contextSize !== null) this.set({ model: model.name, engine: engine.id }, engine.capabilities.contextSize);
-          }
-        }
-      },
-    });
-    new Gauge({
-      name: 'oruel_model_loaded',
-      help: '1 when an engine can serve (an embedded model finished loading).',
-      labelNames: ['model', 'engine'] as const,
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const { model, engine, snapshot } of embedded()) this.set({ model, engine }, snapshot.loaded ? 1 : 0);
-      },
-    });
-    new Gauge({
-      name: 'oruel_deployment_healthy',
-      help: '1 when a deployment of a gateway model is in rotation, 0 while it cools down.',
-      labelNames: ['model', 'deployment'] as const,
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const model of models.list()) {
-          for (const engine of model.engines) {
-            if (engine instanceof Deployment) this.set({ model: model.name, deployment: engine.id }, engine.health.availableAt <= engine.policy.now() ? 1 : 0);
-          }
-        }
-      },
-    });
-  }
-
   /** The ledger's rows written, write errors and backlog, read at each scrape. */
   watchLedger(read: () => LedgerStats): void {
-    // Counters whose totals the ledger keeps: set from its count at each scrape.
-    const fromTotal = (name: string, help: string, pick: (stats: LedgerStats) => number) =>
-      new Counter({
-        name,
-        help,
-        registers: [this.registry],
-        collect() {
-          this.reset();
-          this.inc(pick(read()));
-        },
-      });
-    fromTotal('oruel_ledger_rows_written_total', 'Usage ledger rows stored in the database.', (stats) => stats.rowsWritten);
-    fromTotal('oruel_ledger_write_errors_total', 'Failed usage ledger inserts (each retry counts).', (stats) => stats.writeErrors);
-    const gauge = (name: string, help: string, pick: (stats: LedgerStats) => number) =>
-      new Gauge({
-        name,
-        help,
-        registers: [this.registry],
-        collect() {
-          this.set(pick(read()));
-        },
-      });
-    gauge('oruel_ledger_spilled_rows', 'Usage ledger rows waiting on disk for the database.', (stats) => stats.spilledRows);
-    gauge('oruel_ledger_queued_rows', 'Usage ledger rows waiting in memory.', (stats) => stats.queuedRows);
+    registerLedgerGauges(this.registry, read);
   }
 }

@@ -25,20 +25,23 @@ const REASONS_BY_CODE: Record<string, string> = {
   UND_ERR_HEADERS_TIMEOUT: 'timed out waiting for the response',
   UND_ERR_BODY_TIMEOUT: 'timed out waiting for data',
   UND_ERR_SOCKET: 'connection closed by the server',
-  CERT_HAS_EXPIRED: 'the server\'s TLS certificate has expired',
-  DEPTH_ZERO_SELF_SIGNED_CERT: 'the server\'s TLS certificate is self-signed',
-  SELF_SIGNED_CERT_IN_CHAIN: 'the server\'s TLS certificate is not trusted (self-signed chain)',
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'the server\'s TLS certificate cannot be verified',
+  CERT_HAS_EXPIRED: "the server's TLS certificate has expired",
+  DEPTH_ZERO_SELF_SIGNED_CERT: "the server's TLS certificate is self-signed",
+  SELF_SIGNED_CERT_IN_CHAIN: "the server's TLS certificate is not trusted (self-signed chain)",
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: "the server's TLS certificate cannot be verified",
 };
 
 /** The request never got an answer: say why, and how to do without the network. */
 export function networkFailure(subject: DownloadSubject, error: unknown): OperatorError {
-  return new OperatorError(`Download of ${subject.url} failed: ${describeNetworkError(error)}${silence(subject, error)}. ${OFFLINE_ADVICE}`);
+  return new OperatorError(
+    `Download of ${subject.url} failed: ${describeNetworkError(error)}${silence(subject, error)}. ${OFFLINE_ADVICE}`,
+  );
 }
 
 /** ", no answer within 30 s" for a timeout, so the operator sees the wait was bounded on purpose. */
 function silence(subject: DownloadSubject, error: unknown): string {
-  const code = (error as { cause?: { code?: string } } | null)?.cause?.code ?? (error as { code?: string } | null)?.code;
+  const code =
+    (error as { cause?: { code?: string } } | null)?.cause?.code ?? (error as { code?: string } | null)?.code;
   if (subject.timeoutMs === undefined || !code || !/TIMEOUT|ETIMEDOUT/.test(code)) return '';
   const wait = subject.timeoutMs >= 1000 ? `${Math.round(subject.timeoutMs / 1000)} s` : `${subject.timeoutMs} ms`;
   return ` (no answer within ${wait})`;
@@ -56,7 +59,9 @@ export function interruptedFailure(subject: DownloadSubject, partPath: string, e
 export function httpFailure(subject: DownloadSubject, status: number): OperatorError {
   const name = subject.label ?? subject.url;
   const where = subject.label ? ` (${subject.url})` : '';
-  return new OperatorError(`Cannot download ${name}${where}: HTTP ${status}, ${explainStatus(status, subject.tokenGiven)}`);
+  return new OperatorError(
+    `Cannot download ${name}${where}: HTTP ${status}, ${explainStatus(status, subject.tokenGiven)}`,
+  );
 }
 
 function explainStatus(status: number, tokenGiven: boolean): string {

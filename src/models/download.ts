@@ -66,7 +66,8 @@ export async function downloadFile(options: DownloadOptions): Promise<void> {
       } catch (error) {
         if (!(error instanceof TransferInterrupted)) throw error;
         // Only retry at once while the server keeps delivering; a dead server gets no hammering.
-        if (resumesLeft <= 0 || error.bytesReceived === 0) throw interruptedFailure(subjectOf(withAgent), partPath, error.cause);
+        if (resumesLeft <= 0 || error.bytesReceived === 0)
+          throw interruptedFailure(subjectOf(withAgent), partPath, error.cause);
         resumesLeft -= 1;
       }
     }
@@ -92,15 +93,24 @@ async function transferOnce(options: Transfer, partPath: string): Promise<void> 
     return checkComplete(options, partPath, total);
   }
   await discardBody(response);
-  if (response.status === 416 && existingBytes > 0) return settleUnsatisfiedRange(options, partPath, response, existingBytes);
+  if (response.status === 416 && existingBytes > 0)
+    return settleUnsatisfiedRange(options, partPath, response, existingBytes);
   throw httpFailure(subjectOf(options), response.status);
 }
 
-async function appendPartialContent(options: Transfer, partPath: string, response: Response, existingBytes: number): Promise<void> {
+async function appendPartialContent(
+  options: Transfer,
+  partPath: string,
+  response: Response,
+  existingBytes: number,
+): Promise<void> {
   const range = parseContentRange(response.headers.get('content-range'));
   if (range === null || range.start !== existingBytes) {
     await discardBody(response);
-    if (existingBytes === 0) throw new OperatorError(`Download of ${options.url} failed: the server sent a part of the file when asked for all of it.`);
+    if (existingBytes === 0)
+      throw new OperatorError(
+        `Download of ${options.url} failed: the server sent a part of the file when asked for all of it.`,
+      );
     // Not the bytes asked for: appending them would corrupt the file, so fetch it whole instead.
     await rm(partPath, { force: true });
     return transferOnce(options, partPath);
@@ -110,7 +120,12 @@ async function appendPartialContent(options: Transfer, partPath: string, respons
 }
 
 /** A 416 to `bytes=N-` means N is at or past the end: done if N is exactly the file's size. */
-async function settleUnsatisfiedRange(options: Transfer, partPath: string, response: Response, existingBytes: number): Promise<void> {
+async function settleUnsatisfiedRange(
+  options: Transfer,
+  partPath: string,
+  response: Response,
+  existingBytes: number,
+): Promise<void> {
   const total = parseUnsatisfiedRangeTotal(response.headers.get('content-range')) ?? (await remoteFileSize(options));
   if (total === existingBytes) {
     options.onProgress?.(existingBytes, total);
@@ -157,11 +172,15 @@ async function writeBody(options: Transfer, response: Response, target: BodyTarg
     // or the next request starts too early and those bytes end up in the file twice.
     if (!file.closed) await new Promise<void>((resolve) => file.once('close', () => resolve()));
     throwIfAborted(options.signal);
-    if (diskFailure !== undefined) throw new OperatorError(`Cannot write ${target.partPath}: ${(diskFailure as Error).message}`);
+    if (diskFailure !== undefined)
+      throw new OperatorError(`Cannot write ${target.partPath}: ${(diskFailure as Error).message}`);
     throw new TransferInterrupted(received, error);
   }
   if (target.total !== null && target.startBytes + received < target.total) {
-    throw new TransferInterrupted(received, new Error(`the server closed the response after ${target.startBytes + received} of ${target.total} bytes`));
+    throw new TransferInterrupted(
+      received,
+      new Error(`the server closed the response after ${target.startBytes + received} of ${target.total} bytes`),
+    );
   }
 }
 
@@ -181,7 +200,13 @@ async function send(options: Transfer, method: 'GET' | 'HEAD', rangeStart: numbe
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   if (rangeStart > 0) headers.range = `bytes=${rangeStart}-`;
   try {
-    return await fetch(options.url, { method, headers, redirect: 'follow', signal: options.signal ?? null, dispatcher: options.agent });
+    return await fetch(options.url, {
+      method,
+      headers,
+      redirect: 'follow',
+      signal: options.signal ?? null,
+      dispatcher: options.agent,
+    });
   } catch (error) {
     throwIfAborted(options.signal);
     throw networkFailure(subjectOf(options), error);

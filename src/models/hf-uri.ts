@@ -101,7 +101,9 @@ function checkPathSegment(uri: string, segment: string): void {
 
 /** Path segments become directory names on disk: keep out foreign separators and control characters. */
 function hasUnsafeCharacter(segment: string): boolean {
-  return [...segment].some((character) => character === '\\' || character.charCodeAt(0) < 0x20 || character === '\u007f');
+  return [...segment].some(
+    (character) => character === '\\' || character.charCodeAt(0) < 0x20 || character === '\u007f',
+  );
 }
 
 function malformed(uri: string, reason: string): OperatorError {

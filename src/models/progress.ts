@@ -24,10 +24,16 @@ const UNKNOWN_SIZE_LINE_EVERY = 100 * 1024 * 1024;
 /** A live bar on a terminal; on a log file or a pipe, one line per 10% so the log stays readable. */
 export function createProgressDisplay(options: ProgressDisplayOptions): ProgressDisplay {
   const stream = options.stream ?? process.stderr;
-  return stream.isTTY ? createBarDisplay(options.label, stream, options.liveLine) : createLineDisplay(options.label, stream);
+  return stream.isTTY
+    ? createBarDisplay(options.label, stream, options.liveLine)
+    : createLineDisplay(options.label, stream);
 }
 
-function createBarDisplay(label: string, stream: NodeJS.WritableStream, liveLine: LiveLineGuard | undefined): ProgressDisplay {
+function createBarDisplay(
+  label: string,
+  stream: NodeJS.WritableStream,
+  liveLine: LiveLineGuard | undefined,
+): ProgressDisplay {
   let bar: cliProgress.SingleBar | undefined;
   let detach: (() => void) | undefined;
   let shownTotal: number | null = null;
@@ -49,7 +55,13 @@ function createBarDisplay(label: string, stream: NodeJS.WritableStream, liveLine
       firstBytes = downloaded;
       shownTotal = total;
       // forceRedraw: after a log line erased it, the bar is drawn again even if nothing changed.
-      const created = new cliProgress.SingleBar({ stream, format: barFormat(total), hideCursor: false, barsize: 30, forceRedraw: true });
+      const created = new cliProgress.SingleBar({
+        stream,
+        format: barFormat(total),
+        hideCursor: false,
+        barsize: 30,
+        forceRedraw: true,
+      });
       bar = created;
       created.start(total ?? 1, total === null ? 0 : downloaded, payload(downloaded, total));
       detach = liveLine?.attach({ clear: () => stream.write('\r\x1b[2K'), redraw: () => created.render() });
@@ -81,7 +93,10 @@ function barFormat(total: number | null): string {
 function createLineDisplay(label: string, stream: NodeJS.WritableStream): ProgressDisplay {
   let lastStep: number | undefined;
   const onProgress: DownloadProgress = (downloaded, total) => {
-    const step = total === null || total === 0 ? Math.floor(downloaded / UNKNOWN_SIZE_LINE_EVERY) : Math.floor((downloaded / total) * 10);
+    const step =
+      total === null || total === 0
+        ? Math.floor(downloaded / UNKNOWN_SIZE_LINE_EVERY)
+        : Math.floor((downloaded / total) * 10);
     if (step === lastStep) return;
     lastStep = step;
     stream.write(`Downloading ${label}: ${describeAmount(downloaded, total)}\n`);

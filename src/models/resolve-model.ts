@@ -26,7 +26,9 @@ export interface ResolveModelOptions {
 export async function resolveModelPath(spec: string, options: ResolveModelOptions): Promise<string> {
   if (isHfUri(spec)) return resolveHfModel(spec, options);
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(spec)) {
-    throw new OperatorError(`Unsupported model location "${spec}": use a file path or hf:OWNER/REPO/PATH/TO/FILE.gguf.`);
+    throw new OperatorError(
+      `Unsupported model location "${spec}": use a file path or hf:OWNER/REPO/PATH/TO/FILE.gguf.`,
+    );
   }
   return resolveLocalFile(spec);
 }

@@ -5,7 +5,10 @@ import type { Deployment } from './deployment.js';
  * one request at a time) are broken at random in proportion to weight, so weights shape the traffic
  * at low load too instead of sending everything to the heaviest deployment.
  */
-export function pickDeployment(candidates: readonly Deployment[], random: () => number = Math.random): Deployment | null {
+export function pickDeployment(
+  candidates: readonly Deployment[],
+  random: () => number = Math.random,
+): Deployment | null {
   let best: Deployment[] = [];
   let bestLoad = Infinity;
   for (const candidate of candidates) {

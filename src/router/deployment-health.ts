@@ -46,7 +46,8 @@ export class DeploymentHealth {
     this.consecutiveFailures += 1;
     const now = this.policy.now();
     let cooling = false;
-    if (error.retryAfterMs !== undefined) cooling = this.coolUntil(now + Math.min(error.retryAfterMs, this.policy.maxRetryAfterMs), error);
+    if (error.retryAfterMs !== undefined)
+      cooling = this.coolUntil(now + Math.min(error.retryAfterMs, this.policy.maxRetryAfterMs), error);
     if (this.consecutiveFailures >= this.policy.failuresBeforeCooldown) {
       this.consecutiveFailures = 0;
       cooling = this.coolUntil(now + this.policy.cooldownMs, error) || cooling;

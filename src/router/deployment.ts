@@ -1,4 +1,13 @@
-import type { ChatRequest, EmbeddingRequest, EmbeddingResult, Engine, EngineCapabilities, EngineKind, EngineSnapshot, TextCompletionRequest } from '../engines/engine.js';
+import type {
+  ChatRequest,
+  EmbeddingRequest,
+  EmbeddingResult,
+  Engine,
+  EngineCapabilities,
+  EngineKind,
+  EngineSnapshot,
+  TextCompletionRequest,
+} from '../engines/engine.js';
 import { EngineError } from '../engines/engine-error.js';
 import type { PartQueue } from '../engines/part-queue.js';
 import { DeploymentHealth } from './deployment-health.js';

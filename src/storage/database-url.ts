@@ -1,13 +1,12 @@
 import { OperatorError } from '../errors/operator-error.js';
 
-export type DatabaseTarget =
-  | { dialect: 'sqlite'; path: string }
-  | { dialect: 'postgres'; connectionString: string };
+export type DatabaseTarget = { dialect: 'sqlite'; path: string } | { dialect: 'postgres'; connectionString: string };
 
 /** The message of a database error the operator can fix from the configuration alone. */
 export class DatabaseConfigError extends OperatorError {}
 
-const ACCEPTED = 'Use sqlite:PATH (for example sqlite:./data/oruel.db, or sqlite::memory:) or postgres://USER@HOST:PORT/DATABASE.';
+const ACCEPTED =
+  'Use sqlite:PATH (for example sqlite:./data/oruel.db, or sqlite::memory:) or postgres://USER@HOST:PORT/DATABASE.';
 
 /** `sqlite:PATH` or `postgres://...` (also `postgresql://`). */
 export function parseDatabaseUrl(url: string): DatabaseTarget {

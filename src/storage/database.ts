@@ -33,19 +33,31 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
     await migrateToLatest(db, target.dialect);
   } catch (error) {
     await db.destroy().catch(() => undefined);
-    throw new DatabaseConfigError(`Cannot open the database ${redactDatabaseUrl(url)}: ${describeError(error)}`, { cause: error });
+    throw new DatabaseConfigError(`Cannot open the database ${redactDatabaseUrl(url)}: ${describeError(error)}`, {
+      cause: error,
+    });
   }
   return { db, dialect: target.dialect, sqliteHandle, close: closeOnce(db) };
 }
 
-async function createDialect(target: DatabaseTarget, url: string, logger: Logger | undefined): Promise<{ dialect: Dialect; sqliteHandle: SqliteHandle | null }> {
+async function createDialect(
+  target: DatabaseTarget,
+  url: string,
+  logger: Logger | undefined,
+): Promise<{ dialect: Dialect; sqliteHandle: SqliteHandle | null }> {
   // pg is imported only for a Postgres URL: a SQLite install never loads it.
-  if (target.dialect === 'postgres') return { dialect: (await import('./postgres.js')).createPostgresDialect(target.connectionString, logger), sqliteHandle: null };
+  if (target.dialect === 'postgres')
+    return {
+      dialect: (await import('./postgres.js')).createPostgresDialect(target.connectionString, logger),
+      sqliteHandle: null,
+    };
   try {
     const { dialect, handle } = createSqliteDialect(target.path);
     return { dialect, sqliteHandle: handle };
   } catch (error) {
-    throw new DatabaseConfigError(`Cannot open the database ${redactDatabaseUrl(url)}: ${describeError(error)}`, { cause: error });
+    throw new DatabaseConfigError(`Cannot open the database ${redactDatabaseUrl(url)}: ${describeError(error)}`, {
+      cause: error,
+    });
   }
 }
 

@@ -19,7 +19,12 @@ export function createPostgresDialect(connectionString: string, logger: Logger |
   // loses its connection emits 'error' with no listener, which would crash the process on any
   // Postgres restart; its query fails on its own, and the pool drops the dead client on release.
   pool.on('connect', (client) => {
-    client.on('error', (error) => logger?.warn({ err: error }, 'Postgres connection lost while in use; the query fails and the connection is replaced'));
+    client.on('error', (error) =>
+      logger?.warn(
+        { err: error },
+        'Postgres connection lost while in use; the query fails and the connection is replaced',
+      ),
+    );
   });
   return new PostgresDialect({ pool });
 }

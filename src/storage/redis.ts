@@ -35,7 +35,9 @@ export async function openRedis(url: string, options: OpenRedisOptions): Promise
     await client.connect();
   } catch (error) {
     client.disconnect();
-    throw new RedisConfigError(`Cannot connect to Redis at ${redactDatabaseUrl(url)}: ${(error as Error).message}`, { cause: error });
+    throw new RedisConfigError(`Cannot connect to Redis at ${redactDatabaseUrl(url)}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   return {
     client,

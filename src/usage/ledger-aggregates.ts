@@ -11,7 +11,11 @@ const PERCENTILES = [50, 90, 99] as const;
  * Requests, tokens and outcomes per UTC hour or day, key and model. Timestamps are integer
  * milliseconds in both dialects, so integer division gives the bucket with no date functions.
  */
-export async function selectUsageSeries(db: Kysely<DatabaseSchema>, query: UsageQuery, bucket: SeriesBucket): Promise<UsageSeriesRow[]> {
+export async function selectUsageSeries(
+  db: Kysely<DatabaseSchema>,
+  query: UsageQuery,
+  bucket: SeriesBucket,
+): Promise<UsageSeriesRow[]> {
   const width = BUCKET_MS[bucket];
   const bucketStart = sql<number>`(started_at / ${sql.lit(width)}) * ${sql.lit(width)}`;
   const rows = await db
@@ -32,7 +36,9 @@ export async function selectUsageSeries(db: Kysely<DatabaseSchema>, query: Usage
     .execute();
   return rows
     .map((row) => ({ start: new Date(toNumber(row.bucket_start)), ...toTotalsRow(row) }))
-    .sort((a, b) => a.start.getTime() - b.start.getTime() || compareText(a.keyId, b.keyId) || compareText(a.model, b.model));
+    .sort(
+      (a, b) => a.start.getTime() - b.start.getTime() || compareText(a.keyId, b.keyId) || compareText(a.model, b.model),
+    );
 }
 
 /**
@@ -42,7 +48,10 @@ export async function selectUsageSeries(db: Kysely<DatabaseSchema>, query: Usage
  * (a cancelled or failed request's duration says nothing about the model's speed).
  */
 export async function selectLatency(db: Kysely<DatabaseSchema>, query: UsageQuery): Promise<LatencyRow[]> {
-  const [ttft, duration] = await Promise.all([rankedValues(db, query, 'ttft_ms'), rankedValues(db, query, 'duration_ms')]);
+  const [ttft, duration] = await Promise.all([
+    rankedValues(db, query, 'ttft_ms'),
+    rankedValues(db, query, 'duration_ms'),
+  ]);
   const models = new Set([...ttft.keys(), ...duration.keys()]);
   return [...models].sort(compareText).map((model) => ({
     model,
@@ -51,7 +60,11 @@ export async function selectLatency(db: Kysely<DatabaseSchema>, query: UsageQuer
   }));
 }
 
-async function rankedValues(db: Kysely<DatabaseSchema>, query: UsageQuery, column: 'ttft_ms' | 'duration_ms'): Promise<Map<string, LatencyPercentiles>> {
+async function rankedValues(
+  db: Kysely<DatabaseSchema>,
+  query: UsageQuery,
+  column: 'ttft_ms' | 'duration_ms',
+): Promise<Map<string, LatencyPercentiles>> {
   const ranked = db
     .selectFrom('usage_ledger')
     .where((eb) => eb.and([matchesQuery(eb, query), eb('outcome', '=', 'completed'), eb(column, 'is not', null)]))

@@ -35,7 +35,10 @@ export async function selectUsageTotals(db: Kysely<DatabaseSchema>, query: Usage
 }
 
 /** Records newest first; `limit` absent = all that match. */
-export async function selectLedgerRecords(db: Kysely<DatabaseSchema>, query: UsageQuery & { limit?: number }): Promise<LedgerRecord[]> {
+export async function selectLedgerRecords(
+  db: Kysely<DatabaseSchema>,
+  query: UsageQuery & { limit?: number },
+): Promise<LedgerRecord[]> {
   let select = db
     .selectFrom('usage_ledger')
     .selectAll()
@@ -108,6 +111,7 @@ function validTime(date: Date, name: string): number {
 }
 
 function validLimit(limit: number): number {
-  if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`Usage query: limit must be a positive whole number, got ${limit}.`);
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new RangeError(`Usage query: limit must be a positive whole number, got ${limit}.`);
   return limit;
 }

@@ -54,8 +54,7 @@ export function fromLedgerRow(row: UsageLedgerTable): LedgerRecord {
 
 /** Postgres refuses NUL characters in text; every other character is kept. */
 function text(value: string): string {
-  // eslint-disable-next-line no-control-regex
-  return String(value).replace(/\u0000/g, '').slice(0, MAX_TEXT_LENGTH);
+  return String(value).replaceAll('\u0000', '').slice(0, MAX_TEXT_LENGTH);
 }
 
 function optionalText(value: string | null): string | null {

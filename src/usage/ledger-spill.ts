@@ -65,7 +65,8 @@ export class LedgerSpill {
     for (const line of text.split('\n')) {
       if (line.trim() === '') continue;
       const row = parseRow(line);
-      if (row === null) this.#logger.error({ file: name, line: line.slice(0, 200) }, 'unreadable line in a ledger spill file; skipped');
+      if (row === null)
+        this.#logger.error({ file: name, line: line.slice(0, 200) }, 'unreadable line in a ledger spill file; skipped');
       else rows.push(row);
     }
     return rows;
@@ -84,7 +85,13 @@ function parseRow(line: string): UsageLedgerTable | null {
     const value: unknown = JSON.parse(line);
     if (typeof value !== 'object' || value === null) return null;
     const row = value as Partial<UsageLedgerTable>;
-    if (typeof row.request_id !== 'string' || typeof row.model !== 'string' || typeof row.outcome !== 'string' || typeof row.started_at !== 'number') return null;
+    if (
+      typeof row.request_id !== 'string' ||
+      typeof row.model !== 'string' ||
+      typeof row.outcome !== 'string' ||
+      typeof row.started_at !== 'number'
+    )
+      return null;
     return value as UsageLedgerTable;
   } catch {
     return null;

@@ -4,13 +4,27 @@ import type { LedgerRowWriter } from './sqlite-row-writer.js';
 
 /** Each column with its Postgres array type, in table order. */
 const COLUMNS = [
-  ['request_id', 'text'], ['key_id', 'text'], ['model', 'text'], ['engine', 'text'], ['stream', 'integer'],
-  ['prompt_tokens', 'integer'], ['completion_tokens', 'integer'], ['usage_source', 'text'], ['finish_reason', 'text'],
-  ['outcome', 'text'], ['error_code', 'text'], ['status', 'integer'], ['ttft_ms', 'integer'], ['duration_ms', 'integer'],
-  ['started_at', 'bigint'], ['finished_at', 'bigint'],
+  ['request_id', 'text'],
+  ['key_id', 'text'],
+  ['model', 'text'],
+  ['engine', 'text'],
+  ['stream', 'integer'],
+  ['prompt_tokens', 'integer'],
+  ['completion_tokens', 'integer'],
+  ['usage_source', 'text'],
+  ['finish_reason', 'text'],
+  ['outcome', 'text'],
+  ['error_code', 'text'],
+  ['status', 'integer'],
+  ['ttft_ms', 'integer'],
+  ['duration_ms', 'integer'],
+  ['started_at', 'bigint'],
+  ['finished_at', 'bigint'],
 ] as const satisfies readonly (readonly [keyof UsageLedgerTable, string])[];
 
-const INSERT_HEAD = sql.raw(`insert into usage_ledger (${COLUMNS.map(([name]) => name).join(', ')}) select * from unnest(`);
+const INSERT_HEAD = sql.raw(
+  `insert into usage_ledger (${COLUMNS.map(([name]) => name).join(', ')}) select * from unnest(`,
+);
 const INSERT_TAIL = sql.raw(') on conflict (request_id) do nothing');
 
 /**

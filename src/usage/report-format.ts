@@ -12,7 +12,17 @@ export type Cell = string | number;
 /** Shown for requests made without a key (auth disabled). */
 const NO_KEY = '(none)';
 
-const TOTALS_COLUMNS = ['key', 'model', 'requests', 'prompt_tokens', 'completion_tokens', 'total_tokens', 'completed', 'cancelled', 'errors'];
+const TOTALS_COLUMNS = [
+  'key',
+  'model',
+  'requests',
+  'prompt_tokens',
+  'completion_tokens',
+  'total_tokens',
+  'completed',
+  'cancelled',
+  'errors',
+];
 
 /** The totals as text ending in a newline; JSON keeps null for requests without a key. */
 export function formatTotals(rows: UsageTotalsRow[], format: ReportFormat): string {
@@ -23,7 +33,17 @@ export function formatTotals(rows: UsageTotalsRow[], format: ReportFormat): stri
 }
 
 function totalsCells(row: UsageTotalsRow): Cell[] {
-  return [row.keyId ?? NO_KEY, row.model, row.requests, row.promptTokens, row.completionTokens, row.totalTokens, row.completed, row.cancelled, row.errors];
+  return [
+    row.keyId ?? NO_KEY,
+    row.model,
+    row.requests,
+    row.promptTokens,
+    row.completionTokens,
+    row.totalTokens,
+    row.completed,
+    row.cancelled,
+    row.errors,
+  ];
 }
 
 /**
@@ -33,7 +53,9 @@ function totalsCells(row: UsageTotalsRow): Cell[] {
 export function formatTable(headers: string[], rows: Cell[][]): string {
   const text = [headers, ...rows].map((row) => row.map((cell) => printable(String(cell))));
   const widths = headers.map((_, column) => Math.max(...text.map((row) => row[column]?.length ?? 0)));
-  const rightAligned = headers.map((_, column) => rows.length > 0 && rows.every((row) => typeof row[column] === 'number'));
+  const rightAligned = headers.map(
+    (_, column) => rows.length > 0 && rows.every((row) => typeof row[column] === 'number'),
+  );
   const lines = text.map((row) =>
     row
       .map((cell, column) => (rightAligned[column] ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!)))

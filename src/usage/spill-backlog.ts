@@ -44,11 +44,17 @@ export class SpillBacklog {
       const file = await this.#spill.write(rows);
       this.#own.set(file, rows.length);
       this.replayDue = true;
-      this.#logger.warn({ file, records: rows.length }, 'database unavailable; usage records written to disk until it is back');
+      this.#logger.warn(
+        { file, records: rows.length },
+        'database unavailable; usage records written to disk until it is back',
+      );
       return true;
     } catch (error) {
       this.#writeRetryAt = Date.now() + WRITE_RETRY_MS;
-      this.#logger.error({ err: error, records: rows.length }, 'could not write usage records to disk; keeping them in memory');
+      this.#logger.error(
+        { err: error, records: rows.length },
+        'could not write usage records to disk; keeping them in memory',
+      );
       return false;
     }
   }

@@ -2,7 +2,15 @@ import type { Kysely } from 'kysely';
 import type { Logger } from '../logging/logger.js';
 import type { DatabaseSchema, UsageLedgerTable } from '../storage/schema.js';
 import { FlushWaiters, LedgerFlushError } from './flush-waiters.js';
-import type { LatencyRow, Ledger, LedgerRecord, SeriesBucket, UsageQuery, UsageSeriesRow, UsageTotalsRow } from './ledger.js';
+import type {
+  LatencyRow,
+  Ledger,
+  LedgerRecord,
+  SeriesBucket,
+  UsageQuery,
+  UsageSeriesRow,
+  UsageTotalsRow,
+} from './ledger.js';
 import { selectLatency, selectUsageSeries } from './ledger-aggregates.js';
 import { insertLedgerRows, selectLedgerRecords, selectUsageTotals } from './ledger-queries.js';
 import { toLedgerRow } from './ledger-row.js';
@@ -44,7 +52,14 @@ export interface LedgerStats {
 
 type Settings = Required<Omit<SqlLedgerOptions, 'logger' | 'spillDir' | 'writeRows'>>;
 
-const DEFAULTS: Settings = { batchSize: 100, maxQueued: 50_000, retryBaseMs: 200, retryMaxMs: 10_000, flushTimeoutMs: 15_000, spillAfterMs: 5_000 };
+const DEFAULTS: Settings = {
+  batchSize: 100,
+  maxQueued: 50_000,
+  retryBaseMs: 200,
+  retryMaxMs: 10_000,
+  flushTimeoutMs: 15_000,
+  spillAfterMs: 5_000,
+};
 const MAX_BATCH_SIZE = 1_000;
 /** After the first failure, one log line per this many failed attempts, not one per attempt. */
 const FAILURE_LOG_EVERY = 10;
@@ -128,7 +143,12 @@ export class SqlLedger implements Ledger {
 
   /** Counts for /metrics, read when scraped (nothing is counted twice on the request path). */
   get stats(): LedgerStats {
-    return { rowsWritten: this.#stored, writeErrors: this.#writeErrors, spilledRows: this.#backlog?.rowsOnDisk ?? 0, queuedRows: this.#held() };
+    return {
+      rowsWritten: this.#stored,
+      writeErrors: this.#writeErrors,
+      spilledRows: this.#backlog?.rowsOnDisk ?? 0,
+      queuedRows: this.#held(),
+    };
   }
 
   totals(query: UsageQuery): Promise<UsageTotalsRow[]> {
@@ -165,14 +185,20 @@ export class SqlLedger implements Ledger {
     await this.#spillWrite;
     if (failure === null) return;
     if (this.#backlog !== null && (await this.#spillRemaining(this.#backlog))) return;
-    this.#logger.error({ err: failure, lost: this.#queue.length }, 'usage ledger closed with records it could not store');
+    this.#logger.error(
+      { err: failure, lost: this.#queue.length },
+      'usage ledger closed with records it could not store',
+    );
     throw failure;
   }
 
   /** At shutdown with the database down: true once every unsaved row is on disk. */
   async #spillRemaining(backlog: SpillBacklog): Promise<boolean> {
     if (this.#queue.length > 0 && !(await backlog.save(this.#queue.splice(0)))) return false;
-    this.#logger.warn({ records: backlog.rowsOnDisk, spillDir: backlog.dir }, 'database unavailable at shutdown; usage records saved to disk, stored at the next start');
+    this.#logger.warn(
+      { records: backlog.rowsOnDisk, spillDir: backlog.dir },
+      'database unavailable at shutdown; usage records saved to disk, stored at the next start',
+    );
     return true;
   }
 
@@ -275,7 +301,8 @@ export class SqlLedger implements Ledger {
       this.#logger.error({ dropped: this.#dropped }, 'usage ledger dropped records while its queue was full');
       this.#dropped = 0;
     }
-    if (this.#failedAttempts > 0) this.#logger.warn({ failedAttempts: this.#failedAttempts }, 'usage ledger writes recovered');
+    if (this.#failedAttempts > 0)
+      this.#logger.warn({ failedAttempts: this.#failedAttempts }, 'usage ledger writes recovered');
     this.#failedAttempts = 0;
     this.#failingSince = null;
     this.#lastError = null;
@@ -291,7 +318,10 @@ export class SqlLedger implements Ledger {
     if (Date.now() - this.#failingSince >= this.#settings.spillAfterMs) this.#spillQueue();
     const delayMs = retryDelayMs(this.#failedAttempts, this.#settings.retryBaseMs, this.#settings.retryMaxMs);
     if (this.#failedAttempts === 1 || this.#failedAttempts % FAILURE_LOG_EVERY === 0) {
-      this.#logger.warn({ err: error, queued: this.#held(), failedAttempts: this.#failedAttempts, retryInMs: delayMs }, 'usage ledger insert failed; will retry');
+      this.#logger.warn(
+        { err: error, queued: this.#held(), failedAttempts: this.#failedAttempts, retryInMs: delayMs },
+        'usage ledger insert failed; will retry',
+      );
     }
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = null;
@@ -303,7 +333,10 @@ export class SqlLedger implements Ledger {
 
   #noteDropped(): void {
     if (this.#dropped === 0) {
-      this.#logger.error({ maxQueued: this.#settings.maxQueued }, 'usage ledger queue is full; dropping new records until the database recovers');
+      this.#logger.error(
+        { maxQueued: this.#settings.maxQueued },
+        'usage ledger queue is full; dropping new records until the database recovers',
+      );
     }
     this.#dropped += 1;
   }
@@ -311,9 +344,13 @@ export class SqlLedger implements Ledger {
   #flushTimeoutError(): LedgerFlushError {
     const unsaved = this.#accepted - this.#stored;
     const reason = this.#lastError instanceof Error ? this.#lastError.message : 'the writer made no progress';
-    return new LedgerFlushError(`Usage ledger flush timed out after ${this.#settings.flushTimeoutMs} ms with ${unsaved} records unsaved: ${reason}`, unsaved, {
-      cause: this.#lastError ?? undefined,
-    });
+    return new LedgerFlushError(
+      `Usage ledger flush timed out after ${this.#settings.flushTimeoutMs} ms with ${unsaved} records unsaved: ${reason}`,
+      unsaved,
+      {
+        cause: this.#lastError ?? undefined,
+      },
+    );
   }
 }
 
@@ -328,7 +365,8 @@ function settingsFrom(options: SqlLedgerOptions): Settings {
   };
   for (const [name, value] of Object.entries(settings)) {
     const minimum = name === 'spillAfterMs' ? 0 : 1;
-    if (!Number.isInteger(value) || value < minimum) throw new RangeError(`SqlLedger: ${name} must be a whole number of at least ${minimum}, got ${value}.`);
+    if (!Number.isInteger(value) || value < minimum)
+      throw new RangeError(`SqlLedger: ${name} must be a whole number of at least ${minimum}, got ${value}.`);
   }
   if (settings.batchSize > MAX_BATCH_SIZE) throw new RangeError(`SqlLedger: batchSize is at most ${MAX_BATCH_SIZE}.`);
   return settings;

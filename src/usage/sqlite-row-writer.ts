@@ -5,8 +5,22 @@ import type { UsageLedgerTable } from '../storage/schema.js';
 export type LedgerRowWriter = (rows: UsageLedgerTable[]) => Promise<void>;
 
 const COLUMNS = [
-  'request_id', 'key_id', 'model', 'engine', 'stream', 'prompt_tokens', 'completion_tokens', 'usage_source',
-  'finish_reason', 'outcome', 'error_code', 'status', 'ttft_ms', 'duration_ms', 'started_at', 'finished_at',
+  'request_id',
+  'key_id',
+  'model',
+  'engine',
+  'stream',
+  'prompt_tokens',
+  'completion_tokens',
+  'usage_source',
+  'finish_reason',
+  'outcome',
+  'error_code',
+  'status',
+  'ttft_ms',
+  'duration_ms',
+  'started_at',
+  'finished_at',
 ] as const satisfies readonly (keyof UsageLedgerTable)[];
 
 /**

@@ -59,7 +59,12 @@ const responseFormat = z.discriminatedUnion('type', [
 ]);
 
 const stopSequence = z.string().max(LIMITS.maxStopLength);
-const stop = z.union([stopSequence, z.array(stopSequence).max(LIMITS.maxStopSequences, `at most ${LIMITS.maxStopSequences} stop sequences are allowed`)]).nullish();
+const stop = z
+  .union([
+    stopSequence,
+    z.array(stopSequence).max(LIMITS.maxStopSequences, `at most ${LIMITS.maxStopSequences} stop sequences are allowed`),
+  ])
+  .nullish();
 
 export const chatRequestSchema = z.looseObject({
   model: z.string().min(1).max(LIMITS.maxModelNameLength),

@@ -10,12 +10,23 @@ const MAX_PROMPTS = LIMITS.maxPrompts;
 const MAX_CHOICES = LIMITS.maxChoices;
 
 const stopSequence = z.string().max(LIMITS.maxStopLength);
-const stop = z.union([stopSequence, z.array(stopSequence).max(LIMITS.maxStopSequences, `at most ${LIMITS.maxStopSequences} stop sequences are allowed`)]).nullish();
+const stop = z
+  .union([
+    stopSequence,
+    z.array(stopSequence).max(LIMITS.maxStopSequences, `at most ${LIMITS.maxStopSequences} stop sequences are allowed`),
+  ])
+  .nullish();
 
 /** POST /completions on the wire. Known fields are checked; unknown ones pass through to upstreams. */
 const completionRequestSchema = z.looseObject({
   model: z.string().min(1).max(LIMITS.maxModelNameLength),
-  prompt: z.union([z.string(), z.array(z.unknown()).min(1, 'must contain at least one prompt').max(MAX_PROMPTS, `at most ${MAX_PROMPTS} prompts are allowed`)]),
+  prompt: z.union([
+    z.string(),
+    z
+      .array(z.unknown())
+      .min(1, 'must contain at least one prompt')
+      .max(MAX_PROMPTS, `at most ${MAX_PROMPTS} prompts are allowed`),
+  ]),
   suffix: z.string().nullish(),
   echo: z.boolean().nullish(),
   stream: z.boolean().nullish(),
@@ -34,8 +45,23 @@ const completionRequestSchema = z.looseObject({
 });
 
 const KNOWN_FIELDS = new Set([
-  'model', 'prompt', 'suffix', 'echo', 'stream', 'stream_options', 'max_tokens', 'temperature', 'top_p', 'seed', 'stop',
-  'presence_penalty', 'frequency_penalty', 'n', 'best_of', 'logprobs', 'user',
+  'model',
+  'prompt',
+  'suffix',
+  'echo',
+  'stream',
+  'stream_options',
+  'max_tokens',
+  'temperature',
+  'top_p',
+  'seed',
+  'stop',
+  'presence_penalty',
+  'frequency_penalty',
+  'n',
+  'best_of',
+  'logprobs',
+  'user',
 ]);
 
 /** OpenAI's default for legacy completions (vLLM and llama-server use it too), not "the rest of the context". */
@@ -59,10 +85,16 @@ export function parseCompletionRequest(body: unknown): ParsedCompletion {
   const prompts = toPrompts(wire.prompt);
   const n = wire.n ?? 1;
   if (prompts.length * n > MAX_CHOICES) {
-    throw new GatewayError('invalid_request', `prompts x n must be at most ${MAX_CHOICES} (got ${prompts.length} x ${n}).`, { param: 'n' });
+    throw new GatewayError(
+      'invalid_request',
+      `prompts x n must be at most ${MAX_CHOICES} (got ${prompts.length} x ${n}).`,
+      { param: 'n' },
+    );
   }
   if ((wire.best_of ?? 1) !== 1 && wire.best_of !== n) {
-    throw new GatewayError('invalid_request', 'best_of is not supported (only best_of equal to n, or absent).', { param: 'best_of' });
+    throw new GatewayError('invalid_request', 'best_of is not supported (only best_of equal to n, or absent).', {
+      param: 'best_of',
+    });
   }
   if (wire.logprobs !== null && wire.logprobs !== undefined) {
     throw new GatewayError('invalid_request', 'logprobs is not supported on /completions.', { param: 'logprobs' });
@@ -80,7 +112,12 @@ export function parseCompletionRequest(body: unknown): ParsedCompletion {
       temperature: wire.temperature ?? null,
       topP: wire.top_p ?? null,
       seed: wire.seed ?? null,
-      stop: typeof wire.stop === 'string' ? (wire.stop === '' ? [] : [wire.stop]) : (wire.stop ?? []).filter((text) => text !== ''),
+      stop:
+        typeof wire.stop === 'string'
+          ? wire.stop === ''
+            ? []
+            : [wire.stop]
+          : (wire.stop ?? []).filter((text) => text !== ''),
       presencePenalty: wire.presence_penalty ?? null,
       frequencyPenalty: wire.frequency_penalty ?? null,
       n,
@@ -95,6 +132,10 @@ function toPrompts(prompt: string | unknown[]): string[] {
   if (typeof prompt === 'string') return [prompt];
   return prompt.map((item, index) => {
     if (typeof item === 'string') return item;
-    throw new GatewayError('invalid_request', 'Token-array prompts are not supported on /completions; send the prompt as text.', { param: `prompt[${index}]` });
+    throw new GatewayError(
+      'invalid_request',
+      'Token-array prompts are not supported on /completions; send the prompt as text.',
+      { param: `prompt[${index}]` },
+    );
   });
 }

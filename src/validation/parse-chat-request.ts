@@ -8,8 +8,24 @@ import { checkRequestBounds } from './request-bounds.js';
 
 /** Fields of the wire request that ChatRequest models; everything else is carried in `extraBody`. */
 const KNOWN_FIELDS = new Set([
-  'model', 'messages', 'stream', 'stream_options', 'max_tokens', 'max_completion_tokens', 'temperature', 'top_p', 'seed',
-  'stop', 'presence_penalty', 'frequency_penalty', 'n', 'tools', 'tool_choice', 'parallel_tool_calls', 'response_format', 'user',
+  'model',
+  'messages',
+  'stream',
+  'stream_options',
+  'max_tokens',
+  'max_completion_tokens',
+  'temperature',
+  'top_p',
+  'seed',
+  'stop',
+  'presence_penalty',
+  'frequency_penalty',
+  'n',
+  'tools',
+  'tool_choice',
+  'parallel_tool_calls',
+  'response_format',
+  'user',
 ]);
 
 /** Wire JSON -> ChatRequest, or a 400 whose `param` names the first field at fault. */
@@ -65,7 +81,11 @@ function toMessage(message: WireMessage, index: number): ChatMessage {
     case 'user':
       return { role: message.role, content: flattenContent(message.content, param) };
     case 'assistant': {
-      const toolCalls = (message.tool_calls ?? []).map((call) => ({ id: call.id, name: call.function.name, arguments: call.function.arguments }));
+      const toolCalls = (message.tool_calls ?? []).map((call) => ({
+        id: call.id,
+        name: call.function.name,
+        arguments: call.function.arguments,
+      }));
       const text = message.content == null ? null : flattenContent(message.content, param);
       if (text === null && toolCalls.length === 0) {
         throw new GatewayError('invalid_request', 'An assistant message needs content or tool_calls.', { param });
@@ -84,9 +104,13 @@ function flattenContent(content: string | { type: string }[], param: string): st
     .map((part, index) => {
       const text = textPart.safeParse(part);
       if (!text.success) {
-        throw new GatewayError('invalid_request', `Content part type "${echoName(part.type)}" is not supported; only "text" parts are.`, {
-          param: `${param}[${index}]${part.type === 'text' ? '.text' : '.type'}`,
-        });
+        throw new GatewayError(
+          'invalid_request',
+          `Content part type "${echoName(part.type)}" is not supported; only "text" parts are.`,
+          {
+            param: `${param}[${index}]${part.type === 'text' ? '.text' : '.type'}`,
+          },
+        );
       }
       return text.data.text;
     })
@@ -94,7 +118,11 @@ function flattenContent(content: string | { type: string }[], param: string): st
 }
 
 function toToolDefinition(tool: NonNullable<WireChatRequest['tools']>[number]): ToolDefinition {
-  return { name: tool.function.name, description: tool.function.description ?? null, parameters: tool.function.parameters ?? null };
+  return {
+    name: tool.function.name,
+    description: tool.function.description ?? null,
+    parameters: tool.function.parameters ?? null,
+  };
 }
 
 function toToolChoice(wire: WireChatRequest, tools: ToolDefinition[]): ToolChoice {
@@ -102,12 +130,18 @@ function toToolChoice(wire: WireChatRequest, tools: ToolDefinition[]): ToolChoic
   if (choice == null) return { type: tools.length > 0 ? 'auto' : 'none' };
   if (typeof choice === 'string') {
     if (choice !== 'none' && tools.length === 0) {
-      throw new GatewayError('invalid_request', `tool_choice "${choice}" needs at least one tool in "tools".`, { param: 'tool_choice' });
+      throw new GatewayError('invalid_request', `tool_choice "${choice}" needs at least one tool in "tools".`, {
+        param: 'tool_choice',
+      });
     }
     return { type: choice };
   }
   if (!tools.some((tool) => tool.name === choice.function.name)) {
-    throw new GatewayError('invalid_request', `tool_choice names function "${echoName(choice.function.name)}", which is not in "tools".`, { param: 'tool_choice' });
+    throw new GatewayError(
+      'invalid_request',
+      `tool_choice names function "${echoName(choice.function.name)}", which is not in "tools".`,
+      { param: 'tool_choice' },
+    );
   }
   return { type: 'function', name: choice.function.name };
 }
@@ -123,8 +157,9 @@ export function toValidationError(error: z.ZodError): GatewayError {
   const issue = error.issues[0];
   if (!issue) return new GatewayError('invalid_request', 'Invalid request body.');
   const param = formatPath(issue.path);
-  const message = issue.code === 'invalid_union' && issue.path.at(-1) === 'role'
-    ? `Invalid value for ${param}: expected one of system, developer, user, assistant, tool.`
-    : `Invalid ${param ? `'${param}'` : 'request body'}: ${issue.message}`;
+  const message =
+    issue.code === 'invalid_union' && issue.path.at(-1) === 'role'
+      ? `Invalid value for ${param}: expected one of system, developer, user, assistant, tool.`
+      : `Invalid ${param ? `'${param}'` : 'request body'}: ${issue.message}`;
   return new GatewayError('invalid_request', message, { param: param || null });
 }

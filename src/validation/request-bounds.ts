@@ -58,7 +58,11 @@ function checkStop(stop: unknown): void {
   sequences.forEach((sequence, index) => {
     if (typeof sequence === 'string' && sequence.length > LIMITS.maxStopLength) {
       const param = Array.isArray(stop) ? `stop[${index}]` : 'stop';
-      throw tooLong(param, `a stop sequence of at most ${LIMITS.maxStopLength} characters`, `${sequence.length} characters`);
+      throw tooLong(
+        param,
+        `a stop sequence of at most ${LIMITS.maxStopLength} characters`,
+        `${sequence.length} characters`,
+      );
     }
   });
 }
@@ -69,7 +73,11 @@ function checkSchemas(body: Body): void {
   for (const { schema, param } of requestSchemas(body)) {
     const shape = measureJson(schema, { maxNodes: nodesLeft, maxDepth: LIMITS.maxSchemaDepth });
     if (shape.depth > LIMITS.maxSchemaDepth) {
-      throw new GatewayError('invalid_request', `Invalid schema for '${param}': it nests deeper than ${LIMITS.maxSchemaDepth} levels.`, { param });
+      throw new GatewayError(
+        'invalid_request',
+        `Invalid schema for '${param}': it nests deeper than ${LIMITS.maxSchemaDepth} levels.`,
+        { param },
+      );
     }
     if (shape.nodes > nodesLeft) {
       throw new GatewayError(
@@ -96,8 +104,15 @@ function* requestSchemas(body: Body): Generator<{ schema: unknown; param: string
 /** Anything else nested absurdly deep (extra fields forwarded upstream, content parts) is refused by its top-level field. */
 function checkDepth(body: Body): void {
   for (const [field, value] of Object.entries(body)) {
-    if (measureJson(value, { maxNodes: Number.POSITIVE_INFINITY, maxDepth: LIMITS.maxBodyDepth }).depth > LIMITS.maxBodyDepth) {
-      throw new GatewayError('invalid_request', `Invalid '${field}': nested deeper than ${LIMITS.maxBodyDepth} levels.`, { param: field });
+    if (
+      measureJson(value, { maxNodes: Number.POSITIVE_INFINITY, maxDepth: LIMITS.maxBodyDepth }).depth >
+      LIMITS.maxBodyDepth
+    ) {
+      throw new GatewayError(
+        'invalid_request',
+        `Invalid '${field}': nested deeper than ${LIMITS.maxBodyDepth} levels.`,
+        { param: field },
+      );
     }
   }
 }

@@ -23,7 +23,12 @@ afterAll(async () => harness?.close());
 
 it(`a ${BUDGET}-token daily budget is not overrun by requests admitted while some of it was left`, async () => {
   const { key } = await harness.server.keyStore.create({ name: 'budgeted', budget: { tokens: BUDGET, period: 'day' } });
-  const body = { model: storiesModel.name, messages: [{ role: 'user', content: 'Once upon a time' }], max_tokens: 12, temperature: 0 };
+  const body = {
+    model: storiesModel.name,
+    messages: [{ role: 'user', content: 'Once upon a time' }],
+    max_tokens: 12,
+    temperature: 0,
+  };
   const estimated = estimatePromptTokens(parseChatRequest(body));
   let used = 0;
   let missedByEstimate = 0;
@@ -51,7 +56,10 @@ it(`a ${BUDGET}-token daily budget is not overrun by requests admitted while som
 
 it('a request without max_tokens under a budget generates no more than its reservation; without a budget, all the room', async () => {
   const body = { model: storiesModel.name, messages: [{ role: 'user', content: 'Once upon a time' }], temperature: 0 };
-  const { key } = await harness.server.keyStore.create({ name: 'budgeted-default', budget: { tokens: 100_000, period: 'day' } });
+  const { key } = await harness.server.keyStore.create({
+    name: 'budgeted-default',
+    budget: { tokens: 100_000, period: 'day' },
+  });
   const capped = await postChat(harness, body, { apiKey: key });
   expect(capped.status, capped.text).toBe(200);
   expect(capped.json?.usage.completion_tokens).toBe(DEFAULT_COMPLETION);

@@ -30,20 +30,42 @@ function manyProperties(count: number): Record<string, unknown> {
 }
 
 const schemaRequest = (properties: number) =>
-  body({ messages: [{ role: 'user', content: 'hi' }], response_format: { type: 'json_schema', json_schema: { name: 'wide', schema: manyProperties(properties) } } });
-const stopRequest = (length: number) => body({ messages: [{ role: 'user', content: 'Once upon a time' }], stop: Array.from({ length: 4 }, (_, i) => `${i}`.repeat(length)) });
+  body({
+    messages: [{ role: 'user', content: 'hi' }],
+    response_format: { type: 'json_schema', json_schema: { name: 'wide', schema: manyProperties(properties) } },
+  });
+const stopRequest = (length: number) =>
+  body({
+    messages: [{ role: 'user', content: 'Once upon a time' }],
+    stop: Array.from({ length: 4 }, (_, i) => `${i}`.repeat(length)),
+  });
 const LIMITS = REQUEST_LIMITS;
 
 /** [name, body, expected status, expected param of the 400] */
 const ROWS: [string, () => Buffer, number, string | null][] = [
   // The issue's table: each was under the body limit and froze every other client for 1.3-5.3 s.
-  ['100,000 empty messages', () => body({ messages: Array.from({ length: 100_000 }, () => ({ role: 'user', content: '' })) }), 400, 'messages'],
+  [
+    '100,000 empty messages',
+    () => body({ messages: Array.from({ length: 100_000 }, () => ({ role: 'user', content: '' })) }),
+    400,
+    'messages',
+  ],
   ['4 stop strings of 900 KB', () => stopRequest(900 * KB), 400, 'stop[0]'],
   ['json_schema with 20,000 properties', () => schemaRequest(20_000), 400, 'response_format'],
   ['one 3.9 MB message', () => body({ messages: longMessage() }), 400, 'messages'],
-  ['one 3.9 MB message to a gateway model that counts usage itself', () => body({ messages: longMessage() }, COUNTING_GATEWAY), 200, null],
+  [
+    'one 3.9 MB message to a gateway model that counts usage itself',
+    () => body({ messages: longMessage() }, COUNTING_GATEWAY),
+    200,
+    null,
+  ],
   // The largest requests the limits let through must not stall anyone either.
-  [`${LIMITS.maxMessages} messages`, () => body({ messages: Array.from({ length: LIMITS.maxMessages }, () => ({ role: 'user', content: 'a' })) }), 400, 'messages'],
+  [
+    `${LIMITS.maxMessages} messages`,
+    () => body({ messages: Array.from({ length: LIMITS.maxMessages }, () => ({ role: 'user', content: 'a' })) }),
+    400,
+    'messages',
+  ],
   [`4 stop strings of ${LIMITS.maxStopLength} characters`, () => stopRequest(LIMITS.maxStopLength), 200, null],
   ['json_schema at the size limit', () => schemaRequest(Math.floor(LIMITS.maxSchemaNodes / 2) - 2), 200, null],
 ];
@@ -51,7 +73,14 @@ const ROWS: [string, () => Buffer, number, string | null][] = [
 beforeAll(async () => {
   upstream = await FakeUpstream.start({ dialect: 'ollama-legacy', record: false });
   harness = await startTestServer({
-    models: [storiesModel, { name: COUNTING_GATEWAY, engine: 'openai', deployments: [{ url: upstream.url, model: 'upstream-model' }] } as never],
+    models: [
+      storiesModel,
+      {
+        name: COUNTING_GATEWAY,
+        engine: 'openai',
+        deployments: [{ url: upstream.url, model: 'upstream-model' }],
+      } as never,
+    ],
   });
   const small = body({ messages: [{ role: 'user', content: 'Once upon a time' }] });
   // One-time costs, not a request's: the o200k ranks load at the gateway's first count, and the
@@ -60,7 +89,9 @@ beforeAll(async () => {
   await measureImpact(harness, MODEL, schemaRequest(20));
   await measureImpact(harness, MODEL, small); // warm-up: first requests compile code paths
   reference = await measureImpact(harness, MODEL, small);
-  console.log(`reference: loop max ${reference.maxDelayMs.toFixed(1)} ms, bystander TTFT ${reference.bystanderTtftMs.toFixed(1)} ms`);
+  console.log(
+    `reference: loop max ${reference.maxDelayMs.toFixed(1)} ms, bystander TTFT ${reference.bystanderTtftMs.toFixed(1)} ms`,
+  );
 });
 afterAll(async () => {
   await harness?.close();
@@ -75,7 +106,9 @@ function stallBar(): number {
 describe('oversized-but-legal requests do not stall other clients', () => {
   it.each(ROWS)('%s', async (name, build, status, param) => {
     const impact = await measureImpact(harness, MODEL, build());
-    console.log(`${name}: status ${impact.status}, loop max ${impact.maxDelayMs.toFixed(1)} ms, bystander TTFT ${impact.bystanderTtftMs.toFixed(1)} ms`);
+    console.log(
+      `${name}: status ${impact.status}, loop max ${impact.maxDelayMs.toFixed(1)} ms, bystander TTFT ${impact.bystanderTtftMs.toFixed(1)} ms`,
+    );
     expect(impact.status, impact.text.slice(0, 300)).toBe(status);
     if (status === 400) expect((JSON.parse(impact.text) as { error: { param: string } }).error.param).toBe(param);
     expect(impact.maxDelayMs).toBeLessThan(stallBar());

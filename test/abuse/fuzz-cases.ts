@@ -68,8 +68,20 @@ const MESSAGE_MUTATIONS: (() => unknown)[] = [
   () => [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'x' } }] }],
   () => [{ role: 'user', content: [{ type: 'x'.repeat(10_000) }] }],
   () => [{ role: 'assistant', content: null }],
-  () => [{ role: 'assistant', content: null, tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '{bad json' } }] }],
-  () => [{ role: 'assistant', content: null, tool_calls: [{ id: '', type: 'function', function: { name: 'f', arguments: '{}' } }] }],
+  () => [
+    {
+      role: 'assistant',
+      content: null,
+      tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '{bad json' } }],
+    },
+  ],
+  () => [
+    {
+      role: 'assistant',
+      content: null,
+      tool_calls: [{ id: '', type: 'function', function: { name: 'f', arguments: '{}' } }],
+    },
+  ],
   () => [{ role: 'assistant', content: null, tool_calls: 'x' }],
   () => [{ role: 'tool', content: 'r', tool_call_id: 'missing' }],
   () => [{ role: 'tool', content: 'r' }],
@@ -110,8 +122,26 @@ function baseRequest(model: string): Record<string, unknown> {
 }
 
 const FIELDS = [
-  'model', 'messages', 'stream', 'stream_options', 'max_tokens', 'max_completion_tokens', 'temperature', 'top_p', 'seed', 'stop',
-  'presence_penalty', 'frequency_penalty', 'n', 'tools', 'tool_choice', 'parallel_tool_calls', 'response_format', 'user', 'logit_bias', 'metadata',
+  'model',
+  'messages',
+  'stream',
+  'stream_options',
+  'max_tokens',
+  'max_completion_tokens',
+  'temperature',
+  'top_p',
+  'seed',
+  'stop',
+  'presence_penalty',
+  'frequency_penalty',
+  'n',
+  'tools',
+  'tool_choice',
+  'parallel_tool_calls',
+  'response_format',
+  'user',
+  'logit_bias',
+  'metadata',
 ];
 
 const JUNK_BODIES: (() => string | Buffer)[] = [
@@ -136,7 +166,12 @@ export function fuzzCase(index: number, model: string, gatewayModel: string): Fu
   const random = seededRandom(index + 1);
   const roll = random();
   if (roll < 0.06) {
-    return { field: null, description: `junk body #${index}`, body: pick(random, JUNK_BODIES)(), contentType: pick(random, ['application/json', 'text/plain', 'application/octet-stream']) };
+    return {
+      field: null,
+      description: `junk body #${index}`,
+      body: pick(random, JUNK_BODIES)(),
+      contentType: pick(random, ['application/json', 'text/plain', 'application/octet-stream']),
+    };
   }
   const body = baseRequest(random() < 0.2 ? gatewayModel : model);
   const field = pick(random, FIELDS);
@@ -148,7 +183,10 @@ export function fuzzCase(index: number, model: string, gatewayModel: string): Fu
     body.messages = pick(random, MESSAGE_MUTATIONS)();
     description = 'a broken message';
   } else if (field === 'response_format' && roll < 0.6) {
-    body.response_format = { type: 'json_schema', json_schema: { name: 'fuzz', schema: pick(random, SCHEMA_MUTATIONS)() } };
+    body.response_format = {
+      type: 'json_schema',
+      json_schema: { name: 'fuzz', schema: pick(random, SCHEMA_MUTATIONS)() },
+    };
     description = 'a broken json_schema';
   } else if (field === 'tools' && roll < 0.6) {
     body.tools = [{ type: 'function', function: { name: 'fuzz', parameters: pick(random, SCHEMA_MUTATIONS)() } }];
@@ -158,5 +196,10 @@ export function fuzzCase(index: number, model: string, gatewayModel: string): Fu
     description = `a wrong ${field}`;
   }
   if (random() < 0.3) body.stream = true;
-  return { field, description: `${description} #${index}`, body: JSON.stringify(body), contentType: 'application/json' };
+  return {
+    field,
+    description: `${description} #${index}`,
+    body: JSON.stringify(body),
+    contentType: 'application/json',
+  };
 }

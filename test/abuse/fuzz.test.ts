@@ -18,7 +18,10 @@ let upstream: FakeUpstream;
 beforeAll(async () => {
   upstream = await FakeUpstream.start({ record: false });
   harness = await startTestServer({
-    models: [storiesModel, { name: GATEWAY_MODEL, engine: 'openai', deployments: [{ url: upstream.url, model: 'upstream-model' }] } as never],
+    models: [
+      storiesModel,
+      { name: GATEWAY_MODEL, engine: 'openai', deployments: [{ url: upstream.url, model: 'upstream-model' }] } as never,
+    ],
   });
 });
 afterAll(async () => {
@@ -44,14 +47,21 @@ async function run(fuzz: FuzzCase): Promise<Verdict> {
 /** What is wrong with the answer to one case, or null. */
 function judge(fuzz: FuzzCase, status: number, text: string): string | null {
   if (status >= 500) return `status ${status}: ${text.slice(0, 200)}`;
-  if (status < 300) return /"type":"server_error"/.test(text) ? `error event in a ${status}: ${text.slice(0, 200)}` : null;
+  if (status < 300)
+    return /"type":"server_error"/.test(text) ? `error event in a ${status}: ${text.slice(0, 200)}` : null;
   let error: { message?: unknown; type?: unknown; param?: unknown; code?: unknown } | undefined;
   try {
     error = (JSON.parse(text) as { error?: typeof error }).error;
   } catch {
     return `status ${status} without a JSON body: ${text.slice(0, 200)}`;
   }
-  if (!error || typeof error.message !== 'string' || typeof error.type !== 'string' || !('param' in error) || !('code' in error)) {
+  if (
+    !error ||
+    typeof error.message !== 'string' ||
+    typeof error.type !== 'string' ||
+    !('param' in error) ||
+    !('code' in error)
+  ) {
     return `status ${status} outside the OpenAI envelope: ${text.slice(0, 200)}`;
   }
   if (status === 400 && fuzz.field !== null && error.code !== 'invalid_json') {
@@ -77,7 +87,10 @@ it(`${CASES} generated bad requests: no 5xx, every error in the envelope naming 
       }
     }),
   );
-  const summary = [...statuses].sort(([a], [b]) => a - b).map(([status, count]) => `${status}: ${count}`).join(', ');
+  const summary = [...statuses]
+    .sort(([a], [b]) => a - b)
+    .map(([status, count]) => `${status}: ${count}`)
+    .join(', ');
   console.log(`${CASES} cases in ${((performance.now() - started) / 1000).toFixed(1)} s; ${summary}`);
   expect(problems.slice(0, 20)).toEqual([]);
   // The server still serves.

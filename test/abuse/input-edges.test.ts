@@ -52,25 +52,46 @@ describe('deep schemas are 400s naming the field, not 500s', () => {
     const deepArguments = '['.repeat(70) + ']'.repeat(70);
     const messages = [
       { role: 'user', content: 'hi' },
-      { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'f', arguments: deepArguments } }] },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'f', arguments: deepArguments } }],
+      },
       { role: 'tool', tool_call_id: 'call_1', content: 'done' },
     ];
-    expectError(await postChat(harness, { ...good, messages }), 400, { type: 'invalid_request_error', param: 'messages[1].tool_calls[0].function.arguments' });
+    expectError(await postChat(harness, { ...good, messages }), 400, {
+      type: 'invalid_request_error',
+      param: 'messages[1].tool_calls[0].function.arguments',
+    });
   });
 
   it.each([
     ['a $ref cycle', { $defs: { a: { $ref: '#/$defs/a' } }, $ref: '#/$defs/a' }],
     ['minLength 1,000,000,000', { type: 'string', minLength: 1_000_000_000 }],
     ['minItems 10,000', { type: 'array', items: { type: 'integer' }, minItems: 10_000 }],
-  ])('a schema no grammar can follow (%s) -> 400 naming response_format (found by the fuzz pass: was a 500)', async (_name, schema) => {
-    const response_format = { type: 'json_schema', json_schema: { name: 'odd', schema } };
-    expectError(await postChat(harness, { ...good, response_format }), 400, { type: 'invalid_request_error', param: 'response_format' });
-    expectError(await postChat(harness, { ...good, stream: true, response_format }), 400, { type: 'invalid_request_error', param: 'response_format' });
-  });
+  ])(
+    'a schema no grammar can follow (%s) -> 400 naming response_format (found by the fuzz pass: was a 500)',
+    async (_name, schema) => {
+      const response_format = { type: 'json_schema', json_schema: { name: 'odd', schema } };
+      expectError(await postChat(harness, { ...good, response_format }), 400, {
+        type: 'invalid_request_error',
+        param: 'response_format',
+      });
+      expectError(await postChat(harness, { ...good, stream: true, response_format }), 400, {
+        type: 'invalid_request_error',
+        param: 'response_format',
+      });
+    },
+  );
 
   it('schemas past the size limit', async () => {
-    const properties = Object.fromEntries(Array.from({ length: LIMITS.maxSchemaNodes }, (_, index) => [`p${index}`, { type: 'string' }]));
-    const response_format = { type: 'json_schema', json_schema: { name: 'wide', schema: { type: 'object', properties } } };
+    const properties = Object.fromEntries(
+      Array.from({ length: LIMITS.maxSchemaNodes }, (_, index) => [`p${index}`, { type: 'string' }]),
+    );
+    const response_format = {
+      type: 'json_schema',
+      json_schema: { name: 'wide', schema: { type: 'object', properties } },
+    };
     const error = expectError(await postChat(harness, { ...good, response_format }), 400, { param: 'response_format' });
     expect(error.message).toContain(String(LIMITS.maxSchemaNodes));
   });
@@ -79,14 +100,42 @@ describe('deep schemas are 400s naming the field, not 500s', () => {
 describe('documented request limits', () => {
   const user = { role: 'user', content: 'a' };
   it.each([
-    ['messages', { messages: Array.from({ length: LIMITS.maxMessages + 1 }, () => user) }, 'messages', String(LIMITS.maxMessages)],
+    [
+      'messages',
+      { messages: Array.from({ length: LIMITS.maxMessages + 1 }, () => user) },
+      'messages',
+      String(LIMITS.maxMessages),
+    ],
     ['stop sequences', { stop: ['a', 'b', 'c', 'd', 'e'] }, 'stop', '4'],
-    ['a long stop sequence', { stop: ['x', 'y'.repeat(LIMITS.maxStopLength + 1)] }, 'stop[1]', String(LIMITS.maxStopLength)],
+    [
+      'a long stop sequence',
+      { stop: ['x', 'y'.repeat(LIMITS.maxStopLength + 1)] },
+      'stop[1]',
+      String(LIMITS.maxStopLength),
+    ],
     ['a long stop string', { stop: 'y'.repeat(LIMITS.maxStopLength + 1) }, 'stop', String(LIMITS.maxStopLength)],
-    ['tools', { tools: Array.from({ length: LIMITS.maxTools + 1 }, (_, index) => ({ type: 'function', function: { name: `f${index}` } })) }, 'tools', String(LIMITS.maxTools)],
-    ['a long model name', { model: 'm'.repeat(LIMITS.maxModelNameLength + 1) }, 'model', String(LIMITS.maxModelNameLength)],
+    [
+      'tools',
+      {
+        tools: Array.from({ length: LIMITS.maxTools + 1 }, (_, index) => ({
+          type: 'function',
+          function: { name: `f${index}` },
+        })),
+      },
+      'tools',
+      String(LIMITS.maxTools),
+    ],
+    [
+      'a long model name',
+      { model: 'm'.repeat(LIMITS.maxModelNameLength + 1) },
+      'model',
+      String(LIMITS.maxModelNameLength),
+    ],
   ])('too many/long %s -> 400 naming the field and the limit', async (_name, patch, param, limit) => {
-    const error = expectError(await postChat(harness, { ...good, ...patch }), 400, { type: 'invalid_request_error', param });
+    const error = expectError(await postChat(harness, { ...good, ...patch }), 400, {
+      type: 'invalid_request_error',
+      param,
+    });
     expect(error.message).toContain(limit);
   });
 
@@ -111,22 +160,63 @@ describe('request limits of /completions and /embeddings', () => {
   const embed = { model: MODEL, input: 'Once' };
 
   it.each([
-    ['prompts', { prompt: Array.from({ length: LIMITS.maxPrompts + 1 }, () => 'a') }, 'prompt', String(LIMITS.maxPrompts)],
+    [
+      'prompts',
+      { prompt: Array.from({ length: LIMITS.maxPrompts + 1 }, () => 'a') },
+      'prompt',
+      String(LIMITS.maxPrompts),
+    ],
     ['stop sequences', { stop: ['a', 'b', 'c', 'd', 'e'] }, 'stop', String(LIMITS.maxStopSequences)],
-    ['a long stop sequence', { stop: ['x', 'y'.repeat(LIMITS.maxStopLength + 1)] }, 'stop[1]', String(LIMITS.maxStopLength)],
-    ['a long model name', { model: 'm'.repeat(LIMITS.maxModelNameLength + 1) }, 'model', String(LIMITS.maxModelNameLength)],
-    ['nested extra fields', { metadata: JSON.parse('['.repeat(LIMITS.maxBodyDepth + 2) + ']'.repeat(LIMITS.maxBodyDepth + 2)) as unknown }, 'metadata', String(LIMITS.maxBodyDepth)],
+    [
+      'a long stop sequence',
+      { stop: ['x', 'y'.repeat(LIMITS.maxStopLength + 1)] },
+      'stop[1]',
+      String(LIMITS.maxStopLength),
+    ],
+    [
+      'a long model name',
+      { model: 'm'.repeat(LIMITS.maxModelNameLength + 1) },
+      'model',
+      String(LIMITS.maxModelNameLength),
+    ],
+    [
+      'nested extra fields',
+      { metadata: JSON.parse('['.repeat(LIMITS.maxBodyDepth + 2) + ']'.repeat(LIMITS.maxBodyDepth + 2)) as unknown },
+      'metadata',
+      String(LIMITS.maxBodyDepth),
+    ],
   ])('/completions: too many/long %s -> 400 naming the field and the limit', async (_name, patch, param, limit) => {
-    const error = expectError(await post('/completions', { ...prompt, ...patch }), 400, { type: 'invalid_request_error', param });
+    const error = expectError(await post('/completions', { ...prompt, ...patch }), 400, {
+      type: 'invalid_request_error',
+      param,
+    });
     expect(error.message).toContain(limit);
   });
 
   it.each([
-    ['inputs', { input: Array.from({ length: LIMITS.maxEmbeddingInputs + 1 }, () => 'a') }, 'input', String(LIMITS.maxEmbeddingInputs)],
-    ['tokens in a token-array input', { input: [[1, 2], Array.from({ length: LIMITS.maxEmbeddingInputTokens + 1 }, () => 1)] }, 'input[1]', String(LIMITS.maxEmbeddingInputTokens)],
-    ['a long model name', { model: 'm'.repeat(LIMITS.maxModelNameLength + 1) }, 'model', String(LIMITS.maxModelNameLength)],
+    [
+      'inputs',
+      { input: Array.from({ length: LIMITS.maxEmbeddingInputs + 1 }, () => 'a') },
+      'input',
+      String(LIMITS.maxEmbeddingInputs),
+    ],
+    [
+      'tokens in a token-array input',
+      { input: [[1, 2], Array.from({ length: LIMITS.maxEmbeddingInputTokens + 1 }, () => 1)] },
+      'input[1]',
+      String(LIMITS.maxEmbeddingInputTokens),
+    ],
+    [
+      'a long model name',
+      { model: 'm'.repeat(LIMITS.maxModelNameLength + 1) },
+      'model',
+      String(LIMITS.maxModelNameLength),
+    ],
   ])('/embeddings: too many/long %s -> 400 naming the field and the limit', async (_name, patch, param, limit) => {
-    const error = expectError(await post('/embeddings', { ...embed, ...patch }), 400, { type: 'invalid_request_error', param });
+    const error = expectError(await post('/embeddings', { ...embed, ...patch }), 400, {
+      type: 'invalid_request_error',
+      param,
+    });
     expect(error.message).toContain(limit);
   });
 
@@ -157,7 +247,10 @@ describe('model names', () => {
   });
 
   it('GET /models/%25 is a 404, not a 500; the id is decoded exactly once', async () => {
-    const get = (id: string) => fetch(`${harness.baseURL}/models/${id}`, { headers: { authorization: `Bearer ${harness.apiKey}` } }).then(readJson);
+    const get = (id: string) =>
+      fetch(`${harness.baseURL}/models/${id}`, { headers: { authorization: `Bearer ${harness.apiKey}` } }).then(
+        readJson,
+      );
     expectError(await get('%25'), 404, { code: 'model_not_found' });
     const once = expectError(await get('a%2525b'), 404, { code: 'model_not_found' });
     expect(once.message).toContain('a%25b');
@@ -168,7 +261,11 @@ describe('model names', () => {
 
 describe('the body before and after its key', () => {
   it('no key and a body that is not JSON -> 401, not 400: the body is not parsed for strangers', async () => {
-    const response = await fetch(`${harness.baseURL}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{not json' }).then(readJson);
+    const response = await fetch(`${harness.baseURL}/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{not json',
+    }).then(readJson);
     expectError(response, 401, { code: 'invalid_api_key' });
   });
 
@@ -181,10 +278,13 @@ describe('the body before and after its key', () => {
     expectError(response, 401, { code: 'invalid_api_key' });
   });
 
-  it.each(['text/plain', 'application/x-www-form-urlencoded', 'text/plain; charset=utf-8'])('valid JSON labelled %s is read as JSON', async (contentType) => {
-    const response = await rawPost(JSON.stringify(good), { 'content-type': contentType });
-    expect(response.status, response.text).toBe(200);
-  });
+  it.each(['text/plain', 'application/x-www-form-urlencoded', 'text/plain; charset=utf-8'])(
+    'valid JSON labelled %s is read as JSON',
+    async (contentType) => {
+      const response = await rawPost(JSON.stringify(good), { 'content-type': contentType });
+      expect(response.status, response.text).toBe(200);
+    },
+  );
 
   it('invalid UTF-8 inside a JSON string -> 400 invalid_json', async () => {
     const before = Buffer.from(`{"model":"${MODEL}","max_tokens":2,"messages":[{"role":"user","content":"bad `);
@@ -195,7 +295,9 @@ describe('the body before and after its key', () => {
   });
 
   it('prototype-poisoning keys are refused', async () => {
-    const response = await rawPost(`{"model":"${MODEL}","max_tokens":2,"messages":[{"role":"user","content":"hi"}],"__proto__":{"admin":true}}`);
+    const response = await rawPost(
+      `{"model":"${MODEL}","max_tokens":2,"messages":[{"role":"user","content":"hi"}],"__proto__":{"admin":true}}`,
+    );
     expectError(response, 400, { code: 'invalid_json' });
   });
 

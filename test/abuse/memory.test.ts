@@ -20,7 +20,11 @@ beforeAll(async () => {
 afterAll(async () => harness?.close());
 
 function schemaRequest(index: number, description: string): string {
-  const schema = { type: 'object', description: `${index} ${description}`, properties: { [`name${index}`]: { type: 'string' } } };
+  const schema = {
+    type: 'object',
+    description: `${index} ${description}`,
+    properties: { [`name${index}`]: { type: 'string' } },
+  };
   return JSON.stringify({
     model: storiesModel.name,
     max_tokens: 1,

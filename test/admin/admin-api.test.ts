@@ -21,8 +21,14 @@ interface KeyJson {
   updatedAt: string | null;
 }
 
-async function adminFetch(harness: AdminTestServer, path: string, authorization: string | null): Promise<{ status: number; json: { error: { code: string; message: string; type: string } } }> {
-  const response = await fetch(`${harness.origin}/v1/admin${path}`, { headers: authorization === null ? {} : { authorization } });
+async function adminFetch(
+  harness: AdminTestServer,
+  path: string,
+  authorization: string | null,
+): Promise<{ status: number; json: { error: { code: string; message: string; type: string } } }> {
+  const response = await fetch(`${harness.origin}/v1/admin${path}`, {
+    headers: authorization === null ? {} : { authorization },
+  });
   return { status: response.status, json: (await response.json()) as never };
 }
 
@@ -41,17 +47,30 @@ describe('admin API authentication', () => {
   it('without a configured token the admin API is off: 404 admin_api_disabled, saying how to turn it on', async () => {
     const response = await adminFetch(disabled, '/keys', `Bearer ${ADMIN_TOKEN}`);
     expect(response.status).toBe(404);
-    expect(response.json.error).toMatchObject({ code: 'admin_api_disabled', type: 'invalid_request_error', message: expect.stringContaining('ORUEL_ADMIN_TOKEN') });
+    expect(response.json.error).toMatchObject({
+      code: 'admin_api_disabled',
+      type: 'invalid_request_error',
+      message: expect.stringContaining('ORUEL_ADMIN_TOKEN'),
+    });
   });
 
   it('refuses a missing or wrong token, and API keys, with 401 invalid_admin_token', async () => {
     const { key } = await harness.createKey({ name: 'not-admin' });
-    for (const authorization of [null, 'Bearer', `Bearer ${ADMIN_TOKEN}x`, `Bearer ${ADMIN_TOKEN.slice(0, -1)}`, `Basic ${ADMIN_TOKEN}`, `Bearer ${key}`]) {
+    for (const authorization of [
+      null,
+      'Bearer',
+      `Bearer ${ADMIN_TOKEN}x`,
+      `Bearer ${ADMIN_TOKEN.slice(0, -1)}`,
+      `Basic ${ADMIN_TOKEN}`,
+      `Bearer ${key}`,
+    ]) {
       const response = await adminFetch(harness, '/keys', authorization);
       expect(response.status, String(authorization)).toBe(401);
       expect(response.json.error.code).toBe('invalid_admin_token');
     }
-    expect((await adminFetch(harness, '/keys', `Bearer ${key}`)).json.error.message).toMatch(/API keys cannot use the admin API/);
+    expect((await adminFetch(harness, '/keys', `Bearer ${key}`)).json.error.message).toMatch(
+      /API keys cannot use the admin API/,
+    );
     expect((await adminFetch(harness, '/keys', `bearer ${ADMIN_TOKEN}`)).status).toBe(200);
   });
 
@@ -76,13 +95,32 @@ describe.each(DIALECTS)('admin API on %s', (dialect) => {
   });
 
   it('creates a key: 201 with its id, the key (once) and every setting', async () => {
-    const body = { name: 'team-a', models: ['stories260K'], rpm: 60, tpm: 10_000, maxConcurrent: 3, budget: { tokens: 1_000_000, period: 'month' }, expiresAt: '2099-01-01T00:00:00Z' };
+    const body = {
+      name: 'team-a',
+      models: ['stories260K'],
+      rpm: 60,
+      tpm: 10_000,
+      maxConcurrent: 3,
+      budget: { tokens: 1_000_000, period: 'month' },
+      expiresAt: '2099-01-01T00:00:00Z',
+    };
     const created = await harness.admin<KeyJson>('POST', '/keys', body);
     expect(created.status).toBe(201);
     expect(created.json).toEqual({
-      object: 'api_key', id: expect.stringMatching(/^key_\w{16}$/), key: expect.stringMatching(/^oruel_\w{40}$/), name: 'team-a', prefix: created.json.key!.slice(0, 10),
-      models: ['stories260K'], rpm: 60, tpm: 10_000, maxConcurrent: 3, budget: { tokens: 1_000_000, period: 'month' },
-      expiresAt: '2099-01-01T00:00:00.000Z', revokedAt: null, createdAt: expect.any(String), updatedAt: null,
+      object: 'api_key',
+      id: expect.stringMatching(/^key_\w{16}$/),
+      key: expect.stringMatching(/^oruel_\w{40}$/),
+      name: 'team-a',
+      prefix: created.json.key!.slice(0, 10),
+      models: ['stories260K'],
+      rpm: 60,
+      tpm: 10_000,
+      maxConcurrent: 3,
+      budget: { tokens: 1_000_000, period: 'month' },
+      expiresAt: '2099-01-01T00:00:00.000Z',
+      revokedAt: null,
+      createdAt: expect.any(String),
+      updatedAt: null,
     });
     expect((await chat(harness.baseURL, created.json.key!)).status).toBe(200);
 
@@ -108,7 +146,9 @@ describe.each(DIALECTS)('admin API on %s', (dialect) => {
     [{ name: 'x', expiresAt: 'tomorrow' }, 'expiresAt', /Invalid/],
     [{ name: 'x', models: [] }, 'models', /model list is empty/],
   ])('refuses %j with 400 naming %s', async (body, param, message) => {
-    const response = await harness.admin<{ error: { param: string | null; message: string; code: string | null; type: string } }>('POST', '/keys', body);
+    const response = await harness.admin<{
+      error: { param: string | null; message: string; code: string | null; type: string };
+    }>('POST', '/keys', body);
     expect(response.status).toBe(400);
     expect(response.json.error).toMatchObject({ type: 'invalid_request_error', param });
     expect(response.json.error.message).toMatch(message);
@@ -164,31 +204,62 @@ describe.each(DIALECTS)('admin API on %s', (dialect) => {
   it('reports usage by key, model and time range as JSON, CSV or a table', async () => {
     const { id, key } = await harness.createKey({ name: 'usage' });
     const before = new Date(Date.now() - 1_000).toISOString();
-    const answers = [await chat(harness.baseURL, key), await chat(harness.baseURL, key), await chat(harness.baseURL, key, { model: 'unknown-model' })];
+    const answers = [
+      await chat(harness.baseURL, key),
+      await chat(harness.baseURL, key),
+      await chat(harness.baseURL, key, { model: 'unknown-model' }),
+    ];
     await harness.server.ledger.flush();
     const completion = answers[0]!.json as { usage: { prompt_tokens: number; completion_tokens: number } };
 
-    const report = await harness.admin<{ object: string; keyId: string; since: string; until: null; data: Array<Record<string, unknown>> }>(
-      'GET',
-      `/usage?keyId=${id}&since=${encodeURIComponent(before)}`,
-    );
+    const report = await harness.admin<{
+      object: string;
+      keyId: string;
+      since: string;
+      until: null;
+      data: Array<Record<string, unknown>>;
+    }>('GET', `/usage?keyId=${id}&since=${encodeURIComponent(before)}`);
     expect(report.status).toBe(200);
     expect(report.json).toMatchObject({ object: 'usage_report', keyId: id, since: before, until: null });
     expect(report.json.data).toEqual([
-      { keyId: id, model: 'stories260K', requests: 2, promptTokens: 2 * completion.usage.prompt_tokens, completionTokens: expect.any(Number), totalTokens: expect.any(Number), completed: 2, cancelled: 0, errors: 0 },
-      { keyId: id, model: 'unknown-model', requests: 1, promptTokens: 0, completionTokens: 0, totalTokens: 0, completed: 0, cancelled: 0, errors: 1 },
+      {
+        keyId: id,
+        model: 'stories260K',
+        requests: 2,
+        promptTokens: 2 * completion.usage.prompt_tokens,
+        completionTokens: expect.any(Number),
+        totalTokens: expect.any(Number),
+        completed: 2,
+        cancelled: 0,
+        errors: 0,
+      },
+      {
+        keyId: id,
+        model: 'unknown-model',
+        requests: 1,
+        promptTokens: 0,
+        completionTokens: 0,
+        totalTokens: 0,
+        completed: 0,
+        cancelled: 0,
+        errors: 1,
+      },
     ]);
     const byModel = await harness.admin<{ data: unknown[] }>('GET', `/usage?keyId=${id}&model=unknown-model`);
     expect(byModel.json.data).toHaveLength(1);
     const future = await harness.admin<{ data: unknown[] }>('GET', `/usage?keyId=${id}&since=2999-01-01`);
     expect(future.json.data).toEqual([]);
 
-    const csv = await fetch(`${harness.origin}/v1/admin/usage?keyId=${id}&format=csv`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    const csv = await fetch(`${harness.origin}/v1/admin/usage?keyId=${id}&format=csv`, {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
     const lines = (await csv.text()).split('\r\n');
     expect(lines[0]).toBe('key,model,requests,prompt_tokens,completion_tokens,total_tokens,completed,cancelled,errors');
     expect(lines[1]).toMatch(new RegExp(`^${id},stories260K,2,`));
-    const table = await fetch(`${harness.origin}/v1/admin/usage?keyId=${id}&format=table`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    const table = await fetch(`${harness.origin}/v1/admin/usage?keyId=${id}&format=table`, {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
     expect(table.headers.get('content-type')).toMatch(/^text\/plain/);
     expect(await table.text()).toMatch(/^key\s+model\s+requests/);
   });
@@ -206,7 +277,10 @@ describe.each(DIALECTS)('admin API on %s', (dialect) => {
   });
 
   it('says what a date must look like, as the CLI does', async () => {
-    const response = await harness.admin<{ error: { message: string; param: string } }>('GET', '/usage?since=yesterday');
+    const response = await harness.admin<{ error: { message: string; param: string } }>(
+      'GET',
+      '/usage?since=yesterday',
+    );
     expect(response.status).toBe(400);
     expect(response.json.error.message).toBe(
       `Invalid 'since': must be an ISO 8601 date or date-time, e.g. 2026-01-31 or 2026-01-31T12:00:00Z (a date alone is midnight UTC), got "yesterday".`,

@@ -17,7 +17,11 @@ export interface AdminTestServer {
   /** `http://127.0.0.1:PORT/v1/inference` */
   baseURL: string;
   /** Calls the admin API with the admin token. */
-  admin<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<{ status: number; headers: Headers; json: T }>;
+  admin<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; headers: Headers; json: T }>;
   /** Creates a key through the admin API; returns its id and the key. */
   createKey(body: Record<string, unknown>): Promise<{ id: string; key: string }>;
   close(): Promise<void>;
@@ -44,7 +48,10 @@ export async function startAdminTestServer(options: AdminTestServerOptions = {})
   const config = configSchema.parse({
     server: { port: 0, logLevel: 'silent', ...options.server },
     database: { url: options.databaseUrl ?? `sqlite:${join(dataDir, 'oruel.db')}` },
-    redis: { url: redisPrefix === null ? null : (options.redisUrl ?? REDIS_TEST_URL), keyPrefix: redisPrefix ?? 'oruel:' },
+    redis: {
+      url: redisPrefix === null ? null : (options.redisUrl ?? REDIS_TEST_URL),
+      keyPrefix: redisPrefix ?? 'oruel:',
+    },
     admin: { token: options.adminToken === undefined ? ADMIN_TOKEN : options.adminToken },
     limits: options.limits ?? {},
     modelsDir: join(dataDir, 'models'),
@@ -56,11 +63,18 @@ export async function startAdminTestServer(options: AdminTestServerOptions = {})
   const admin: AdminTestServer['admin'] = async (method, path, body) => {
     const response = await fetch(`${server.url}/v1/admin${path}`, {
       method,
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${ADMIN_TOKEN}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await response.text();
-    return { status: response.status, headers: response.headers, json: (text === '' ? null : JSON.parse(text)) as never };
+    return {
+      status: response.status,
+      headers: response.headers,
+      json: (text === '' ? null : JSON.parse(text)) as never,
+    };
   };
   return {
     server,
@@ -69,7 +83,8 @@ export async function startAdminTestServer(options: AdminTestServerOptions = {})
     admin,
     createKey: async (body) => {
       const created = await admin<{ id: string; key: string }>('POST', '/keys', body);
-      if (created.status !== 201) throw new Error(`creating a key failed: ${created.status} ${JSON.stringify(created.json)}`);
+      if (created.status !== 201)
+        throw new Error(`creating a key failed: ${created.status} ${JSON.stringify(created.json)}`);
       return { id: created.json.id, key: created.json.key };
     },
     close: async () => {
@@ -81,11 +96,24 @@ export async function startAdminTestServer(options: AdminTestServerOptions = {})
 }
 
 /** POST /chat/completions with a key; the response read whole. */
-export async function chat(baseURL: string, key: string, body: Record<string, unknown> = {}): Promise<{ status: number; headers: Headers; json: Record<string, unknown> }> {
+export async function chat(
+  baseURL: string,
+  key: string,
+  body: Record<string, unknown> = {},
+): Promise<{ status: number; headers: Headers; json: Record<string, unknown> }> {
   const response = await fetch(`${baseURL}/chat/completions`, {
     method: 'POST',
     headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'Once upon a time' }], max_tokens: 2, ...body }),
+    body: JSON.stringify({
+      model: MODEL,
+      messages: [{ role: 'user', content: 'Once upon a time' }],
+      max_tokens: 2,
+      ...body,
+    }),
   });
-  return { status: response.status, headers: response.headers, json: (await response.json()) as Record<string, unknown> };
+  return {
+    status: response.status,
+    headers: response.headers,
+    json: (await response.json()) as Record<string, unknown>,
+  };
 }

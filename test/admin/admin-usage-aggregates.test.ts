@@ -6,11 +6,24 @@ interface SeriesJson {
   bucket: string;
   since: string;
   until: string;
-  data: Array<{ start: string; keyId: string | null; model: string; requests: number; totalTokens: number; completed: number; cancelled: number; errors: number }>;
+  data: Array<{
+    start: string;
+    keyId: string | null;
+    model: string;
+    requests: number;
+    totalTokens: number;
+    completed: number;
+    cancelled: number;
+    errors: number;
+  }>;
 }
 interface LatencyJson {
   object: string;
-  data: Array<{ model: string; ttftMs: { samples: number; p50: number | null }; durationMs: { samples: number; p50: number | null; p99: number | null } }>;
+  data: Array<{
+    model: string;
+    ttftMs: { samples: number; p50: number | null };
+    durationMs: { samples: number; p50: number | null; p99: number | null };
+  }>;
 }
 
 /** The aggregates behind the usage dashboard, over HTTP, from requests this test makes. */
@@ -21,13 +34,18 @@ describe('admin usage series and latency', () => {
   });
   afterAll(() => harness.close());
 
-  it('counts this key\'s requests in the current hour and day, and ranks their latency per model', async () => {
+  it("counts this key's requests in the current hour and day, and ranks their latency per model", async () => {
     const { id, key } = await harness.createKey({ name: 'series' });
     await chat(harness.baseURL, key);
     const streamed = await fetch(`${harness.baseURL}/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'stories260K', messages: [{ role: 'user', content: 'Hi' }], max_tokens: 2, stream: true }),
+      body: JSON.stringify({
+        model: 'stories260K',
+        messages: [{ role: 'user', content: 'Hi' }],
+        max_tokens: 2,
+        stream: true,
+      }),
     });
     expect(await streamed.text()).toContain('[DONE]');
     await chat(harness.baseURL, key, { model: 'unknown-model' });
@@ -44,15 +62,25 @@ describe('admin usage series and latency', () => {
     expect(byModel['unknown-model']).toMatchObject({ requests: 1, errors: 1 });
     expect(Date.parse(byModel['stories260K']!.start) % 3_600_000).toBe(0);
 
-    const daily = await harness.admin<SeriesJson>('GET', `/usage/series?keyId=${id}&bucket=day&since=${new Date(Date.now() - 30 * 86_400_000).toISOString().slice(0, 10)}`);
-    expect(daily.json.data.map((row) => [row.model, row.requests])).toEqual([['stories260K', 2], ['unknown-model', 1]]);
+    const daily = await harness.admin<SeriesJson>(
+      'GET',
+      `/usage/series?keyId=${id}&bucket=day&since=${new Date(Date.now() - 30 * 86_400_000).toISOString().slice(0, 10)}`,
+    );
+    expect(daily.json.data.map((row) => [row.model, row.requests])).toEqual([
+      ['stories260K', 2],
+      ['unknown-model', 1],
+    ]);
     expect(Date.parse(daily.json.data[0]!.start) % 86_400_000).toBe(0);
 
     const latency = await harness.admin<LatencyJson>('GET', `/usage/latency?keyId=${id}`);
     expect(latency.json.object).toBe('usage_latency');
     // The request for an unknown model never completed, so it is in no percentile.
     expect(latency.json.data).toHaveLength(1);
-    expect(latency.json.data[0]).toMatchObject({ model: 'stories260K', ttftMs: { samples: 2 }, durationMs: { samples: 2 } });
+    expect(latency.json.data[0]).toMatchObject({
+      model: 'stories260K',
+      ttftMs: { samples: 2 },
+      durationMs: { samples: 2 },
+    });
     expect(latency.json.data[0]!.durationMs.p99).toBeGreaterThanOrEqual(latency.json.data[0]!.durationMs.p50!);
   });
 

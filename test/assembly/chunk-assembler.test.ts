@@ -14,10 +14,25 @@ const usage: Usage = { promptTokens: 10, completionTokens: 3, source: 'engine' }
 const wireUsage = { prompt_tokens: 10, completion_tokens: 3, total_tokens: 13 };
 
 const text = (value: string, choice = 0): StreamPart => ({ type: 'text-delta', choice, text: value });
-const finish = (reason: 'stop' | 'length' | 'tool_calls' | 'content_filter', choice = 0): StreamPart => ({ type: 'finish', choice, finishReason: reason });
+const finish = (reason: 'stop' | 'length' | 'tool_calls' | 'content_filter', choice = 0): StreamPart => ({
+  type: 'finish',
+  choice,
+  finishReason: reason,
+});
 const usagePart = (value: Usage = usage): StreamPart => ({ type: 'usage', usage: value });
-const callStart = (callIndex: number, callId: string, toolName: string, choice = 0): StreamPart => ({ type: 'tool-call-start', choice, callIndex, callId, toolName });
-const callDelta = (callIndex: number, argumentsText: string, choice = 0): StreamPart => ({ type: 'tool-call-delta', choice, callIndex, argumentsText });
+const callStart = (callIndex: number, callId: string, toolName: string, choice = 0): StreamPart => ({
+  type: 'tool-call-start',
+  choice,
+  callIndex,
+  callId,
+  toolName,
+});
+const callDelta = (callIndex: number, argumentsText: string, choice = 0): StreamPart => ({
+  type: 'tool-call-delta',
+  choice,
+  callIndex,
+  argumentsText,
+});
 
 /** Everything one stream writes: start(), each accept(), end(). */
 function run(parts: StreamPart[], n = 1, mode: StreamUsageMode = 'final-chunk'): WireChunk[] {
@@ -41,7 +56,11 @@ describe('role first', () => {
   it('opens with one chunk whose delta is exactly {role: "assistant", content: ""}', () => {
     const assembler = new ChunkAssembler(identity, 1, 'final-chunk');
     expect(assembler.start()).toStrictEqual([
-      { ...identity, object: 'chat.completion.chunk', choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] },
+      {
+        ...identity,
+        object: 'chat.completion.chunk',
+        choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }],
+      },
     ]);
   });
 
@@ -56,7 +75,8 @@ describe('role first', () => {
   it('never repeats the role: content, tool calls and finish chunks carry none', () => {
     const chunks = run([text('Hi'), callStart(0, 'call_1', 'f'), callDelta(0, '{}'), finish('stop'), usagePart()]);
     expectIdentity(chunks);
-    for (const chunk of chunks.slice(1)) for (const choice of chunk.choices) expect(choice.delta).not.toHaveProperty('role');
+    for (const chunk of chunks.slice(1))
+      for (const choice of chunk.choices) expect(choice.delta).not.toHaveProperty('role');
   });
 });
 
@@ -64,15 +84,26 @@ describe('content chunks', () => {
   it('carry only the new text, finish_reason null and no usage', () => {
     const assembler = new ChunkAssembler(identity, 1, 'final-chunk');
     assembler.start();
-    expect(assembler.accept(text('Hel'))).toStrictEqual([{ ...identity, object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: 'Hel' }, finish_reason: null }] }]);
+    expect(assembler.accept(text('Hel'))).toStrictEqual([
+      {
+        ...identity,
+        object: 'chat.completion.chunk',
+        choices: [{ index: 0, delta: { content: 'Hel' }, finish_reason: null }],
+      },
+    ]);
     const [chunk] = assembler.accept(text('lo'));
     expect(chunk!.choices[0]!.delta).toStrictEqual({ content: 'lo' });
     expect(chunk).not.toHaveProperty('usage');
   });
 
-  it('keep each choice\'s index when n=2 parts interleave', () => {
-    const chunks = run([text('a', 1), text('b', 0), text('c', 1), finish('stop', 1), finish('length', 0), usagePart()], 2);
-    const content = chunks.slice(1, -2).map((chunk) => chunk.choices.map((choice) => [choice.index, choice.delta.content]));
+  it("keep each choice's index when n=2 parts interleave", () => {
+    const chunks = run(
+      [text('a', 1), text('b', 0), text('c', 1), finish('stop', 1), finish('length', 0), usagePart()],
+      2,
+    );
+    const content = chunks
+      .slice(1, -2)
+      .map((chunk) => chunk.choices.map((choice) => [choice.index, choice.delta.content]));
     expect(content).toEqual([[[1, 'a']], [[0, 'b']], [[1, 'c']]]);
   });
 });
@@ -83,13 +114,23 @@ describe('tool-call fragments', () => {
     assembler.start();
     const [first] = assembler.accept(callStart(0, 'call_abc', 'get_weather'));
     expect(first!.choices).toStrictEqual([
-      { index: 0, delta: { tool_calls: [{ index: 0, id: 'call_abc', type: 'function', function: { name: 'get_weather', arguments: '' } }] }, finish_reason: null },
+      {
+        index: 0,
+        delta: {
+          tool_calls: [
+            { index: 0, id: 'call_abc', type: 'function', function: { name: 'get_weather', arguments: '' } },
+          ],
+        },
+        finish_reason: null,
+      },
     ]);
     const [later] = assembler.accept(callDelta(0, '{"location":'));
-    expect(later!.choices).toStrictEqual([{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: '{"location":' } }] }, finish_reason: null }]);
+    expect(later!.choices).toStrictEqual([
+      { index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: '{"location":' } }] }, finish_reason: null },
+    ]);
   });
 
-  it('every fragment has a function object, so the seed\'s loop can read tool_call.function.name on each', () => {
+  it("every fragment has a function object, so the seed's loop can read tool_call.function.name on each", () => {
     const chunks = run([
       callStart(0, 'call_1', 'get_weather'),
       callDelta(0, '{"loca'),
@@ -114,7 +155,12 @@ describe('tool-call fragments', () => {
       }
     }
     expect(printed).toHaveLength(6);
-    expect(names).toEqual(new Map([[0, 'get_weather'], [1, 'get_time']]));
+    expect(names).toEqual(
+      new Map([
+        [0, 'get_weather'],
+        [1, 'get_time'],
+      ]),
+    );
     // The fragments of one call concatenate to valid JSON.
     expect(JSON.parse(args.get(0)!)).toEqual({ location: 'Tokyo' });
     expect(JSON.parse(args.get(1)!)).toEqual({ zone: 'JST' });
@@ -129,7 +175,12 @@ describe('final-chunk usage mode (the default)', () => {
     assembler.accept(text('Hi'));
     expect(assembler.accept(finish('stop'))).toEqual([]);
     expect(assembler.accept(usagePart())).toStrictEqual([
-      { ...identity, object: 'chat.completion.chunk', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }], usage: wireUsage },
+      {
+        ...identity,
+        object: 'chat.completion.chunk',
+        choices: [{ index: 0, delta: {}, finish_reason: 'stop' }],
+        usage: wireUsage,
+      },
     ]);
     // Nothing is left to say when the parts end.
     expect(assembler.end()).toEqual([]);
@@ -156,8 +207,17 @@ describe('final-chunk usage mode (the default)', () => {
   it('n=2: one finish chunk per choice in index order (whatever order they finished in), usage only on the last', () => {
     const chunks = run([text('x', 0), text('y', 1), finish('length', 1), finish('stop', 0), usagePart()], 2);
     const tail = chunks.slice(-2);
-    expect(tail[0]).toStrictEqual({ ...identity, object: 'chat.completion.chunk', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] });
-    expect(tail[1]).toStrictEqual({ ...identity, object: 'chat.completion.chunk', choices: [{ index: 1, delta: {}, finish_reason: 'length' }], usage: wireUsage });
+    expect(tail[0]).toStrictEqual({
+      ...identity,
+      object: 'chat.completion.chunk',
+      choices: [{ index: 0, delta: {}, finish_reason: 'stop' }],
+    });
+    expect(tail[1]).toStrictEqual({
+      ...identity,
+      object: 'chat.completion.chunk',
+      choices: [{ index: 1, delta: {}, finish_reason: 'length' }],
+      usage: wireUsage,
+    });
   });
 
   it('choices is never empty, on any chunk', () => {
@@ -172,7 +232,11 @@ describe('final-chunk usage mode (the default)', () => {
   });
 
   it('total_tokens is prompt + completion', () => {
-    const chunks = run([text('a'), finish('stop'), usagePart({ promptTokens: 7, completionTokens: 5, source: 'counted' })]);
+    const chunks = run([
+      text('a'),
+      finish('stop'),
+      usagePart({ promptTokens: 7, completionTokens: 5, source: 'counted' }),
+    ]);
     expect(chunks.at(-1)!.usage).toStrictEqual({ prompt_tokens: 7, completion_tokens: 5, total_tokens: 12 });
   });
 
@@ -204,12 +268,18 @@ describe('separate-chunk usage mode (explicit include_usage: true)', () => {
   });
 
   it('n=2: both finish chunks first, then the usage chunk', () => {
-    const chunks = run([text('a', 0), text('b', 1), finish('stop', 1), finish('stop', 0), usagePart()], 2, 'separate-chunk');
-    expect(chunks.slice(-3).map((chunk) => [chunk.choices.map((choice) => choice.index), chunk.usage ?? null])).toEqual([
-      [[0], null],
-      [[1], null],
-      [[], wireUsage],
-    ]);
+    const chunks = run(
+      [text('a', 0), text('b', 1), finish('stop', 1), finish('stop', 0), usagePart()],
+      2,
+      'separate-chunk',
+    );
+    expect(chunks.slice(-3).map((chunk) => [chunk.choices.map((choice) => choice.index), chunk.usage ?? null])).toEqual(
+      [
+        [[0], null],
+        [[1], null],
+        [[], wireUsage],
+      ],
+    );
   });
 });
 
@@ -229,13 +299,21 @@ describe('error event', () => {
     const assembler = new ChunkAssembler(identity, 1, 'final-chunk');
     assembler.start();
     assembler.accept(text('partial'));
-    const chunks = assembler.accept({ type: 'error', error: new EngineError('internal', 'The model failed while generating.') });
+    const chunks = assembler.accept({
+      type: 'error',
+      error: new EngineError('internal', 'The model failed while generating.'),
+    });
     expect(chunks).toStrictEqual([
       {
         ...identity,
         object: 'chat.completion.chunk',
         choices: [{ index: 0, delta: {}, finish_reason: 'error' }],
-        error: { message: 'The model failed while generating.', type: 'server_error', param: null, code: 'internal_error' },
+        error: {
+          message: 'The model failed while generating.',
+          type: 'server_error',
+          param: null,
+          code: 'internal_error',
+        },
       },
     ]);
     expect(assembler.failed).toBe(true);
@@ -247,7 +325,9 @@ describe('error event', () => {
     assembler.start();
     assembler.accept(text('a', 0));
     expect(assembler.accept(finish('stop', 0))).toEqual([]);
-    expect(assembler.accept({ type: 'error', error: new EngineError('unavailable', 'Engine went away.') })).toHaveLength(1);
+    expect(
+      assembler.accept({ type: 'error', error: new EngineError('unavailable', 'Engine went away.') }),
+    ).toHaveLength(1);
     expect(assembler.accept(text('b', 1))).toEqual([]);
     expect(assembler.accept(finish('stop', 1))).toEqual([]);
     expect(assembler.accept(usagePart())).toEqual([]);
@@ -256,9 +336,16 @@ describe('error event', () => {
     expect(assembler.failureCode).toBe('engine_unavailable');
   });
 
-  it('keeps the engine\'s param and maps codes through the error catalog', () => {
-    const [chunk] = run([{ type: 'error', error: new EngineError('context_length_exceeded', 'Too long.', { param: 'messages' }) }]).slice(-1);
-    expect(chunk!.error).toStrictEqual({ message: 'Too long.', type: 'invalid_request_error', param: 'messages', code: 'context_length_exceeded' });
+  it("keeps the engine's param and maps codes through the error catalog", () => {
+    const [chunk] = run([
+      { type: 'error', error: new EngineError('context_length_exceeded', 'Too long.', { param: 'messages' }) },
+    ]).slice(-1);
+    expect(chunk!.error).toStrictEqual({
+      message: 'Too long.',
+      type: 'invalid_request_error',
+      param: 'messages',
+      code: 'context_length_exceeded',
+    });
     expect(chunk!.choices).toStrictEqual([{ index: 0, delta: {}, finish_reason: 'error' }]);
   });
 

@@ -15,7 +15,10 @@ function complete(parts: StreamPart[], n = 1): CompletionAssembler {
   return assembler;
 }
 
-const usage = (promptTokens: number, completionTokens: number): StreamPart => ({ type: 'usage', usage: { promptTokens, completionTokens, source: 'engine' } });
+const usage = (promptTokens: number, completionTokens: number): StreamPart => ({
+  type: 'usage',
+  usage: { promptTokens, completionTokens, source: 'engine' },
+});
 
 describe('CompletionAssembler', () => {
   it('builds the chat.completion object: identity, message, finish_reason, logprobs null, usage', () => {
@@ -28,7 +31,14 @@ describe('CompletionAssembler', () => {
     expect(result).toStrictEqual({
       ...identity,
       object: 'chat.completion',
-      choices: [{ index: 0, message: { role: 'assistant', content: 'Hello world', refusal: null }, logprobs: null, finish_reason: 'stop' }],
+      choices: [
+        {
+          index: 0,
+          message: { role: 'assistant', content: 'Hello world', refusal: null },
+          logprobs: null,
+          finish_reason: 'stop',
+        },
+      ],
       usage: { prompt_tokens: 9, completion_tokens: 2, total_tokens: 11 },
     });
   });
@@ -89,7 +99,12 @@ describe('CompletionAssembler', () => {
 
   it('reports the first engine error (the route then answers with an error, not a completion)', () => {
     const first = new EngineError('internal', 'first');
-    const assembler = complete([{ type: 'text-delta', choice: 0, text: 'a' }, { type: 'error', error: first }, { type: 'error', error: new EngineError('timeout', 'second') }, usage(1, 1)]);
+    const assembler = complete([
+      { type: 'text-delta', choice: 0, text: 'a' },
+      { type: 'error', error: first },
+      { type: 'error', error: new EngineError('timeout', 'second') },
+      usage(1, 1),
+    ]);
     expect(assembler.error).toBe(first);
     expect(complete([{ type: 'finish', choice: 0, finishReason: 'stop' }, usage(1, 1)]).error).toBeNull();
   });
@@ -119,7 +134,11 @@ describe('CompletionAssembler', () => {
 
     const chunker = new ChunkAssembler(identity, 2, 'final-chunk');
     const chunks = [...chunker.start(), ...parts.flatMap((part) => chunker.accept(part)), ...chunker.end()];
-    const rebuilt = [0, 1].map(() => ({ content: '', finish: null as string | null, calls: [] as { id?: string; name?: string; arguments: string }[] }));
+    const rebuilt = [0, 1].map(() => ({
+      content: '',
+      finish: null as string | null,
+      calls: [] as { id?: string; name?: string; arguments: string }[],
+    }));
     for (const chunk of chunks) {
       for (const choice of chunk.choices) {
         const state = rebuilt[choice.index]!;
@@ -137,7 +156,11 @@ describe('CompletionAssembler', () => {
     expect(completion.choices[1]!.message.content).toBe(rebuilt[1]!.content);
     expect(completion.choices.map((choice) => choice.finish_reason)).toEqual(rebuilt.map((state) => state.finish));
     expect(completion.choices[1]!.message.tool_calls).toStrictEqual(
-      rebuilt[1]!.calls.map((call) => ({ id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments } })),
+      rebuilt[1]!.calls.map((call) => ({
+        id: call.id,
+        type: 'function',
+        function: { name: call.name, arguments: call.arguments },
+      })),
     );
     expect(completion.usage).toStrictEqual(chunks.at(-1)!.usage);
     expect(completion.id).toBe(chunks[0]!.id);

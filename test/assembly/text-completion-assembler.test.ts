@@ -18,7 +18,12 @@ describe('text_completion assembly', () => {
     const assembler = new TextChunkAssembler(identity, 2, 'final-chunk', null);
     expect(assembler.start()).toEqual([]);
     const chunks = [...parts.flatMap((part) => assembler.accept(part)), ...assembler.end()];
-    expect(chunks.map((chunk) => chunk.object)).toEqual(['text_completion', 'text_completion', 'text_completion', 'text_completion']);
+    expect(chunks.map((chunk) => chunk.object)).toEqual([
+      'text_completion',
+      'text_completion',
+      'text_completion',
+      'text_completion',
+    ]);
     expect(chunks[0]!.choices).toEqual([{ index: 0, text: 'a', logprobs: null, finish_reason: null }]);
     expect(chunks[2]!.choices[0]).toMatchObject({ index: 0, text: '', finish_reason: 'length' });
     expect(chunks[3]!.choices[0]).toMatchObject({ index: 1, finish_reason: 'stop' });
@@ -29,7 +34,9 @@ describe('text_completion assembly', () => {
   it('sends the echo first; explicit include_usage gives a separate choices: [] chunk', () => {
     const assembler = new TextChunkAssembler(identity, 1, 'separate-chunk', ['Hi']);
     expect(assembler.start()[0]!.choices).toEqual([{ index: 0, text: 'Hi', logprobs: null, finish_reason: null }]);
-    const chunks = [{ type: 'finish', choice: 0, finishReason: 'stop' } as StreamPart, usage].flatMap((part) => assembler.accept(part));
+    const chunks = [{ type: 'finish', choice: 0, finishReason: 'stop' } as StreamPart, usage].flatMap((part) =>
+      assembler.accept(part),
+    );
     expect(chunks.at(-1)).toMatchObject({ choices: [], usage: { total_tokens: 5 } });
     expect(chunks.at(-2)!.usage).toBeUndefined();
   });
@@ -37,7 +44,11 @@ describe('text_completion assembly', () => {
   it('an error part is the contract error event in this shape, and nothing after it', () => {
     const assembler = new TextChunkAssembler(identity, 1, 'final-chunk', null);
     const [event] = assembler.accept({ type: 'error', error: new EngineError('upstream_error', 'boom') });
-    expect(event).toMatchObject({ object: 'text_completion', choices: [{ index: 0, text: '', finish_reason: 'error' }], error: { message: 'boom', code: 'upstream_error' } });
+    expect(event).toMatchObject({
+      object: 'text_completion',
+      choices: [{ index: 0, text: '', finish_reason: 'error' }],
+      error: { message: 'boom', code: 'upstream_error' },
+    });
     expect(assembler.failed).toBe(true);
     expect(assembler.accept({ type: 'text-delta', choice: 0, text: 'late' })).toEqual([]);
   });

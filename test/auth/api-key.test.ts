@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { apiKeyDisplayPrefix, generateApiKey, hashApiKey, looksLikeApiKey, parseBearer } from '../../src/auth/api-key.js';
+import {
+  apiKeyDisplayPrefix,
+  generateApiKey,
+  hashApiKey,
+  looksLikeApiKey,
+  parseBearer,
+} from '../../src/auth/api-key.js';
 import { randomBase62 } from '../../src/ids/random-base62.js';
 
 describe('generateApiKey', () => {

@@ -44,7 +44,15 @@ describe('CachedKeyStore', () => {
 
   function replica(feed: KeyChangeFeed, options: { ttlMs?: number; maxEntries?: number } = {}) {
     const counting = new CountingStore(new SqlKeyStore(database.db, { now: () => new Date(now) }));
-    const store = new CachedKeyStore(counting, { feed, logger: silent, now: () => now, ttlMs: options.ttlMs ?? 2_000, staleIfErrorMs: 60_000, lookupTimeoutMs: 200, maxEntries: options.maxEntries });
+    const store = new CachedKeyStore(counting, {
+      feed,
+      logger: silent,
+      now: () => now,
+      ttlMs: options.ttlMs ?? 2_000,
+      staleIfErrorMs: 60_000,
+      lookupTimeoutMs: 200,
+      maxEntries: options.maxEntries,
+    });
     return { counting, store };
   }
 
@@ -138,9 +146,14 @@ describe('CachedKeyStore', () => {
 describe('RedisKeyChangeFeed', () => {
   it('carries a change from one replica to another within milliseconds', async () => {
     const redis = await openTestRedis();
-    const [a, b] = await Promise.all([RedisKeyChangeFeed.open(redis.connection, silent), RedisKeyChangeFeed.open(redis.connection, silent)]);
+    const [a, b] = await Promise.all([
+      RedisKeyChangeFeed.open(redis.connection, silent),
+      RedisKeyChangeFeed.open(redis.connection, silent),
+    ]);
     try {
-      const received = new Promise<{ keyId: string | null; at: number }>((resolve) => b.subscribe((keyId) => resolve({ keyId, at: performance.now() })));
+      const received = new Promise<{ keyId: string | null; at: number }>((resolve) =>
+        b.subscribe((keyId) => resolve({ keyId, at: performance.now() })),
+      );
       const sentAt = performance.now();
       await a.publish('key_abc');
       const { keyId, at } = await received;

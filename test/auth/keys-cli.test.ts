@@ -21,7 +21,11 @@ interface CliResult {
 /** Runs `oruel keys ...` in this process against the given database URL. */
 async function runKeys(args: string[], databaseUrl: string): Promise<CliResult> {
   const result: CliResult = { out: '', err: '', error: undefined };
-  const io: CliIo = { out: (text) => void (result.out += text), err: (text) => void (result.err += text), env: { ORUEL_DATABASE_URL: databaseUrl } };
+  const io: CliIo = {
+    out: (text) => void (result.out += text),
+    err: (text) => void (result.err += text),
+    env: { ORUEL_DATABASE_URL: databaseUrl },
+  };
   const program = new Command('oruel').exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err });
   registerKeysCommand(program, io);
   await program.parseAsync(['keys', ...args], { from: 'user' }).catch((error: unknown) => (result.error = error));
@@ -46,21 +50,48 @@ describe('oruel keys (in process)', () => {
   it('warns about a model no configuration serves, and refuses --models none', async () => {
     const created = await runKeys(['create', '--name', 'typo', '--models', 'no-such-model'], url);
     expect(created.error).toBeUndefined();
-    expect(created.err).toContain('warning: "no-such-model" is not a configured model (the configuration names no models)');
+    expect(created.err).toContain(
+      'warning: "no-such-model" is not a configured model (the configuration names no models)',
+    );
     const id = /Created key (key_\w+)/.exec(created.err)?.[1] ?? '';
-    for (const args of [['update', id, '--models', 'none'], ['create', '--models', 'none']]) {
+    for (const args of [
+      ['update', id, '--models', 'none'],
+      ['create', '--models', 'none'],
+    ]) {
       const refused = await runKeys(args, url);
-      expect(refused.error, args.join(' ')).toMatchObject({ operatorFacing: true, message: expect.stringContaining('--models none is not a model list') });
+      expect(refused.error, args.join(' ')).toMatchObject({
+        operatorFacing: true,
+        message: expect.stringContaining('--models none is not a model list'),
+      });
     }
     const listed = await runKeys(['get', id, '--format', 'json'], url);
     expect(JSON.parse(listed.out)).toMatchObject({ models: ['no-such-model'] });
   });
 
   it('create prints the key alone on stdout and the details on stderr', async () => {
-    const result = await runKeys(['create', '--name', 'ci', '--models', 'a, b', '--rpm', '60', '--tpm', '1000', '--max-concurrent', '2', '--expires', '2099-01-01'], url);
+    const result = await runKeys(
+      [
+        'create',
+        '--name',
+        'ci',
+        '--models',
+        'a, b',
+        '--rpm',
+        '60',
+        '--tpm',
+        '1000',
+        '--max-concurrent',
+        '2',
+        '--expires',
+        '2099-01-01',
+      ],
+      url,
+    );
     expect(result.error).toBeUndefined();
     expect(result.out).toMatch(/^oruel_[0-9A-Za-z]{40}\n$/);
-    expect(result.err).toMatch(/Created key key_\w+ \(name "ci", models a,b, limits rpm=60 tpm=1000 concurrent=2, expires 2099-01-01T00:00:00Z\)/);
+    expect(result.err).toMatch(
+      /Created key key_\w+ \(name "ci", models a,b, limits rpm=60 tpm=1000 concurrent=2, expires 2099-01-01T00:00:00Z\)/,
+    );
     expect(result.err).toContain('shown once; store it now');
     expect(result.err).not.toContain(result.out.trim());
     const verified = await withDatabase(url, (database) => new SqlKeyStore(database.db).verify(result.out.trim()));
@@ -84,32 +115,68 @@ describe('oruel keys (in process)', () => {
 
   it('revoke marks the key revoked; an unknown id is an operator error', async () => {
     const key = (await runKeys(['create', '--name', 'doomed'], url)).out.trim();
-    const [record] = (await withDatabase(url, (database) => new SqlKeyStore(database.db).list())).filter((candidate) => candidate.name === 'doomed');
+    const [record] = (await withDatabase(url, (database) => new SqlKeyStore(database.db).list())).filter(
+      (candidate) => candidate.name === 'doomed',
+    );
     const revoked = await runKeys(['revoke', record!.id], url);
     expect(revoked.error).toBeUndefined();
     expect(revoked.out).toBe(`Revoked ${record!.id}.\n`);
     expect(await withDatabase(url, (database) => new SqlKeyStore(database.db).verify(key))).toBeNull();
 
     const unknown = await runKeys(['revoke', 'key_nope'], url);
-    expect(unknown.error).toMatchObject({ operatorFacing: true, message: expect.stringContaining('No API key has the id "key_nope"') });
+    expect(unknown.error).toMatchObject({
+      operatorFacing: true,
+      message: expect.stringContaining('No API key has the id "key_nope"'),
+    });
   });
 
   it('create takes --budget; get shows one key; update changes and clears settings', async () => {
-    const key = (await runKeys(['create', '--name', 'budgeted', '--budget', '5000/month', '--rpm', '10'], url)).out.trim();
+    const key = (
+      await runKeys(['create', '--name', 'budgeted', '--budget', '5000/month', '--rpm', '10'], url)
+    ).out.trim();
     const record = await withDatabase(url, (database) => new SqlKeyStore(database.db).verify(key));
     expect(record).toMatchObject({ budget: { tokens: 5000, period: 'month' }, rpm: 10 });
 
     const shown = await runKeys(['get', record!.id], url);
     expect(shown.out).toMatch(new RegExp(`${record!.id}\\s+budgeted\\s+\\S+\\s+all\\s+rpm=10 budget=5000/month`));
-    expect(JSON.parse((await runKeys(['get', record!.id, '--format', 'json'], url)).out)).toMatchObject({ id: record!.id, budget: { tokens: 5000, period: 'month' } });
+    expect(JSON.parse((await runKeys(['get', record!.id, '--format', 'json'], url)).out)).toMatchObject({
+      id: record!.id,
+      budget: { tokens: 5000, period: 'month' },
+    });
 
-    const updated = await runKeys(['update', record!.id, '--name', 'renamed', '--models', 'a,b', '--rpm', 'none', '--tpm', '99', '--budget', 'none', '--expires', '2099-06-01'], url);
+    const updated = await runKeys(
+      [
+        'update',
+        record!.id,
+        '--name',
+        'renamed',
+        '--models',
+        'a,b',
+        '--rpm',
+        'none',
+        '--tpm',
+        '99',
+        '--budget',
+        'none',
+        '--expires',
+        '2099-06-01',
+      ],
+      url,
+    );
     expect(updated.error).toBeUndefined();
-    expect(updated.out).toMatch(/^Updated key_\w+ \(name "renamed", models a,b, limits tpm=99, expires 2099-06-01T00:00:00Z\)\.\n$/);
+    expect(updated.out).toMatch(
+      /^Updated key_\w+ \(name "renamed", models a,b, limits tpm=99, expires 2099-06-01T00:00:00Z\)\.\n$/,
+    );
     const cleared = await runKeys(['update', record!.id, '--all-models', '--expires', 'never'], url);
     expect(cleared.out).toMatch(/models all, limits tpm=99, expires never/);
-    for (const args of [['get', 'key_nope'], ['update', 'key_nope', '--rpm', '5']]) {
-      expect((await runKeys(args, url)).error).toMatchObject({ operatorFacing: true, message: expect.stringContaining('No API key has the id "key_nope"') });
+    for (const args of [
+      ['get', 'key_nope'],
+      ['update', 'key_nope', '--rpm', '5'],
+    ]) {
+      expect((await runKeys(args, url)).error).toMatchObject({
+        operatorFacing: true,
+        message: expect.stringContaining('No API key has the id "key_nope"'),
+      });
     }
   });
 
@@ -119,23 +186,32 @@ describe('oruel keys (in process)', () => {
     const rotated = await runKeys(['rotate', record!.id], url);
     expect(rotated.out).toMatch(/^oruel_[0-9A-Za-z]{40}\n$/);
     expect(rotated.err).toContain('no longer works');
-    const store = (work: (keys: SqlKeyStore) => Promise<unknown>) => withDatabase(url, (database) => work(new SqlKeyStore(database.db)));
+    const store = (work: (keys: SqlKeyStore) => Promise<unknown>) =>
+      withDatabase(url, (database) => work(new SqlKeyStore(database.db)));
     expect(await store((keys) => keys.verify(oldKey))).toBeNull();
     expect(await store((keys) => keys.verify(rotated.out.trim()))).toMatchObject({ id: record!.id });
     await runKeys(['revoke', record!.id], url);
-    expect((await runKeys(['rotate', record!.id], url)).error).toMatchObject({ operatorFacing: true, message: expect.stringMatching(/revoked; a revoked key cannot be rotated/) });
+    expect((await runKeys(['rotate', record!.id], url)).error).toMatchObject({
+      operatorFacing: true,
+      message: expect.stringMatching(/revoked; a revoked key cannot be rotated/),
+    });
   });
 
   it('tells running servers through Redis when one is configured', async () => {
     const prefix = uniqueRedisPrefix();
     const configFile = join(dir, 'redis.yaml');
-    await writeFile(configFile, `database:\n  url: ${url}\nredis:\n  url: ${REDIS_TEST_URL}\n  keyPrefix: "${prefix}"\n`);
+    await writeFile(
+      configFile,
+      `database:\n  url: ${url}\nredis:\n  url: ${REDIS_TEST_URL}\n  keyPrefix: "${prefix}"\n`,
+    );
     const key = (await runKeys(['create', '--name', 'announced'], url)).out.trim();
     const record = await withDatabase(url, (database) => new SqlKeyStore(database.db).verify(key));
     const subscriber = new Redis(REDIS_TEST_URL);
     try {
       await subscriber.subscribe(`${prefix}key-changes`);
-      const message = new Promise<string>((resolve) => subscriber.on('message', (_channel: string, text: string) => resolve(text)));
+      const message = new Promise<string>((resolve) =>
+        subscriber.on('message', (_channel: string, text: string) => resolve(text)),
+      );
       const revoked = await runKeys(['revoke', record!.id, '--config', configFile], url);
       expect(revoked.error).toBeUndefined();
       expect(await message).toBe(record!.id);
@@ -158,11 +234,13 @@ describe('oruel keys (in process)', () => {
       [['update', 'key_x'], /Nothing to update/],
       [['update', 'key_x', '--models', 'a', '--all-models'], /either --models or --all-models/],
       [['update', 'key_x', '--rpm', 'lots'], /--rpm must be a whole number/],
-
     ];
     for (const [args, message] of cases) {
       const result = await runKeys(args, url);
-      expect(result.error, args.join(' ')).toMatchObject({ operatorFacing: true, message: expect.stringMatching(message) });
+      expect(result.error, args.join(' ')).toMatchObject({
+        operatorFacing: true,
+        message: expect.stringMatching(message),
+      });
       expect(result.out).toBe('');
     }
   });
@@ -192,7 +270,9 @@ describe('oruel keys (spawned CLI)', () => {
     expect(revoked.code).toBe(0);
     const unknown = await spawnCli(['keys', 'revoke', 'key_unknown'], url);
     expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toBe(`database: ${url}\noruel: No API key has the id "key_unknown". See the ids with \`oruel keys list\`.\n`);
+    expect(unknown.stderr).toBe(
+      `database: ${url}\noruel: No API key has the id "key_unknown". See the ids with \`oruel keys list\`.\n`,
+    );
   });
 });
 

@@ -23,7 +23,11 @@ describe.each(DIALECTS)('SqlKeyStore on %s', (dialect) => {
     expect(record.prefix).toBe(key.slice(0, 10));
     expect(record).not.toHaveProperty('keyHash');
 
-    const row = await database.db.selectFrom('api_keys').selectAll().where('id', '=', record.id).executeTakeFirstOrThrow();
+    const row = await database.db
+      .selectFrom('api_keys')
+      .selectAll()
+      .where('id', '=', record.id)
+      .executeTakeFirstOrThrow();
     expect(row.key_hash).toBe(hashApiKey(key));
     const allStoredText = JSON.stringify(await database.db.selectFrom('api_keys').selectAll().execute());
     expect(allStoredText).not.toContain(key);
@@ -33,8 +37,26 @@ describe.each(DIALECTS)('SqlKeyStore on %s', (dialect) => {
   it('keeps names, models, limits and dates', async () => {
     const expiresAt = new Date('2099-05-01T10:00:00.000Z');
     const budget = { tokens: 5_000_000_000, period: 'month' as const };
-    const { record } = await new SqlKeyStore(database.db).create({ name: '  full  ', models: ['a', 'b', 'a'], rpm: 60, tpm: 10_000, maxConcurrent: 2, budget, expiresAt });
-    expect(record).toMatchObject({ name: 'full', models: ['a', 'b'], rpm: 60, tpm: 10_000, maxConcurrent: 2, budget, expiresAt, revokedAt: null, updatedAt: null });
+    const { record } = await new SqlKeyStore(database.db).create({
+      name: '  full  ',
+      models: ['a', 'b', 'a'],
+      rpm: 60,
+      tpm: 10_000,
+      maxConcurrent: 2,
+      budget,
+      expiresAt,
+    });
+    expect(record).toMatchObject({
+      name: 'full',
+      models: ['a', 'b'],
+      rpm: 60,
+      tpm: 10_000,
+      maxConcurrent: 2,
+      budget,
+      expiresAt,
+      revokedAt: null,
+      updatedAt: null,
+    });
     const listed = (await new SqlKeyStore(database.db).list()).find((candidate) => candidate.id === record.id);
     expect(listed).toEqual(record);
   });
@@ -78,7 +100,11 @@ describe.each(DIALECTS)('SqlKeyStore on %s', (dialect) => {
       await store(3_500).revoke(third.record.id);
       expect(await store(4_000).countActive()).toBe(2);
       expect(await store(6_000).countActive()).toBe(1);
-      expect((await store(6_000).list()).map((record) => record.id)).toEqual([first.record.id, second.record.id, third.record.id]);
+      expect((await store(6_000).list()).map((record) => record.id)).toEqual([
+        first.record.id,
+        second.record.id,
+        third.record.id,
+      ]);
     } finally {
       await clean.dispose();
     }
@@ -93,7 +119,9 @@ describe.each(DIALECTS)('SqlKeyStore on %s', (dialect) => {
     await expect(store.create({ name: 'x', models: [] })).rejects.toThrow(/model list is empty/);
     await expect(store.create({ name: 'x', expiresAt: new Date('nope') })).rejects.toThrow(/expiry/);
     await expect(store.create({ name: 'x', budget: { tokens: 0, period: 'day' } })).rejects.toThrow(/budget.tokens/);
-    await expect(store.create({ name: 'x', budget: { tokens: 1, period: 'year' as 'day' } })).rejects.toThrow(/budget.period/);
+    await expect(store.create({ name: 'x', budget: { tokens: 1, period: 'year' as 'day' } })).rejects.toThrow(
+      /budget.period/,
+    );
   });
 
   it('gets any key by id, revoked ones included', async () => {
@@ -106,9 +134,21 @@ describe.each(DIALECTS)('SqlKeyStore on %s', (dialect) => {
   });
 
   it('updates the fields a patch names, clears those set to null, and validates them', async () => {
-    const { record } = await storeAt(1_000).create({ name: 'patch', models: ['a'], rpm: 5, budget: { tokens: 100, period: 'day' } });
+    const { record } = await storeAt(1_000).create({
+      name: 'patch',
+      models: ['a'],
+      rpm: 5,
+      budget: { tokens: 100, period: 'day' },
+    });
     const updated = await storeAt(2_000).update(record.id, { name: 'patched', models: null, tpm: 99, budget: null });
-    expect(updated).toEqual({ ...record, name: 'patched', models: null, tpm: 99, budget: null, updatedAt: new Date(2_000) });
+    expect(updated).toEqual({
+      ...record,
+      name: 'patched',
+      models: null,
+      tpm: 99,
+      budget: null,
+      updatedAt: new Date(2_000),
+    });
     expect(await storeAt(3_000).update(record.id, {})).toEqual(updated);
     expect(await storeAt(3_000).update('key_missing', { rpm: 1 })).toBeNull();
     await expect(storeAt(3_000).update(record.id, { rpm: 0 })).rejects.toThrow(InvalidKeyInputError);

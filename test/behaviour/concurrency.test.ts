@@ -15,11 +15,17 @@ let harness: TestServer;
 let promptTokens = 0;
 
 function open(body: Record<string, unknown>): LiveRequest {
-  return liveRequest(`${harness.baseURL}/chat/completions`, { apiKey: harness.apiKey, body: { messages: prompt, stream: true, temperature: 0, ...body } });
+  return liveRequest(`${harness.baseURL}/chat/completions`, {
+    apiKey: harness.apiKey,
+    body: { messages: prompt, stream: true, temperature: 0, ...body },
+  });
 }
 
 function finishReasons(stream: LiveRequest): (string | null)[] {
-  return stream.chunksJson.flatMap((chunk) => chunk.choices ?? []).map((choice) => choice.finish_reason).filter((reason) => reason !== null);
+  return stream.chunksJson
+    .flatMap((chunk) => chunk.choices ?? [])
+    .map((choice) => choice.finish_reason)
+    .filter((reason) => reason !== null);
 }
 
 async function expectComplete(stream: LiveRequest, maxTokens: number): Promise<void> {
@@ -35,7 +41,12 @@ async function expectComplete(stream: LiveRequest, maxTokens: number): Promise<v
     prompt_tokens_details: { cached_tokens: expect.any(Number) },
   });
   const row = await ledgerRow(harness, String((await stream.headers)['x-request-id']));
-  expect(row).toMatchObject({ outcome: 'completed', promptTokens, completionTokens: maxTokens, finishReason: 'length' });
+  expect(row).toMatchObject({
+    outcome: 'completed',
+    promptTokens,
+    completionTokens: maxTokens,
+    finishReason: 'length',
+  });
 }
 
 beforeAll(async () => {
@@ -43,7 +54,12 @@ beforeAll(async () => {
     server: { keepAliveMs: KEEP_ALIVE_MS },
     models: [storiesModel, { ...storiesModel, name: NO_QUEUE, sequences: 1, maxQueue: 0 }],
   });
-  const reference = await postChat<CompletionJson>(harness, { model: storiesModel.name, messages: prompt, max_tokens: 1, temperature: 0 });
+  const reference = await postChat<CompletionJson>(harness, {
+    model: storiesModel.name,
+    messages: prompt,
+    max_tokens: 1,
+    temperature: 0,
+  });
   promptTokens = reference.json!.usage.prompt_tokens;
   expect(promptTokens).toBeGreaterThan(0);
 });
@@ -51,12 +67,18 @@ afterAll(async () => harness?.close());
 
 describe(`${K + 1} concurrent streams on ${K} sequences`, () => {
   it('all complete with [DONE] and exact usage; the waiting one gets keep-alives until its first token', async () => {
-    const running = [open({ model: storiesModel.name, max_tokens: 400 }), open({ model: storiesModel.name, max_tokens: 400 })];
+    const running = [
+      open({ model: storiesModel.name, max_tokens: 400 }),
+      open({ model: storiesModel.name, max_tokens: 400 }),
+    ];
     await Promise.all(running.map((stream) => stream.firstContent()));
     const waiting = open({ model: storiesModel.name, max_tokens: 50 });
     const first = await waiting.firstContent();
 
-    expect(first.at - waiting.sentAt, 'the third request must have waited longer than one keep-alive interval').toBeGreaterThan(2 * KEEP_ALIVE_MS);
+    expect(
+      first.at - waiting.sentAt,
+      'the third request must have waited longer than one keep-alive interval',
+    ).toBeGreaterThan(2 * KEEP_ALIVE_MS);
     const firstContentIndex = waiting.events.indexOf(first);
     const before = waiting.events.slice(0, firstContentIndex);
     const keepAlives = before.filter((event) => event.kind === 'comment');
@@ -66,7 +88,8 @@ describe(`${K + 1} concurrent streams on ${K} sequences`, () => {
     expect(before[0]?.json?.choices?.[0]?.delta).toEqual({ role: 'assistant', content: '' });
     // No keep-alive interval went by without a byte.
     const arrivals = before.map((event) => event.at);
-    for (let i = 1; i < arrivals.length; i += 1) expect(arrivals[i]! - arrivals[i - 1]!).toBeLessThan(KEEP_ALIVE_MS * 3);
+    for (let i = 1; i < arrivals.length; i += 1)
+      expect(arrivals[i]! - arrivals[i - 1]!).toBeLessThan(KEEP_ALIVE_MS * 3);
 
     await Promise.all([...running.map((stream) => expectComplete(stream, 400)), expectComplete(waiting, 50)]);
   });
@@ -81,9 +104,18 @@ describe(`${K + 1} concurrent streams on ${K} sequences`, () => {
 
   it('the OpenAI SDK reads a stream that waited in the queue (comments ignored)', async () => {
     const client = new OpenAI({ baseURL: harness.baseURL, apiKey: harness.apiKey, maxRetries: 0 });
-    const running = [open({ model: storiesModel.name, max_tokens: 300 }), open({ model: storiesModel.name, max_tokens: 300 })];
+    const running = [
+      open({ model: storiesModel.name, max_tokens: 300 }),
+      open({ model: storiesModel.name, max_tokens: 300 }),
+    ];
     await Promise.all(running.map((stream) => stream.firstContent()));
-    const stream = await client.chat.completions.create({ model: storiesModel.name, messages: [{ role: 'user', content: 'Once upon a time' }], stream: true, max_tokens: 20, temperature: 0 });
+    const stream = await client.chat.completions.create({
+      model: storiesModel.name,
+      messages: [{ role: 'user', content: 'Once upon a time' }],
+      stream: true,
+      max_tokens: 20,
+      temperature: 0,
+    });
     let text = '';
     let usage: OpenAI.CompletionUsage | null | undefined;
     for await (const chunk of stream) {
@@ -114,10 +146,12 @@ describe('queue full', () => {
     expect(Number(plain.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
 
     const client = new OpenAI({ baseURL: harness.baseURL, apiKey: harness.apiKey, maxRetries: 0 });
-    const error = await client.chat.completions.create({ model: NO_QUEUE, messages: [{ role: 'user', content: 'hi' }], max_tokens: 5 }).then(
-      () => null,
-      (thrown: unknown) => thrown,
-    );
+    const error = await client.chat.completions
+      .create({ model: NO_QUEUE, messages: [{ role: 'user', content: 'hi' }], max_tokens: 5 })
+      .then(
+        () => null,
+        (thrown: unknown) => thrown,
+      );
     expect(error).toBeInstanceOf(OpenAI.InternalServerError);
     expect((error as InstanceType<typeof OpenAI.APIError>).status).toBe(503);
 

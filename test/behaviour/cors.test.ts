@@ -19,26 +19,43 @@ function preflight(path: string, requestHeaders: string, method = 'POST'): Promi
   // No Authorization: browsers never send credentials on a preflight.
   return fetch(`${harness.server.url}${path}`, {
     method: 'OPTIONS',
-    headers: { origin: ORIGIN, 'access-control-request-method': method, 'access-control-request-headers': requestHeaders },
+    headers: {
+      origin: ORIGIN,
+      'access-control-request-method': method,
+      'access-control-request-headers': requestHeaders,
+    },
   });
 }
 
 function listed(header: string | null): string[] {
-  return (header ?? '').split(',').map((value) => value.trim().toLowerCase()).filter(Boolean);
+  return (header ?? '')
+    .split(',')
+    .map((value) => value.trim().toLowerCase())
+    .filter(Boolean);
 }
 
 describe('CORS preflight', () => {
-  it.each(['/v1/inference/chat/completions', '/v1/chat/completions', '/v1/inference/models'])('OPTIONS %s answers 204 without a key', async (path) => {
-    const response = await preflight(path, SDK_HEADERS.join(', '));
-    expect(response.status).toBe(204);
-    expect(response.headers.get('access-control-allow-origin')).toMatch(/^(\*|http:\/\/example\.test)$/);
-    expect(listed(response.headers.get('access-control-allow-headers'))).toEqual(expect.arrayContaining(SDK_HEADERS));
-    expect(listed(response.headers.get('access-control-allow-methods'))).toContain('post');
-    expect(await response.text()).toBe('');
-  });
+  it.each(['/v1/inference/chat/completions', '/v1/chat/completions', '/v1/inference/models'])(
+    'OPTIONS %s answers 204 without a key',
+    async (path) => {
+      const response = await preflight(path, SDK_HEADERS.join(', '));
+      expect(response.status).toBe(204);
+      expect(response.headers.get('access-control-allow-origin')).toMatch(/^(\*|http:\/\/example\.test)$/);
+      expect(listed(response.headers.get('access-control-allow-headers'))).toEqual(expect.arrayContaining(SDK_HEADERS));
+      expect(listed(response.headers.get('access-control-allow-methods'))).toContain('post');
+      expect(await response.text()).toBe('');
+    },
+  );
 
   it('echoes every requested header, whatever the SDK adds next', async () => {
-    const headers = [...SDK_HEADERS, 'x-stainless-arch', 'x-stainless-runtime-version', 'x-stainless-package-version', 'openai-organization', 'x-stainless-timeout'];
+    const headers = [
+      ...SDK_HEADERS,
+      'x-stainless-arch',
+      'x-stainless-runtime-version',
+      'x-stainless-package-version',
+      'openai-organization',
+      'x-stainless-timeout',
+    ];
     const response = await preflight('/v1/inference/chat/completions', headers.join(','));
     expect(response.status).toBe(204);
     expect(listed(response.headers.get('access-control-allow-headers'))).toEqual(expect.arrayContaining(headers));
@@ -50,7 +67,9 @@ describe('CORS on actual responses', () => {
     const response = await postChat(harness, body, { headers: { origin: ORIGIN } });
     expect(response.status).toBe(200);
     expect(response.headers.get('access-control-allow-origin')).toMatch(/^(\*|http:\/\/example\.test)$/);
-    expect(listed(response.headers.get('access-control-expose-headers'))).toEqual(expect.arrayContaining(['x-request-id', 'retry-after']));
+    expect(listed(response.headers.get('access-control-expose-headers'))).toEqual(
+      expect.arrayContaining(['x-request-id', 'retry-after']),
+    );
     expect(response.headers.get('x-request-id')).toMatch(/^req_/);
   });
 
@@ -62,7 +81,11 @@ describe('CORS on actual responses', () => {
   });
 
   it('an event stream carries them too (the hijacked response keeps them)', async () => {
-    const stream = liveRequest(`${harness.baseURL}/chat/completions`, { apiKey: harness.apiKey, body: { ...body, stream: true }, headers: { origin: ORIGIN } });
+    const stream = liveRequest(`${harness.baseURL}/chat/completions`, {
+      apiKey: harness.apiKey,
+      body: { ...body, stream: true },
+      headers: { origin: ORIGIN },
+    });
     const headers = await stream.headers;
     await stream.finished;
     expect(headers['content-type']).toMatch(/^text\/event-stream/);

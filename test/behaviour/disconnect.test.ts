@@ -28,8 +28,20 @@ let fullRunMs = 0;
 const releaseBudgetMs = () => idleTtftMs + Math.max(RELEASE_FLOOR_MS, fullRunMs / 5);
 
 const prompt = [{ role: 'user', content: 'Once upon a time' }];
-const longStream = (temperature: number) => ({ model: MODEL, messages: prompt, stream: true, max_tokens: LONG, temperature });
-const shortStream = { model: MODEL, messages: [{ role: 'user', content: 'The cat' }], stream: true, max_tokens: 5, temperature: 0 };
+const longStream = (temperature: number) => ({
+  model: MODEL,
+  messages: prompt,
+  stream: true,
+  max_tokens: LONG,
+  temperature,
+});
+const shortStream = {
+  model: MODEL,
+  messages: [{ role: 'user', content: 'The cat' }],
+  stream: true,
+  max_tokens: 5,
+  temperature: 0,
+};
 
 function open(body: unknown): LiveRequest {
   return liveRequest(`${harness.baseURL}/chat/completions`, { apiKey: harness.apiKey, body });
@@ -61,7 +73,10 @@ afterAll(async () => harness?.close());
 
 describe('a client that disconnects mid-stream', () => {
   it('frees its sequence at once, and its ledger row is cancelled with the tokens produced', async () => {
-    expect(fullRunMs, 'the long request must outlast the release budget by far, or this test proves nothing').toBeGreaterThan(3 * releaseBudgetMs());
+    expect(
+      fullRunMs,
+      'the long request must outlast the release budget by far, or this test proves nothing',
+    ).toBeGreaterThan(3 * releaseBudgetMs());
 
     const leaving = open(longStream(0.8));
     const leavingId = await requestId(leaving);
@@ -74,14 +89,26 @@ describe('a client that disconnects mid-stream', () => {
     const destroyedAt = leaving.destroy();
     const first = await waiting.firstContent(10_000);
     const admittedAfterMs = first.at - destroyedAt;
-    expect(admittedAfterMs, `second request started ${admittedAfterMs.toFixed(1)} ms after the disconnect (idle ttft ${idleTtftMs.toFixed(1)} ms)`).toBeLessThan(releaseBudgetMs());
+    expect(
+      admittedAfterMs,
+      `second request started ${admittedAfterMs.toFixed(1)} ms after the disconnect (idle ttft ${idleTtftMs.toFixed(1)} ms)`,
+    ).toBeLessThan(releaseBudgetMs());
     await waiting.finished;
     expect(endedWithDone(waiting)).toBe(true);
 
     // The departed stream never finished on its own.
-    expect(leaving.chunksJson.some((chunk) => chunk.choices?.some((choice) => choice.finish_reason !== null))).toBe(false);
+    expect(leaving.chunksJson.some((chunk) => chunk.choices?.some((choice) => choice.finish_reason !== null))).toBe(
+      false,
+    );
     const row = await ledgerRow(harness, leavingId);
-    expect(row).toMatchObject({ outcome: 'cancelled', finishReason: null, stream: true, model: MODEL, engine: `llama-cpp/${MODEL}`, keyId: expect.any(String) });
+    expect(row).toMatchObject({
+      outcome: 'cancelled',
+      finishReason: null,
+      stream: true,
+      model: MODEL,
+      engine: `llama-cpp/${MODEL}`,
+      keyId: expect.any(String),
+    });
     expect(row.completionTokens).toBeGreaterThan(0);
     expect(row.completionTokens).toBeLessThan(LONG);
     expect(row.promptTokens).toBeGreaterThan(0);
@@ -154,7 +181,10 @@ describe('a client that disconnects while the engine prepares the request', () =
     expect(rows.length, 'no attempt reached the route').toBeGreaterThan(0);
     for (const row of rows) {
       expect(row.outcome).toBe('cancelled');
-      expect(row.completionTokens, `a request abandoned after a few ms produced ${row.completionTokens} tokens`).toBeLessThan(50);
+      expect(
+        row.completionTokens,
+        `a request abandoned after a few ms produced ${row.completionTokens} tokens`,
+      ).toBeLessThan(50);
     }
   });
 });
@@ -172,15 +202,28 @@ describe('a client that disconnects while waiting in the queue', () => {
     await running.finished;
     expect(endedWithDone(running)).toBe(true);
     const usage = usageOf(running);
-    const finish = running.chunksJson.flatMap((chunk) => chunk.choices ?? []).find((choice) => choice.finish_reason !== null)?.finish_reason;
+    const finish = running.chunksJson
+      .flatMap((chunk) => chunk.choices ?? [])
+      .find((choice) => choice.finish_reason !== null)?.finish_reason;
     expect(finish).toBe('length');
     expect(usage?.completion_tokens).toBe(LONG);
     expect(running.chunksJson.some((chunk) => chunk.error)).toBe(false);
 
     const queuedRow = await ledgerRow(harness, queuedId);
-    expect(queuedRow).toMatchObject({ outcome: 'cancelled', promptTokens: 0, completionTokens: 0, finishReason: null, ttftMs: null });
+    expect(queuedRow).toMatchObject({
+      outcome: 'cancelled',
+      promptTokens: 0,
+      completionTokens: 0,
+      finishReason: null,
+      ttftMs: null,
+    });
     const runningRow = await ledgerRow(harness, runningId);
-    expect(runningRow).toMatchObject({ outcome: 'completed', completionTokens: LONG, promptTokens: usage?.prompt_tokens, finishReason: 'length' });
+    expect(runningRow).toMatchObject({
+      outcome: 'completed',
+      completionTokens: LONG,
+      promptTokens: usage?.prompt_tokens,
+      finishReason: 'length',
+    });
 
     // The departed waiter holds nothing: the next request starts at once.
     const next = open(shortStream);

@@ -57,10 +57,12 @@ describe('401 invalid_api_key', () => {
 
   it('the SDK raises AuthenticationError with the code and the request id', async () => {
     const stranger = new OpenAI({ baseURL: harness.baseURL, apiKey: `oruel_${randomBase62(40)}`, maxRetries: 0 });
-    const error = await stranger.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }] }).then(
-      () => null,
-      (thrown: unknown) => thrown,
-    );
+    const error = await stranger.chat.completions
+      .create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }] })
+      .then(
+        () => null,
+        (thrown: unknown) => thrown,
+      );
     expect(error).toBeInstanceOf(OpenAI.AuthenticationError);
     const apiError = error as InstanceType<typeof OpenAI.AuthenticationError>;
     expect(apiError.status).toBe(401);
@@ -78,7 +80,9 @@ describe('401 invalid_api_key', () => {
 
 describe('400 invalid_request_error on the body', () => {
   it('a body that is not JSON', async () => {
-    const error = expectError(await postChat(harness, '{"model": "stories260K", "messages": ['), 400, { type: 'invalid_request_error' });
+    const error = expectError(await postChat(harness, '{"model": "stories260K", "messages": ['), 400, {
+      type: 'invalid_request_error',
+    });
     expect(error.code).toBe('invalid_json');
   });
 
@@ -104,28 +108,57 @@ describe('400 invalid_request_error on the body', () => {
     ['empty messages', { messages: [] }, 'messages'],
     ['an unknown role', { messages: [{ role: 'wizard', content: 'hi' }] }, 'messages[0].role'],
     ['a message without content', { messages: [{ role: 'user' }] }, 'messages[0].content'],
-    ['an image content part', { messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://example.test/cat.png' } }] }] }, 'messages[0].content[0].type'],
+    [
+      'an image content part',
+      {
+        messages: [
+          { role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://example.test/cat.png' } }] },
+        ],
+      },
+      'messages[0].content[0].type',
+    ],
   ])('%s names param %s', async (_name, patch, param) => {
-    const error = expectError(await postChat(harness, { ...good, ...patch }), 400, { type: 'invalid_request_error', param });
+    const error = expectError(await postChat(harness, { ...good, ...patch }), 400, {
+      type: 'invalid_request_error',
+      param,
+    });
     expect(error.message).not.toMatch(/\n\s+at /);
   });
 
   it('an image part after a text part names the right index', async () => {
-    const content = [{ type: 'text', text: 'look:' }, { type: 'image_url', image_url: { url: 'https://example.test/cat.png' } }];
-    const error = expectError(await postChat(harness, { ...good, messages: [{ role: 'system', content: 'x' }, { role: 'user', content }] }), 400, {
-      type: 'invalid_request_error',
-    });
+    const content = [
+      { type: 'text', text: 'look:' },
+      { type: 'image_url', image_url: { url: 'https://example.test/cat.png' } },
+    ];
+    const error = expectError(
+      await postChat(harness, {
+        ...good,
+        messages: [
+          { role: 'system', content: 'x' },
+          { role: 'user', content },
+        ],
+      }),
+      400,
+      {
+        type: 'invalid_request_error',
+      },
+    );
     expect(error.param).toBe('messages[1].content[1].type');
     expect(error.message).toContain('image_url');
   });
 
   it('n larger than the model has sequences', async () => {
-    const error = expectError(await postChat(harness, { ...good, n: storiesModel.sequences + 1 }), 400, { type: 'invalid_request_error', param: 'n' });
+    const error = expectError(await postChat(harness, { ...good, n: storiesModel.sequences + 1 }), 400, {
+      type: 'invalid_request_error',
+      param: 'n',
+    });
     expect(error.message).toContain(String(storiesModel.sequences));
   });
 
   it('tools on an engine without tool support', async () => {
-    const tools = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: {} } } }];
+    const tools = [
+      { type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: {} } } },
+    ];
     expectError(await postChat(harness, { ...good, tools }), 400, { type: 'invalid_request_error', param: 'tools' });
   });
 
@@ -160,10 +193,12 @@ describe('400 invalid_request_error on the body', () => {
   });
 
   it('the SDK raises BadRequestError for n beyond the sequences, also when streaming', async () => {
-    const error = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], n: 3, stream: true }).then(
-      () => null,
-      (thrown: unknown) => thrown,
-    );
+    const error = await client.chat.completions
+      .create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], n: 3, stream: true })
+      .then(
+        () => null,
+        (thrown: unknown) => thrown,
+      );
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
     expect((error as InstanceType<typeof OpenAI.BadRequestError>).param).toBe('n');
   });
@@ -185,16 +220,22 @@ describe('404', () => {
   });
 
   it('the SDK raises NotFoundError', async () => {
-    const error = await client.chat.completions.create({ model: 'no-such-model', messages: [{ role: 'user', content: 'hi' }] }).then(
-      () => null,
-      (thrown: unknown) => thrown,
-    );
+    const error = await client.chat.completions
+      .create({ model: 'no-such-model', messages: [{ role: 'user', content: 'hi' }] })
+      .then(
+        () => null,
+        (thrown: unknown) => thrown,
+      );
     expect(error).toBeInstanceOf(OpenAI.NotFoundError);
     expect((error as InstanceType<typeof OpenAI.NotFoundError>).code).toBe('model_not_found');
   });
 
   it('GET /models/{unknown} is model_not_found', async () => {
-    const response = await readJson(await fetch(`${harness.baseURL}/models/no-such-model`, { headers: { authorization: `Bearer ${harness.apiKey}` } }));
+    const response = await readJson(
+      await fetch(`${harness.baseURL}/models/no-such-model`, {
+        headers: { authorization: `Bearer ${harness.apiKey}` },
+      }),
+    );
     expectError(response, 404, { code: 'model_not_found' });
   });
 
@@ -231,10 +272,12 @@ describe('413 body too large', () => {
   });
 
   it('the SDK sees a 413 as an APIError with that status', async () => {
-    const error = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'y'.repeat(5000) }] }).then(
-      () => null,
-      (thrown: unknown) => thrown,
-    );
+    const error = await client.chat.completions
+      .create({ model: MODEL, messages: [{ role: 'user', content: 'y'.repeat(5000) }] })
+      .then(
+        () => null,
+        (thrown: unknown) => thrown,
+      );
     expect(error).toBeInstanceOf(OpenAI.APIError);
     expect((error as InstanceType<typeof OpenAI.APIError>).status).toBe(413);
   });
@@ -243,7 +286,11 @@ describe('413 body too large', () => {
 describe('after every error above', () => {
   it('the server still answers a good request, plain and streamed', async () => {
     await expectServing();
-    const stream = await client.chat.completions.create({ ...good, messages: [{ role: 'user', content: 'Once upon a time' }], stream: true });
+    const stream = await client.chat.completions.create({
+      ...good,
+      messages: [{ role: 'user', content: 'Once upon a time' }],
+      stream: true,
+    });
     let text = '';
     for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
     expect(text.length).toBeGreaterThan(0);

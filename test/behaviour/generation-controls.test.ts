@@ -20,7 +20,10 @@ async function complete(body: Record<string, unknown>): Promise<CompletionJson> 
 }
 
 async function stream(body: Record<string, unknown>): Promise<LiveRequest> {
-  const live = liveRequest(`${harness.baseURL}/chat/completions`, { apiKey: harness.apiKey, body: { model: MODEL, messages: prompt, ...body, stream: true } });
+  const live = liveRequest(`${harness.baseURL}/chat/completions`, {
+    apiKey: harness.apiKey,
+    body: { model: MODEL, messages: prompt, ...body, stream: true },
+  });
   await live.finished;
   expect(await live.status).toBe(200);
   expect(endedWithDone(live), live.text.slice(-300)).toBe(true);
@@ -57,17 +60,40 @@ describe('temperature 0', () => {
     const body = { model: SOLO, temperature: 0, max_tokens: 80 };
     const first = textOf(await complete(body));
     // Something else on the one sequence: another prompt, sampled, longer.
-    const other = await complete({ model: SOLO, messages: [{ role: 'system', content: 'Tell a story.' }, { role: 'user', content: 'A dog and a ball' }], temperature: 1, seed: 7, max_tokens: 120 });
+    const other = await complete({
+      model: SOLO,
+      messages: [
+        { role: 'system', content: 'Tell a story.' },
+        { role: 'user', content: 'A dog and a ball' },
+      ],
+      temperature: 1,
+      seed: 7,
+      max_tokens: 120,
+    });
     expect(textOf(other)).not.toBe(first);
     // A cancelled one too: the cache must not keep half a turn.
-    const cancelled = liveRequest(`${harness.baseURL}/chat/completions`, { apiKey: harness.apiKey, body: { ...body, messages: [{ role: 'user', content: 'The moon' }], max_tokens: 300, stream: true, temperature: 1 } });
+    const cancelled = liveRequest(`${harness.baseURL}/chat/completions`, {
+      apiKey: harness.apiKey,
+      body: {
+        ...body,
+        messages: [{ role: 'user', content: 'The moon' }],
+        max_tokens: 300,
+        stream: true,
+        temperature: 1,
+      },
+    });
     await cancelled.firstContent();
     cancelled.destroy();
     await cancelled.finished;
     const again = textOf(await complete(body));
     expect(again).toBe(first);
     // And a continuation of the same conversation differs from a fresh start, so the history is really read.
-    const continued = textOf(await complete({ ...body, messages: [...prompt, { role: 'assistant', content: first }, { role: 'user', content: 'And then?' }] }));
+    const continued = textOf(
+      await complete({
+        ...body,
+        messages: [...prompt, { role: 'assistant', content: first }, { role: 'user', content: 'And then?' }],
+      }),
+    );
     expect(continued).not.toBe(first);
   });
 });
@@ -109,17 +135,20 @@ describe('stop', () => {
 });
 
 describe('max_tokens and max_completion_tokens', () => {
-  it.each(['max_tokens', 'max_completion_tokens'])('%s: 5 gives exactly 5 completion tokens and finish_reason length', async (field) => {
-    const plain = await complete({ temperature: 0, [field]: 5 });
-    expect(plain.usage.completion_tokens).toBe(5);
-    expect(plain.usage.total_tokens).toBe(plain.usage.prompt_tokens + 5);
-    expect(plain.choices[0]!.finish_reason).toBe('length');
+  it.each(['max_tokens', 'max_completion_tokens'])(
+    '%s: 5 gives exactly 5 completion tokens and finish_reason length',
+    async (field) => {
+      const plain = await complete({ temperature: 0, [field]: 5 });
+      expect(plain.usage.completion_tokens).toBe(5);
+      expect(plain.usage.total_tokens).toBe(plain.usage.prompt_tokens + 5);
+      expect(plain.choices[0]!.finish_reason).toBe('length');
 
-    const live = await stream({ temperature: 0, [field]: 5 });
-    expect(usageOf(live)).toEqual(plain.usage);
-    expect(streamFinish(live)).toBe('length');
-    expect(streamText(live)).toBe(textOf(plain));
-  });
+      const live = await stream({ temperature: 0, [field]: 5 });
+      expect(usageOf(live)).toEqual(plain.usage);
+      expect(streamFinish(live)).toBe('length');
+      expect(streamText(live)).toBe(textOf(plain));
+    },
+  );
 
   it('max_completion_tokens wins over max_tokens', async () => {
     const result = await complete({ temperature: 0, max_tokens: 50, max_completion_tokens: 3 });
@@ -127,7 +156,12 @@ describe('max_tokens and max_completion_tokens', () => {
   });
 
   it('the SDK sees the same counts', async () => {
-    const result = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'Once upon a time' }], max_completion_tokens: 7, temperature: 0 });
+    const result = await client.chat.completions.create({
+      model: MODEL,
+      messages: [{ role: 'user', content: 'Once upon a time' }],
+      max_completion_tokens: 7,
+      temperature: 0,
+    });
     expect(result.usage?.completion_tokens).toBe(7);
     expect(result.choices[0]?.finish_reason).toBe('length');
   });
@@ -146,7 +180,9 @@ describe('seed', () => {
   });
 
   it('without a seed, temperature 1 varies', async () => {
-    const texts = await Promise.all([1, 2, 3].map(async () => textOf(await complete({ temperature: 1, max_tokens: 60 }))));
+    const texts = await Promise.all(
+      [1, 2, 3].map(async () => textOf(await complete({ temperature: 1, max_tokens: 60 }))),
+    );
     expect(new Set(texts).size).toBeGreaterThan(1);
   });
 });
@@ -167,7 +203,9 @@ describe('n', () => {
     const body = { temperature: 1, max_tokens: 40, seed: 11, n: 2 };
     const plain = await complete(body);
     const live = await stream(body);
-    const roles = live.chunksJson.flatMap((chunk) => chunk.choices ?? []).filter((choice) => choice.delta.role === 'assistant');
+    const roles = live.chunksJson
+      .flatMap((chunk) => chunk.choices ?? [])
+      .filter((choice) => choice.delta.role === 'assistant');
     expect(roles.map((choice) => choice.index).sort()).toEqual([0, 1]);
     expect(streamText(live, 0)).toBe(textOf(plain, 0));
     expect(streamText(live, 1)).toBe(textOf(plain, 1));
@@ -194,15 +232,35 @@ describe('prompt_tokens', () => {
     const live = await stream({ max_tokens: 2 });
     expect(usageOf(live)!.prompt_tokens).toBe(plain.usage.prompt_tokens);
 
-    const longer = await complete({ max_tokens: 2, messages: [{ role: 'system', content: 'You tell short stories.' }, ...prompt] });
+    const longer = await complete({
+      max_tokens: 2,
+      messages: [{ role: 'system', content: 'You tell short stories.' }, ...prompt],
+    });
     expect(longer.usage.prompt_tokens).toBeGreaterThan(plain.usage.prompt_tokens);
-    const longest = await complete({ max_tokens: 2, messages: [{ role: 'system', content: 'You tell short stories.' }, { role: 'user', content: 'Once upon a time there was a big red dog who liked to run.' }] });
+    const longest = await complete({
+      max_tokens: 2,
+      messages: [
+        { role: 'system', content: 'You tell short stories.' },
+        { role: 'user', content: 'Once upon a time there was a big red dog who liked to run.' },
+      ],
+    });
     expect(longest.usage.prompt_tokens).toBeGreaterThan(longer.usage.prompt_tokens);
   });
 
   it('counts text parts like the same string', async () => {
     const asString = await complete({ max_tokens: 1, messages: [{ role: 'user', content: 'Once upon a time' }] });
-    const asParts = await complete({ max_tokens: 1, messages: [{ role: 'user', content: [{ type: 'text', text: 'Once upon ' }, { type: 'text', text: 'a time' }] }] });
+    const asParts = await complete({
+      max_tokens: 1,
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'Once upon ' },
+            { type: 'text', text: 'a time' },
+          ],
+        },
+      ],
+    });
     expect(asParts.usage.prompt_tokens).toBe(asString.usage.prompt_tokens);
   });
 });
@@ -211,7 +269,10 @@ describe('context overflow', () => {
   const huge = [{ role: 'user', content: 'the cat sat on the mat. '.repeat(400) }];
 
   it('a prompt larger than the context is 400 context_length_exceeded', async () => {
-    const error = expectError(await postChat(harness, { model: MODEL, messages: huge }), 400, { type: 'invalid_request_error', code: 'context_length_exceeded' });
+    const error = expectError(await postChat(harness, { model: MODEL, messages: huge }), 400, {
+      type: 'invalid_request_error',
+      code: 'context_length_exceeded',
+    });
     expect(error.message).toContain(String(storiesModel.contextSize));
   });
 
@@ -222,17 +283,23 @@ describe('context overflow', () => {
   });
 
   it('max_tokens beyond the room left is 400 context_length_exceeded naming max_tokens', async () => {
-    expectError(await postChat(harness, { model: MODEL, messages: prompt, max_tokens: storiesModel.contextSize }), 400, {
-      code: 'context_length_exceeded',
-      param: 'max_tokens',
-    });
+    expectError(
+      await postChat(harness, { model: MODEL, messages: prompt, max_tokens: storiesModel.contextSize }),
+      400,
+      {
+        code: 'context_length_exceeded',
+        param: 'max_tokens',
+      },
+    );
   });
 
   it('the SDK raises BadRequestError with the code', async () => {
-    const error = await client.chat.completions.create({ model: MODEL, messages: huge as OpenAI.Chat.ChatCompletionMessageParam[] }).then(
-      () => null,
-      (thrown: unknown) => thrown,
-    );
+    const error = await client.chat.completions
+      .create({ model: MODEL, messages: huge as OpenAI.Chat.ChatCompletionMessageParam[] })
+      .then(
+        () => null,
+        (thrown: unknown) => thrown,
+      );
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
     expect((error as InstanceType<typeof OpenAI.BadRequestError>).code).toBe('context_length_exceeded');
   });

@@ -63,7 +63,10 @@ let apiKey: string;
 let keyId: string;
 
 function open(body: Record<string, unknown>): LiveRequest {
-  return liveRequest(`${harness.baseURL}/chat/completions`, { apiKey, body: { model: MODEL, messages: prompt, stream: true, ...body } });
+  return liveRequest(`${harness.baseURL}/chat/completions`, {
+    apiKey,
+    body: { model: MODEL, messages: prompt, stream: true, ...body },
+  });
 }
 
 async function idOf(stream: LiveRequest): Promise<string> {
@@ -75,14 +78,23 @@ beforeAll(async () => {
   const created = await harness.server.keyStore.create({ name: 'ledger-test' });
   apiKey = created.key;
   keyId = created.record.id;
-  harness.server.registry.add({ name: 'flaky', engines: [new Deployment(new ScriptedEngine('scripted/flaky', failingParts), 1, SINGLE_ENGINE_POLICY)], created: 0, ownedBy: 'test' });
+  harness.server.registry.add({
+    name: 'flaky',
+    engines: [new Deployment(new ScriptedEngine('scripted/flaky', failingParts), 1, SINGLE_ENGINE_POLICY)],
+    created: 0,
+    ownedBy: 'test',
+  });
 });
 afterAll(async () => harness?.close());
 
 describe('completed requests', () => {
   it('non-streamed: one row with the request id, key, model, engine, the usage the client saw and ttft', async () => {
     const startedAt = Date.now();
-    const response = await postChat<CompletionJson>(harness, { model: MODEL, messages: prompt, max_tokens: 12, temperature: 0 }, { apiKey });
+    const response = await postChat<CompletionJson>(
+      harness,
+      { model: MODEL, messages: prompt, max_tokens: 12, temperature: 0 },
+      { apiKey },
+    );
     const finishedAt = Date.now();
     expect(response.status).toBe(200);
     const usage = response.json!.usage;
@@ -149,7 +161,11 @@ describe('completed requests', () => {
   });
 
   it('n=2: the row holds the tokens of both choices', async () => {
-    const response = await postChat<CompletionJson>(harness, { model: MODEL, messages: prompt, max_tokens: 6, n: 2, seed: 3 }, { apiKey });
+    const response = await postChat<CompletionJson>(
+      harness,
+      { model: MODEL, messages: prompt, max_tokens: 6, n: 2, seed: 3 },
+      { apiKey },
+    );
     const row = await ledgerRow(harness, response.headers.get('x-request-id')!);
     expect(row.completionTokens).toBe(12);
     expect(row.completionTokens).toBe(response.json!.usage.completion_tokens);
@@ -158,7 +174,11 @@ describe('completed requests', () => {
   it('ten requests, ten rows, ids all different', async () => {
     const ids = await Promise.all(
       Array.from({ length: 10 }, async (_, index) => {
-        const response = await postChat(harness, { model: MODEL, messages: prompt, max_tokens: 2, stream: index % 2 === 0 }, { apiKey });
+        const response = await postChat(
+          harness,
+          { model: MODEL, messages: prompt, max_tokens: 2, stream: index % 2 === 0 },
+          { apiKey },
+        );
         return response.headers.get('x-request-id')!;
       }),
     );
@@ -172,20 +192,48 @@ describe('failed requests', () => {
     const response = await postChat(harness, { model: MODEL, messages: prompt, temperature: 'hot' }, { apiKey });
     expect(response.status).toBe(400);
     const row = await ledgerRow(harness, response.headers.get('x-request-id')!);
-    expect(row).toMatchObject({ keyId, model: MODEL, engine: null, outcome: 'error', status: 400, promptTokens: 0, completionTokens: 0, usageSource: 'none', finishReason: null, ttftMs: null });
+    expect(row).toMatchObject({
+      keyId,
+      model: MODEL,
+      engine: null,
+      outcome: 'error',
+      status: 400,
+      promptTokens: 0,
+      completionTokens: 0,
+      usageSource: 'none',
+      finishReason: null,
+      ttftMs: null,
+    });
   });
 
   it('an unknown model: one row, status 404, code model_not_found', async () => {
     const response = await postChat(harness, { model: 'no-such-model', messages: prompt }, { apiKey });
     const row = await ledgerRow(harness, response.headers.get('x-request-id')!);
-    expect(row).toMatchObject({ keyId, model: 'no-such-model', engine: null, outcome: 'error', status: 404, errorCode: 'model_not_found' });
+    expect(row).toMatchObject({
+      keyId,
+      model: 'no-such-model',
+      engine: null,
+      outcome: 'error',
+      status: 404,
+      errorCode: 'model_not_found',
+    });
   });
 
   it('a context overflow on a stream: one row, status 400, code context_length_exceeded', async () => {
-    const response = await postChat(harness, { model: MODEL, messages: [{ role: 'user', content: 'word '.repeat(2000) }], stream: true }, { apiKey });
+    const response = await postChat(
+      harness,
+      { model: MODEL, messages: [{ role: 'user', content: 'word '.repeat(2000) }], stream: true },
+      { apiKey },
+    );
     expect(response.status).toBe(400);
     const row = await ledgerRow(harness, response.headers.get('x-request-id')!);
-    expect(row).toMatchObject({ outcome: 'error', status: 400, errorCode: 'context_length_exceeded', stream: true, completionTokens: 0 });
+    expect(row).toMatchObject({
+      outcome: 'error',
+      status: 400,
+      errorCode: 'context_length_exceeded',
+      stream: true,
+      completionTokens: 0,
+    });
   });
 
   it('an engine error mid-stream: an error event, no [DONE], and one row with outcome error and the tokens produced', async () => {
@@ -198,13 +246,26 @@ describe('failed requests', () => {
     expect(last.error).toMatchObject({ type: 'server_error', code: 'internal_error' });
     expect(last.choices).toEqual([{ index: 0, delta: {}, finish_reason: 'error' }]);
     const row = await ledgerRow(harness, await idOf(stream));
-    expect(row).toMatchObject({ keyId, model: 'flaky', engine: 'scripted/flaky', outcome: 'error', errorCode: 'internal_error', promptTokens: 9, completionTokens: 2, finishReason: null });
+    expect(row).toMatchObject({
+      keyId,
+      model: 'flaky',
+      engine: 'scripted/flaky',
+      outcome: 'error',
+      errorCode: 'internal_error',
+      promptTokens: 9,
+      completionTokens: 2,
+      finishReason: null,
+    });
     expect(row.ttftMs).not.toBeNull();
   });
 
   it('the SDK raises the mid-stream error event as an APIError', async () => {
     const client = new OpenAI({ baseURL: harness.baseURL, apiKey, maxRetries: 0 });
-    const stream = await client.chat.completions.create({ model: 'flaky', messages: [{ role: 'user', content: 'hi' }], stream: true });
+    const stream = await client.chat.completions.create({
+      model: 'flaky',
+      messages: [{ role: 'user', content: 'hi' }],
+      stream: true,
+    });
     let text = '';
     const error = await (async () => {
       for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
@@ -221,7 +282,14 @@ describe('failed requests', () => {
     expect(response.status).toBe(500);
     expect(response.json).toMatchObject({ error: { type: 'server_error', code: 'internal_error' } });
     const row = await ledgerRow(harness, response.headers.get('x-request-id')!);
-    expect(row).toMatchObject({ outcome: 'error', status: 500, errorCode: 'internal_error', promptTokens: 9, completionTokens: 2, stream: false });
+    expect(row).toMatchObject({
+      outcome: 'error',
+      status: 500,
+      errorCode: 'internal_error',
+      promptTokens: 9,
+      completionTokens: 2,
+      stream: false,
+    });
   });
 });
 
@@ -232,7 +300,13 @@ describe('cancelled requests', () => {
     await stream.firstContent();
     stream.destroy();
     const row = await ledgerRow(harness, id);
-    expect(row).toMatchObject({ keyId, outcome: 'cancelled', finishReason: null, stream: true, engine: `llama-cpp/${MODEL}` });
+    expect(row).toMatchObject({
+      keyId,
+      outcome: 'cancelled',
+      finishReason: null,
+      stream: true,
+      engine: `llama-cpp/${MODEL}`,
+    });
     expect(row.completionTokens).toBeGreaterThan(0);
     expect(row.completionTokens).toBeLessThan(400);
     // Exactly one, also a while later (no second row from a late finally).

@@ -22,6 +22,8 @@ describe('a key with a model allow-list', () => {
     const missing = await restricted.models.retrieve('no-such-model').catch((error: unknown) => error);
     expect(hidden).toBeInstanceOf(OpenAI.NotFoundError);
     expect((hidden as InstanceType<typeof OpenAI.NotFoundError>).code).toBe('model_not_found');
-    expect((hidden as Error).message.replace('stories260K', 'X')).toBe((missing as Error).message.replace('no-such-model', 'X'));
+    expect((hidden as Error).message.replace('stories260K', 'X')).toBe(
+      (missing as Error).message.replace('no-such-model', 'X'),
+    );
   });
 });

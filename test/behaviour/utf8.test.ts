@@ -19,11 +19,19 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 let harness: TestServer;
 
 beforeAll(async () => {
-  harness = await startTestServer({ models: [{ name: MODEL, engine: 'llama-cpp', path: TINY_RANDOM_MODEL, sequences: 2, contextSize: 512 }] });
+  harness = await startTestServer({
+    models: [{ name: MODEL, engine: 'llama-cpp', path: TINY_RANDOM_MODEL, sequences: 2, contextSize: 512 }],
+  });
 });
 afterAll(async () => harness?.close());
 
-const body = (seed: number) => ({ model: MODEL, messages: [{ role: 'user', content: 'Bonjour, 世界! Привет' }], temperature: 1, max_tokens: 200, seed });
+const body = (seed: number) => ({
+  model: MODEL,
+  messages: [{ role: 'user', content: 'Bonjour, 世界! Привет' }],
+  temperature: 1,
+  max_tokens: 200,
+  seed,
+});
 
 function count(text: string, needle: string): number {
   return text.split(needle).length - 1;
@@ -37,7 +45,10 @@ describe('streamed text is the same UTF-8 text as the non-streamed one', () => {
     expect(plain.status, plain.text).toBe(200);
     const expected = plain.json!.choices[0]!.message.content ?? '';
 
-    const live = liveRequest(`${harness.baseURL}/chat/completions`, { apiKey: harness.apiKey, body: { ...body(seed), stream: true } });
+    const live = liveRequest(`${harness.baseURL}/chat/completions`, {
+      apiKey: harness.apiKey,
+      body: { ...body(seed), stream: true },
+    });
     await live.finished;
     expect(await live.status).toBe(200);
     expect(endedWithDone(live)).toBe(true);
@@ -47,7 +58,8 @@ describe('streamed text is the same UTF-8 text as the non-streamed one', () => {
     expect(pieces.length).toBeGreaterThan(20);
     for (const piece of pieces) {
       expect(LONE_SURROGATE.test(piece), `lone surrogate in ${JSON.stringify(piece)}`).toBe(false);
-      if (piece.includes(REPLACEMENT)) expect(expected, `chunk ${JSON.stringify(piece)} has U+FFFD the full text does not`).toContain(REPLACEMENT);
+      if (piece.includes(REPLACEMENT))
+        expect(expected, `chunk ${JSON.stringify(piece)} has U+FFFD the full text does not`).toContain(REPLACEMENT);
     }
     const streamed = streamText(live);
     expect(count(streamed, REPLACEMENT)).toBe(count(expected, REPLACEMENT));
@@ -63,8 +75,16 @@ describe('streamed text is the same UTF-8 text as the non-streamed one', () => {
 
 describe('multi-byte text in the request', () => {
   it('is counted and echoed back through the same encoding', async () => {
-    const ascii = await postChat<CompletionJson>(harness, { ...body(1), max_tokens: 1, messages: [{ role: 'user', content: 'a' }] });
-    const wide = await postChat<CompletionJson>(harness, { ...body(1), max_tokens: 1, messages: [{ role: 'user', content: 'a 日本語のテキスト 🎉 Ελληνικά' }] });
+    const ascii = await postChat<CompletionJson>(harness, {
+      ...body(1),
+      max_tokens: 1,
+      messages: [{ role: 'user', content: 'a' }],
+    });
+    const wide = await postChat<CompletionJson>(harness, {
+      ...body(1),
+      max_tokens: 1,
+      messages: [{ role: 'user', content: 'a 日本語のテキスト 🎉 Ελληνικά' }],
+    });
     expect(wide.status).toBe(200);
     expect(wide.json!.usage.prompt_tokens).toBeGreaterThan(ascii.json!.usage.prompt_tokens + 5);
   });

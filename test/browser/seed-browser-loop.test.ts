@@ -74,7 +74,9 @@ function expectFaithfulRun(run: SeedRun): void {
 
 describe('the seed browser loop, in Node', () => {
   type Fetch = typeof fetch;
-  const makeRecordingFetch = new Function(`${RECORDING_FETCH_SOURCE}\nreturn makeRecordingFetch;`)() as (inner: Fetch) => {
+  const makeRecordingFetch = new Function(`${RECORDING_FETCH_SOURCE}\nreturn makeRecordingFetch;`)() as (
+    inner: Fetch,
+  ) => {
     fetch: Fetch;
     recorded: { status: number; headers: Record<string, string>; text: Promise<string> }[];
   };
@@ -85,10 +87,16 @@ describe('the seed browser loop, in Node', () => {
     const output = { textContent: '' };
     const document = { getElementById: (id: string) => (id === 'output' ? output : null) };
     const { fetch: recordingFetch, recorded } = makeRecordingFetch(innerFetch);
-    const streamChat = new Function('fetch', 'document', `${source}\nreturn streamChat;`)(recordingFetch, document) as (messages: unknown[]) => Promise<void>;
+    const streamChat = new Function('fetch', 'document', `${source}\nreturn streamChat;`)(recordingFetch, document) as (
+      messages: unknown[],
+    ) => Promise<void>;
     let error: string | null = null;
-    await streamChat([{ role: 'user', content: 'Once upon a time' }]).catch((caught: unknown) => (error = String(caught)));
-    const responses = await Promise.all(recorded.map(async (entry) => ({ status: entry.status, headers: entry.headers, text: await entry.text })));
+    await streamChat([{ role: 'user', content: 'Once upon a time' }]).catch(
+      (caught: unknown) => (error = String(caught)),
+    );
+    const responses = await Promise.all(
+      recorded.map(async (entry) => ({ status: entry.status, headers: entry.headers, text: await entry.text })),
+    );
     return { output: output.textContent, responses, error };
   }
 
@@ -104,7 +112,7 @@ describe('the seed browser loop, in Node', () => {
       let seed = 7;
       const splitter = new TransformStream<Uint8Array, Uint8Array>({
         transform(chunk, controller) {
-          for (let offset = 0; offset < chunk.length; ) {
+          for (let offset = 0; offset < chunk.length;) {
             seed = (seed * 1103515245 + 12345) % 2 ** 31;
             const size = 1 + (seed % 7);
             controller.enqueue(chunk.subarray(offset, offset + size));
@@ -121,10 +129,15 @@ describe('the seed browser loop, in Node', () => {
 
 describe('CORS preflight, as browsers and the OpenAI JS SDK send it', () => {
   it('allows any origin, echoes the requested headers (X-Stainless-* included) and exposes x-request-id and rate-limit headers', async () => {
-    const requested = 'authorization,content-type,x-stainless-os,x-stainless-lang,x-stainless-package-version,x-stainless-retry-count,x-stainless-timeout';
+    const requested =
+      'authorization,content-type,x-stainless-os,x-stainless-lang,x-stainless-package-version,x-stainless-retry-count,x-stainless-timeout';
     const response = await fetch(`${api.baseURL}/chat/completions`, {
       method: 'OPTIONS',
-      headers: { origin: 'http://app.example.test', 'access-control-request-method': 'POST', 'access-control-request-headers': requested },
+      headers: {
+        origin: 'http://app.example.test',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': requested,
+      },
     });
     expect(response.status).toBeLessThan(300);
     expect(['*', 'http://app.example.test']).toContain(response.headers.get('access-control-allow-origin'));
@@ -132,9 +145,20 @@ describe('CORS preflight, as browsers and the OpenAI JS SDK send it', () => {
     for (const header of requested.split(',')) expect(allowed).toContain(header);
     expect((response.headers.get('access-control-allow-methods') ?? '').toUpperCase()).toContain('POST');
 
-    const actual = await fetch(`${api.baseURL}/models`, { headers: { origin: 'http://app.example.test', authorization: `Bearer ${api.apiKey}` } });
+    const actual = await fetch(`${api.baseURL}/models`, {
+      headers: { origin: 'http://app.example.test', authorization: `Bearer ${api.apiKey}` },
+    });
     const exposed = (actual.headers.get('access-control-expose-headers') ?? '').toLowerCase().split(/\s*,\s*/);
-    for (const header of ['x-request-id', 'retry-after', 'x-ratelimit-limit-requests', 'x-ratelimit-remaining-requests', 'x-ratelimit-reset-requests', 'x-ratelimit-limit-tokens', 'x-ratelimit-remaining-tokens', 'x-ratelimit-reset-tokens']) {
+    for (const header of [
+      'x-request-id',
+      'retry-after',
+      'x-ratelimit-limit-requests',
+      'x-ratelimit-remaining-requests',
+      'x-ratelimit-reset-requests',
+      'x-ratelimit-limit-tokens',
+      'x-ratelimit-remaining-tokens',
+      'x-ratelimit-reset-tokens',
+    ]) {
       expect(exposed).toContain(header);
     }
   });
@@ -153,7 +177,10 @@ describe('in headless Chromium, on a page from another origin', () => {
 
   beforeAll(async () => {
     if (missingChromium) return;
-    locked = await startTestServer({ models: [{ ...storiesModel, sequences: 1 }], server: { corsOrigins: ['http://allowed.example.test'] } });
+    locked = await startTestServer({
+      models: [{ ...storiesModel, sequences: 1 }],
+      server: { corsOrigins: ['http://allowed.example.test'] },
+    });
     const seedPage = (server: TestServer) =>
       `<!doctype html><html><head><meta charset="utf-8"><title>seed</title></head><body><div id="output"></div>` +
       `<script>${RECORDING_FETCH_SOURCE}\n${seedBrowserStreamChatSource({ baseURL: server.baseURL, apiKey: server.apiKey, model: MODEL })}</script></body></html>`;
@@ -207,7 +234,7 @@ describe('in headless Chromium, on a page from another origin', () => {
     await page.close();
   });
 
-  it('control: a server that does not allow the page\'s origin is refused by the browser (so CORS is really checked)', async () => {
+  it("control: a server that does not allow the page's origin is refused by the browser (so CORS is really checked)", async () => {
     const page = await open('/seed-locked.html', true);
     const run = (await page.evaluate(RUN_SEED)) as SeedRun;
     expect(run.error).toMatch(/TypeError/);

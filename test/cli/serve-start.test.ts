@@ -26,7 +26,12 @@ function serve(args: string[], database: string): Promise<Finished> {
   const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('ORUEL_')));
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'serve', ...args], {
     cwd: REPO_ROOT,
-    env: { ...env, ORUEL_DATABASE_URL: `sqlite:${database}`, ORUEL_MODELS_DIR: join(dir, 'models'), ORUEL_LOG_LEVEL: 'info' },
+    env: {
+      ...env,
+      ORUEL_DATABASE_URL: `sqlite:${database}`,
+      ORUEL_MODELS_DIR: join(dir, 'models'),
+      ORUEL_LOG_LEVEL: 'info',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -63,8 +63,16 @@ async function serve(args: string[], options: { database?: string; port?: number
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  const running: ServeProcess = { child, stdout: () => stdout, stderr: () => stderr, exited, url: `http://127.0.0.1:${port}` };
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const running: ServeProcess = {
+    child,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    exited,
+    url: `http://127.0.0.1:${port}`,
+  };
   children.push(running);
   return running;
 }
@@ -92,9 +100,18 @@ async function chat(server: ServeProcess, key: string | null, body: Record<strin
   const response = await fetch(`${server.url}/v1/inference/chat/completions`, {
     method: 'POST',
     headers,
-    body: JSON.stringify({ model: 'stories260K', messages: [{ role: 'user', content: 'Once upon a time' }], max_tokens: 6, ...body }),
+    body: JSON.stringify({
+      model: 'stories260K',
+      messages: [{ role: 'user', content: 'Once upon a time' }],
+      max_tokens: 6,
+      ...body,
+    }),
   });
-  return { status: response.status, requestId: response.headers.get('x-request-id'), json: (await response.json()) as { usage?: { prompt_tokens: number; completion_tokens: number } } };
+  return {
+    status: response.status,
+    requestId: response.headers.get('x-request-id'),
+    json: (await response.json()) as { usage?: { prompt_tokens: number; completion_tokens: number } },
+  };
 }
 
 async function stop(server: ServeProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
@@ -102,10 +119,15 @@ async function stop(server: ServeProcess): Promise<{ code: number | null; signal
   return server.exited;
 }
 
-function ledgerRows(database: string, requestId: string): { outcome: string; prompt_tokens: number; completion_tokens: number; status: number }[] {
+function ledgerRows(
+  database: string,
+  requestId: string,
+): { outcome: string; prompt_tokens: number; completion_tokens: number; status: number }[] {
   const db = new Database(database, { readonly: true });
   try {
-    return db.prepare('SELECT outcome, prompt_tokens, completion_tokens, status FROM usage_ledger WHERE request_id = ?').all(requestId) as never;
+    return db
+      .prepare('SELECT outcome, prompt_tokens, completion_tokens, status FROM usage_ledger WHERE request_id = ?')
+      .all(requestId) as never;
   } finally {
     db.close();
   }
@@ -115,7 +137,10 @@ function ledgerRows(database: string, requestId: string): { outcome: string; pro
 async function expectOperatorFailure(server: ServeProcess, pattern: RegExp): Promise<string> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`oruel serve did not exit.\nstdout:\n${server.stdout()}\nstderr:\n${server.stderr()}`)), START_TIMEOUT_MS);
+    timer = setTimeout(
+      () => reject(new Error(`oruel serve did not exit.\nstdout:\n${server.stdout()}\nstderr:\n${server.stderr()}`)),
+      START_TIMEOUT_MS,
+    );
   });
   const { code } = await Promise.race([server.exited, timeout]).finally(() => clearTimeout(timer));
   const stderr = server.stderr();
@@ -168,7 +193,14 @@ describe('oruel serve on a fresh database', () => {
       expect({ code, signal }).toEqual({ code: 0, signal: null });
       expect(server.stderr()).not.toMatch(STACK_LINE);
       const rows = ledgerRows(database(), answered.requestId!);
-      expect(rows).toEqual([{ outcome: 'completed', status: 200, prompt_tokens: answered.json.usage!.prompt_tokens, completion_tokens: answered.json.usage!.completion_tokens }]);
+      expect(rows).toEqual([
+        {
+          outcome: 'completed',
+          status: 200,
+          prompt_tokens: answered.json.usage!.prompt_tokens,
+          completion_tokens: answered.json.usage!.completion_tokens,
+        },
+      ]);
     },
     TEST_TIMEOUT_MS,
   );
@@ -183,7 +215,8 @@ describe('oruel serve on a fresh database', () => {
       expect((await chat(server, firstKey)).status).toBe(200);
 
       const db = new Database(database(), { readonly: true });
-      const active = (db.prepare('SELECT COUNT(*) AS n FROM api_keys WHERE revoked_at IS NULL').get() as { n: number }).n;
+      const active = (db.prepare('SELECT COUNT(*) AS n FROM api_keys WHERE revoked_at IS NULL').get() as { n: number })
+        .n;
       db.close();
       expect(active).toBe(1);
       const { code } = await stop(server);
@@ -204,7 +237,13 @@ describe('oruel serve --no-auth', () => {
       expect(answered.status).toBe(200);
       const stream = liveRequest(`${server.url}/v1/inference/chat/completions`, {
         apiKey: null,
-        body: { model: 'stories260K', messages: [{ role: 'user', content: 'Once upon a time' }], stream: true, max_tokens: 200, temperature: 0 },
+        body: {
+          model: 'stories260K',
+          messages: [{ role: 'user', content: 'Once upon a time' }],
+          stream: true,
+          max_tokens: 200,
+          temperature: 0,
+        },
       });
       await stream.firstContent();
       // SIGTERM while the stream runs: the stream still ends with [DONE], and the process exits 0.
@@ -227,7 +266,10 @@ describe('oruel serve refuses to start, with one clear message', () => {
       const config = join(dir, 'bad.yaml');
       writeFileSync(config, 'server:\n  port: "abc"\n');
       // No --port: the command line would win over the file's value.
-      const server = await serve(['--config', config, '--model', STORIES_MODEL], { database: join(dir, 'bad-config.db'), port: null });
+      const server = await serve(['--config', config, '--model', STORIES_MODEL], {
+        database: join(dir, 'bad-config.db'),
+        port: null,
+      });
       const stderr = await expectOperatorFailure(server, /server\.port/);
       expect(stderr).toContain(config);
     },

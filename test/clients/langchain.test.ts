@@ -5,7 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { startTestServer, storiesModel, type TestServer } from '../helpers/test-server.js';
 import { toolsModel } from '../tools/tool-helpers.js';
-import { recordingFetch, wireArgumentFragments, wireChunks, wireContent, wireUsage, type RecordedExchange } from './recording-fetch.js';
+import {
+  recordingFetch,
+  wireArgumentFragments,
+  wireChunks,
+  wireContent,
+  wireUsage,
+  type RecordedExchange,
+} from './recording-fetch.js';
 
 /**
  * LangChain JS (`@langchain/openai` ChatOpenAI, pointed at Oru-el with `configuration.baseURL`) against
@@ -20,7 +27,10 @@ beforeAll(async () => {
 });
 afterAll(async () => harness?.close());
 
-function chat(model: string, options: { maxTokens: number; temperature?: number; seed?: number }): { llm: ChatOpenAI; exchanges: RecordedExchange[] } {
+function chat(
+  model: string,
+  options: { maxTokens: number; temperature?: number; seed?: number },
+): { llm: ChatOpenAI; exchanges: RecordedExchange[] } {
   const recorder = recordingFetch();
   const llm = new ChatOpenAI({
     model,
@@ -43,11 +53,18 @@ describe('ChatOpenAI', () => {
     const { llm, exchanges } = chat(storiesModel.name, { maxTokens: 40, temperature: 0 });
     const message = await llm.invoke('Once upon a time');
     expect(exchanges).toHaveLength(1);
-    const body = JSON.parse(await exchanges[0]!.responseText) as { choices: { message: { content: string } }[]; usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number } };
+    const body = JSON.parse(await exchanges[0]!.responseText) as {
+      choices: { message: { content: string } }[];
+      usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
+    };
     expect(message.content).toBe(body.choices[0]!.message.content);
     expect(String(message.content).length).toBeGreaterThan(0);
     expect(message.response_metadata.finish_reason).toBe('length');
-    expect(message.usage_metadata).toMatchObject({ input_tokens: body.usage.prompt_tokens, output_tokens: 40, total_tokens: body.usage.total_tokens });
+    expect(message.usage_metadata).toMatchObject({
+      input_tokens: body.usage.prompt_tokens,
+      output_tokens: 40,
+      total_tokens: body.usage.total_tokens,
+    });
   });
 
   it('stream: chunks as they come, the same text as invoke at temperature 0, usage on the last chunk', async () => {
@@ -68,7 +85,11 @@ describe('ChatOpenAI', () => {
     expect(text).toBe(wireContent(chunks));
     expect(chunkCount).toBeGreaterThan(2);
     const wire = wireUsage(chunks);
-    expect(usage).toMatchObject({ input_tokens: wire.prompt_tokens, output_tokens: 40, total_tokens: wire.total_tokens });
+    expect(usage).toMatchObject({
+      input_tokens: wire.prompt_tokens,
+      output_tokens: 40,
+      total_tokens: wire.total_tokens,
+    });
 
     const invoked = await chat(storiesModel.name, { maxTokens: 40, temperature: 0 }).llm.invoke('Once upon a time');
     expect(invoked.content).toBe(text);
@@ -78,9 +99,13 @@ describe('ChatOpenAI', () => {
 describe('ChatOpenAI.bindTools (tools fixture, the call forced with tool_choice)', () => {
   it('invoke: one parsed get_weather call with the id and arguments the server sent', async () => {
     const { llm, exchanges } = chat(toolsModel.name, { maxTokens: 400, seed: 2 });
-    const message = await llm.bindTools([getWeather], { tool_choice: 'get_weather' }).invoke([new HumanMessage("What's the weather in Tokyo?")]);
+    const message = await llm
+      .bindTools([getWeather], { tool_choice: 'get_weather' })
+      .invoke([new HumanMessage("What's the weather in Tokyo?")]);
     expect(exchanges[0]!.requestBody.tool_choice).toEqual({ type: 'function', function: { name: 'get_weather' } });
-    const body = JSON.parse(await exchanges[0]!.responseText) as { choices: { message: { tool_calls: { id: string; function: { arguments: string } }[] }; finish_reason: string }[] };
+    const body = JSON.parse(await exchanges[0]!.responseText) as {
+      choices: { message: { tool_calls: { id: string; function: { arguments: string } }[] }; finish_reason: string }[];
+    };
     const wireCall = body.choices[0]!.message.tool_calls[0]!;
     expect(message.tool_calls).toHaveLength(1);
     const call = message.tool_calls![0]!;
@@ -95,11 +120,17 @@ describe('ChatOpenAI.bindTools (tools fixture, the call forced with tool_choice)
     const { llm, exchanges } = chat(toolsModel.name, { maxTokens: 400, seed: 5 });
     let merged: AIMessageChunk | undefined;
     const argumentChunks: string[] = [];
-    for await (const chunk of await llm.bindTools([getWeather], { tool_choice: 'required', parallel_tool_calls: false }).stream("What's the weather in Tokyo?")) {
+    for await (const chunk of await llm
+      .bindTools([getWeather], { tool_choice: 'required', parallel_tool_calls: false })
+      .stream("What's the weather in Tokyo?")) {
       for (const toolChunk of chunk.tool_call_chunks ?? []) if (toolChunk.args) argumentChunks.push(toolChunk.args);
       merged = merged ? merged.concat(chunk) : chunk;
     }
-    expect(exchanges[0]!.requestBody).toMatchObject({ stream: true, tool_choice: 'required', parallel_tool_calls: false });
+    expect(exchanges[0]!.requestBody).toMatchObject({
+      stream: true,
+      tool_choice: 'required',
+      parallel_tool_calls: false,
+    });
     const chunks = await wireChunks(exchanges[0]);
     const fragments = wireArgumentFragments(chunks);
     expect(fragments.length).toBeGreaterThanOrEqual(3);
@@ -124,7 +155,12 @@ describe('ChatOpenAI.bindTools (tools fixture, the call forced with tool_choice)
     // The second request carries the assistant's call and the tool's result, as OpenAI messages.
     expect(exchanges).toHaveLength(2);
     expect(exchanges[1]!.status).toBe(200);
-    const messages = exchanges[1]!.requestBody.messages as { role: string; tool_calls?: { id: string }[]; tool_call_id?: string; content?: unknown }[];
+    const messages = exchanges[1]!.requestBody.messages as {
+      role: string;
+      tool_calls?: { id: string }[];
+      tool_call_id?: string;
+      content?: unknown;
+    }[];
     expect(messages.map((message) => message.role)).toEqual(['user', 'assistant', 'tool']);
     expect(messages[1]?.tool_calls?.[0]?.id).toBe(call.id);
     expect(messages[2]).toMatchObject({ tool_call_id: call.id, content: toolResult.content });

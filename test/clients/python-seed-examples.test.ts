@@ -92,7 +92,12 @@ function expectEveryChunkHasAChoice(chunks: WireChunk[]): void {
 
 describe('the seed "Python streaming" example (sync OpenAI client, max_tokens=100)', () => {
   it('prints exactly the streamed tokens, then one newline', async () => {
-    const { run, exchange, chunks } = await runThroughRelay(harness.baseURL, harness.apiKey, seedPythonStreamingSource, storiesModel.name);
+    const { run, exchange, chunks } = await runThroughRelay(
+      harness.baseURL,
+      harness.apiKey,
+      seedPythonStreamingSource,
+      storiesModel.name,
+    );
     expectCleanExit(run);
     expect(exchange.status).toBe(200);
     expect(JSON.parse(exchange.requestBody)).toMatchObject({ stream: true, max_tokens: 100 });
@@ -109,7 +114,12 @@ describe('the seed "Python streaming" example (sync OpenAI client, max_tokens=10
 
 describe('the seed "Collecting the full response" example', () => {
   it('prints "Tokens used" from the final chunk (without asking for usage), then the whole text', async () => {
-    const { run, exchange, chunks } = await runThroughRelay(harness.baseURL, harness.apiKey, seedPythonCollectSource, storiesModel.name);
+    const { run, exchange, chunks } = await runThroughRelay(
+      harness.baseURL,
+      harness.apiKey,
+      seedPythonCollectSource,
+      storiesModel.name,
+    );
     expectCleanExit(run);
     expect(exchange.status).toBe(200);
     // The page promises usage without stream_options; the SDK must not have asked for it either.
@@ -127,7 +137,12 @@ describe('the seed "Collecting the full response" example', () => {
 
 describe('the seed "Async streaming" example (AsyncOpenAI, async for, asyncio.run)', () => {
   it('prints exactly the streamed tokens (no trailing newline: the example prints none)', async () => {
-    const { run, exchange, chunks } = await runThroughRelay(harness.baseURL, harness.apiKey, seedPythonAsyncSource, storiesModel.name);
+    const { run, exchange, chunks } = await runThroughRelay(
+      harness.baseURL,
+      harness.apiKey,
+      seedPythonAsyncSource,
+      storiesModel.name,
+    );
     expectCleanExit(run);
     expect(exchange.status).toBe(200);
     expectEveryChunkHasAChoice(chunks);
@@ -141,7 +156,12 @@ describe('the seed "Streaming with tool calls" example on the tools fixture (sto
   it('as sent (no tool_choice, so "auto"): the model answers in text, the loop prints nothing and exits cleanly', async () => {
     // stories260K never writes a `<tool_call>` on its own, and the example sets no tool_choice, seed or
     // temperature; no server setting forces a call, so this is all the verbatim program can show here.
-    const { run, exchange, chunks } = await runThroughRelay(harness.baseURL, harness.apiKey, seedPythonToolStreamSource, toolsModel.name);
+    const { run, exchange, chunks } = await runThroughRelay(
+      harness.baseURL,
+      harness.apiKey,
+      seedPythonToolStreamSource,
+      toolsModel.name,
+    );
     expectCleanExit(run);
     expect(exchange.status).toBe(200);
     expect(JSON.parse(exchange.requestBody)).not.toHaveProperty('tool_choice');
@@ -156,8 +176,19 @@ describe('the seed "Streaming with tool calls" example on the tools fixture (sto
     it(`with tool_choice ${JSON.stringify(toolChoice)} added in transit: prints the real call's name once, then its argument fragments`, async () => {
       // The program is unchanged; the relay adds tool_choice to its request, so the tools fixture makes
       // a real grammar-forced call and the page's loop reads Oru-el's own fragment stream.
-      const force = (body: Record<string, unknown>) => ({ ...body, tool_choice: toolChoice, parallel_tool_calls: false, max_tokens: 400 });
-      const { run, chunks } = await runThroughRelay(harness.baseURL, harness.apiKey, seedPythonToolStreamSource, toolsModel.name, force);
+      const force = (body: Record<string, unknown>) => ({
+        ...body,
+        tool_choice: toolChoice,
+        parallel_tool_calls: false,
+        max_tokens: 400,
+      });
+      const { run, chunks } = await runThroughRelay(
+        harness.baseURL,
+        harness.apiKey,
+        seedPythonToolStreamSource,
+        toolsModel.name,
+        force,
+      );
       expectCleanExit(run);
       expectEveryChunkHasAChoice(chunks);
       expect(chunks.at(-1)?.choices[0]?.finish_reason).toBe('tool_calls');
@@ -179,7 +210,9 @@ describe('the seed "Streaming with tool calls" example through the gateway (an u
 
   beforeAll(async () => {
     for (const dialect of DIALECTS) upstreams.set(dialect, await FakeUpstream.start({ dialect }));
-    gateway = await startGateway(DIALECTS.map((dialect) => ({ name: `via-${dialect}`, deployments: [{ url: upstreams.get(dialect)!.url }] })));
+    gateway = await startGateway(
+      DIALECTS.map((dialect) => ({ name: `via-${dialect}`, deployments: [{ url: upstreams.get(dialect)!.url }] })),
+    );
   });
   afterAll(async () => {
     await gateway?.close();
@@ -188,7 +221,12 @@ describe('the seed "Streaming with tool calls" example through the gateway (an u
 
   for (const dialect of DIALECTS) {
     it(`${dialect}: the verbatim program prints both recorded calls, fragment by fragment, as Oru-el streamed them`, async () => {
-      const { run, chunks } = await runThroughRelay(gateway.baseURL, gateway.apiKey, seedPythonToolStreamSource, `via-${dialect}`);
+      const { run, chunks } = await runThroughRelay(
+        gateway.baseURL,
+        gateway.apiKey,
+        seedPythonToolStreamSource,
+        `via-${dialect}`,
+      );
       expectCleanExit(run);
       expectEveryChunkHasAChoice(chunks);
       expect(reassembledCalls(chunks)).toEqual([
@@ -196,7 +234,9 @@ describe('the seed "Streaming with tool calls" example through the gateway (an u
         { name: 'get_time', arguments: '{"zone":"CET"}' },
       ]);
       expect(run.stdout).toBe(toolLoopOutput(chunks));
-      expect(run.stdout.replaceAll('Tool: ', '').replaceAll('Args: ', '')).toBe('get_weather{"location":"Paris"}get_time{"zone":"CET"}');
+      expect(run.stdout.replaceAll('Tool: ', '').replaceAll('Args: ', '')).toBe(
+        'get_weather{"location":"Paris"}get_time{"zone":"CET"}',
+      );
     });
   }
 });

@@ -19,7 +19,11 @@ export function recordingFetch(): { fetch: typeof fetch; exchanges: RecordedExch
     const body = typeof init?.body === 'string' ? (JSON.parse(init.body) as Record<string, unknown>) : {};
     const url = input instanceof Request ? input.url : String(input);
     exchanges.push({ url, requestBody: body, status: response.status, responseText: new Response(forRecord).text() });
-    return new Response(forCaller, { status: response.status, statusText: response.statusText, headers: response.headers });
+    return new Response(forCaller, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
   };
   return { fetch: wrapped, exchanges };
 }
@@ -57,5 +61,8 @@ export function wireUsage(chunks: WireChunk[]): NonNullable<WireChunk['usage']> 
 
 /** The argument fragments of the one call a stream carried, in order. */
 export function wireArgumentFragments(chunks: WireChunk[]): string[] {
-  return chunks.flatMap((chunk) => chunk.choices[0]?.delta.tool_calls ?? []).map((fragment) => fragment.function?.arguments ?? '').filter((text) => text !== '');
+  return chunks
+    .flatMap((chunk) => chunk.choices[0]?.delta.tool_calls ?? [])
+    .map((fragment) => fragment.function?.arguments ?? '')
+    .filter((text) => text !== '');
 }

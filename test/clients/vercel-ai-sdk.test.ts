@@ -4,7 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { startTestServer, storiesModel, type TestServer } from '../helpers/test-server.js';
 import { toolsModel } from '../tools/tool-helpers.js';
-import { recordingFetch, wireArgumentFragments, wireChunks, wireContent, wireUsage, type RecordedExchange } from './recording-fetch.js';
+import {
+  recordingFetch,
+  wireArgumentFragments,
+  wireChunks,
+  wireContent,
+  wireUsage,
+  type RecordedExchange,
+} from './recording-fetch.js';
 
 /**
  * The Vercel AI SDK (`ai` with `@ai-sdk/openai-compatible`, the provider it documents for
@@ -19,9 +26,18 @@ beforeAll(async () => {
 });
 afterAll(async () => harness?.close());
 
-function provider(options: { includeUsage?: boolean } = {}): { oruel: ReturnType<typeof createOpenAICompatible>; exchanges: RecordedExchange[] } {
+function provider(options: { includeUsage?: boolean } = {}): {
+  oruel: ReturnType<typeof createOpenAICompatible>;
+  exchanges: RecordedExchange[];
+} {
   const recorder = recordingFetch();
-  const oruel = createOpenAICompatible({ name: 'oruel', baseURL: harness.baseURL, apiKey: harness.apiKey, fetch: recorder.fetch, ...options });
+  const oruel = createOpenAICompatible({
+    name: 'oruel',
+    baseURL: harness.baseURL,
+    apiKey: harness.apiKey,
+    fetch: recorder.fetch,
+    ...options,
+  });
   return { oruel, exchanges: recorder.exchanges };
 }
 
@@ -35,7 +51,13 @@ describe('streamText', () => {
   for (const includeUsage of [false, true]) {
     it(`streams the text and reads usage and the finish reason (includeUsage ${includeUsage})`, async () => {
       const { oruel, exchanges } = provider({ includeUsage });
-      const result = streamText({ model: oruel(storiesModel.name), prompt: 'Once upon a time', maxOutputTokens: 40, temperature: 0, maxRetries: 0 });
+      const result = streamText({
+        model: oruel(storiesModel.name),
+        prompt: 'Once upon a time',
+        maxOutputTokens: 40,
+        temperature: 0,
+        maxRetries: 0,
+      });
       let text = '';
       let deltas = 0;
       for await (const delta of result.textStream) {
@@ -64,17 +86,32 @@ describe('streamText', () => {
 describe('generateText', () => {
   it('returns the text, usage and finish reason of a non-streamed completion, equal to the streamed one at temperature 0', async () => {
     const { oruel, exchanges } = provider();
-    const result = await generateText({ model: oruel(storiesModel.name), prompt: 'Once upon a time', maxOutputTokens: 40, temperature: 0, maxRetries: 0 });
+    const result = await generateText({
+      model: oruel(storiesModel.name),
+      prompt: 'Once upon a time',
+      maxOutputTokens: 40,
+      temperature: 0,
+      maxRetries: 0,
+    });
     expect(exchanges).toHaveLength(1);
     expect(exchanges[0]!.requestBody).not.toHaveProperty('stream');
-    const body = JSON.parse(await exchanges[0]!.responseText) as { choices: { message: { content: string } }[]; usage: { prompt_tokens: number; completion_tokens: number } };
+    const body = JSON.parse(await exchanges[0]!.responseText) as {
+      choices: { message: { content: string } }[];
+      usage: { prompt_tokens: number; completion_tokens: number };
+    };
     expect(result.text).toBe(body.choices[0]!.message.content);
     expect(result.text.length).toBeGreaterThan(0);
     expect(result.finishReason).toBe('length');
     expect(result.usage.inputTokens).toBe(body.usage.prompt_tokens);
     expect(result.usage.outputTokens).toBe(40);
 
-    const streamed = streamText({ model: oruel(storiesModel.name), prompt: 'Once upon a time', maxOutputTokens: 40, temperature: 0, maxRetries: 0 });
+    const streamed = streamText({
+      model: oruel(storiesModel.name),
+      prompt: 'Once upon a time',
+      maxOutputTokens: 40,
+      temperature: 0,
+      maxRetries: 0,
+    });
     expect(await streamed.text).toBe(result.text);
   });
 
@@ -118,7 +155,8 @@ describe('a tool call (tools fixture, the call forced with toolChoice)', () => {
     const results: unknown[] = [];
     for await (const part of result.fullStream) {
       if (part.type === 'tool-input-delta') inputDeltas.push(part.delta);
-      if (part.type === 'tool-call') calls.push({ toolName: part.toolName, input: part.input, toolCallId: part.toolCallId });
+      if (part.type === 'tool-call')
+        calls.push({ toolName: part.toolName, input: part.input, toolCallId: part.toolCallId });
       if (part.type === 'tool-result') results.push(part.output);
       if (part.type === 'error') throw part.error;
     }
@@ -142,7 +180,9 @@ describe('a tool call (tools fixture, the call forced with toolChoice)', () => {
       prompt: "What's the weather in Tokyo?",
       tools: { get_weather: weather },
       stopWhen: stepCountIs(2),
-      prepareStep: ({ stepNumber }) => ({ toolChoice: stepNumber === 0 ? { type: 'tool', toolName: 'get_weather' } : 'none' }),
+      prepareStep: ({ stepNumber }) => ({
+        toolChoice: stepNumber === 0 ? { type: 'tool', toolName: 'get_weather' } : 'none',
+      }),
       // Room for the whole call: a call cut by max_tokens ends the step with finish reason "length".
       maxOutputTokens: 400,
       seed: 4,
@@ -160,7 +200,12 @@ describe('a tool call (tools fixture, the call forced with toolChoice)', () => {
 
     // The second request carries the assistant's call and the tool's result, as OpenAI messages.
     expect(exchanges).toHaveLength(2);
-    const messages = exchanges[1]!.requestBody.messages as { role: string; tool_calls?: { id: string; function: { name: string; arguments: string } }[]; tool_call_id?: string; content?: unknown }[];
+    const messages = exchanges[1]!.requestBody.messages as {
+      role: string;
+      tool_calls?: { id: string; function: { name: string; arguments: string } }[];
+      tool_call_id?: string;
+      content?: unknown;
+    }[];
     const assistant = messages.find((message) => message.role === 'assistant');
     expect(assistant?.tool_calls?.[0]?.id).toBe(call.toolCallId);
     expect(JSON.parse(assistant?.tool_calls?.[0]?.function.arguments ?? '')).toEqual(call.input);

@@ -46,7 +46,9 @@ describe('the default database', () => {
     expect(defaultDataDir({}, 'linux', '/home/u')).toBe('/home/u/.local/share/oruel');
     expect(defaultDataDir({ XDG_DATA_HOME: '/x' }, 'linux', '/home/u')).toBe('/x/oruel');
     expect(defaultDataDir({}, 'darwin', '/Users/u')).toBe('/Users/u/Library/Application Support/oruel');
-    expect(defaultDataDir({ LOCALAPPDATA: 'C:/Users/u/AppData/Local' }, 'win32', 'C:/Users/u')).toBe(join('C:/Users/u/AppData/Local', 'oruel', 'Data'));
+    expect(defaultDataDir({ LOCALAPPDATA: 'C:/Users/u/AppData/Local' }, 'win32', 'C:/Users/u')).toBe(
+      join('C:/Users/u/AppData/Local', 'oruel', 'Data'),
+    );
     expect(defaultDatabaseUrl({ ORUEL_DATA_DIR: '/srv/oruel' }, 'linux', '/home/u')).toBe('sqlite:/srv/oruel/oruel.db');
   });
 
@@ -55,32 +57,44 @@ describe('the default database', () => {
   });
 
   it('with Postgres the ledger spills into the data directory, not ./data', () => {
-    expect(loadConfig({}, { ORUEL_DATABASE_URL: 'postgres://db/oruel', ORUEL_DATA_DIR: '/srv/oruel' }).ledger.spillDir).toBe(join('/srv/oruel', 'ledger-spill'));
+    expect(
+      loadConfig({}, { ORUEL_DATABASE_URL: 'postgres://db/oruel', ORUEL_DATA_DIR: '/srv/oruel' }).ledger.spillDir,
+    ).toBe(join('/srv/oruel', 'ledger-spill'));
     expect(loadConfig({}, { ORUEL_DATA_DIR: '/srv/oruel' }).ledger.spillDir).toBeNull();
   });
 });
 
 describe('relative paths in a config file', () => {
   it('resolve from the file, not from the working directory', () => {
-    const file = writeConfig('conf', [
-      'database: { url: "sqlite:data/oruel.db" }',
-      'modelsDir: models',
-      'ledger: { spillDir: spill }',
-      'models:',
-      '  - { name: local, engine: llama-cpp, path: ./weights/m.gguf }',
-      '  - { name: remote, engine: llama-cpp, path: "hf:owner/repo/m.gguf" }',
-      '  - name: mixed',
-      '    engine: openai',
-      '    embeddedDeployments: [{ engine: llama-cpp, path: ../w/e.gguf }]',
-      '  - { name: absolute, engine: llama-cpp, path: /opt/m.gguf }',
-    ].join('\n'));
+    const file = writeConfig(
+      'conf',
+      [
+        'database: { url: "sqlite:data/oruel.db" }',
+        'modelsDir: models',
+        'ledger: { spillDir: spill }',
+        'models:',
+        '  - { name: local, engine: llama-cpp, path: ./weights/m.gguf }',
+        '  - { name: remote, engine: llama-cpp, path: "hf:owner/repo/m.gguf" }',
+        '  - name: mixed',
+        '    engine: openai',
+        '    embeddedDeployments: [{ engine: llama-cpp, path: ../w/e.gguf }]',
+        '  - { name: absolute, engine: llama-cpp, path: /opt/m.gguf }',
+      ].join('\n'),
+    );
     const dir = join(scratch, 'conf');
     const config = loadConfig({ configFile: file }, {});
     expect(config.database.url).toBe(`sqlite:${join(dir, 'data/oruel.db')}`);
     expect(config.modelsDir).toBe(join(dir, 'models'));
     expect(config.ledger.spillDir).toBe(join(dir, 'spill'));
-    const paths = config.models.map((model) => (model.engine === 'llama-cpp' ? model.path : model.embeddedDeployments[0]?.path));
-    expect(paths).toEqual([join(dir, 'weights/m.gguf'), 'hf:owner/repo/m.gguf', join(scratch, 'w/e.gguf'), '/opt/m.gguf']);
+    const paths = config.models.map((model) =>
+      model.engine === 'llama-cpp' ? model.path : model.embeddedDeployments[0]?.path,
+    );
+    expect(paths).toEqual([
+      join(dir, 'weights/m.gguf'),
+      'hf:owner/repo/m.gguf',
+      join(scratch, 'w/e.gguf'),
+      '/opt/m.gguf',
+    ]);
   });
 
   it('sqlite::memory: stays in memory', () => {
@@ -91,7 +105,10 @@ describe('relative paths in a config file', () => {
 
 describe('readable validation messages', () => {
   it('a model without engine names the model and the values that fit', () => {
-    const file = writeConfig('no-engine', 'models:\n  - { name: qwen, path: /m.gguf }\n  - { name: other, engine: vllm, path: /m.gguf }\n');
+    const file = writeConfig(
+      'no-engine',
+      'models:\n  - { name: qwen, path: /m.gguf }\n  - { name: other, engine: vllm, path: /m.gguf }\n',
+    );
     const message = configError(() => loadConfig({ configFile: file }, {}));
     expect(message).toContain('models[0] ("qwen").engine: missing; set it to "llama-cpp" or "openai"');
     expect(message).toContain('models[1] ("other").engine: "vllm" is not one of "llama-cpp" or "openai"');
@@ -99,7 +116,10 @@ describe('readable validation messages', () => {
   });
 
   it('a wrong type says what was expected and what came', () => {
-    const file = writeConfig('types', 'server: { port: "http" }\nmodels:\n  - { name: m, engine: llama-cpp, path: /m.gguf, sequences: many }\n');
+    const file = writeConfig(
+      'types',
+      'server: { port: "http" }\nmodels:\n  - { name: m, engine: llama-cpp, path: /m.gguf, sequences: many }\n',
+    );
     const message = configError(() => loadConfig({ configFile: file }, {}));
     expect(message).toContain('server.port: expected a number, got "http"');
     expect(message).toContain('models[0] ("m").sequences: expected a number, got "many"');
@@ -118,7 +138,9 @@ describe('--model', () => {
   });
 
   it('--model-name with two --model is an error, not a silent pick', () => {
-    expect(configError(() => loadConfig({ model: ['/m/a.gguf', '/m/b.gguf'], modelName: 'x' }, {}))).toMatch(/--model-name names one --model, but 2 were given/);
+    expect(configError(() => loadConfig({ model: ['/m/a.gguf', '/m/b.gguf'], modelName: 'x' }, {}))).toMatch(
+      /--model-name names one --model, but 2 were given/,
+    );
   });
 });
 
@@ -138,6 +160,8 @@ describe('serve flags', () => {
     expect(await serveError(['--port', 'abc'])).toBe('--port must be a whole number from 0 to 65535, got "abc".');
     expect(await serveError(['--port', '70000'])).toBe('--port must be a whole number from 0 to 65535, got "70000".');
     expect(await serveError(['--threads', '0'])).toBe('--threads must be a whole number of at least 1, got "0".');
-    expect(await serveError(['--sequences', '1.5'])).toBe('--sequences must be a whole number from 1 to 64, got "1.5".');
+    expect(await serveError(['--sequences', '1.5'])).toBe(
+      '--sequences must be a whole number from 1 to 64, got "1.5".',
+    );
   });
 });

@@ -40,7 +40,10 @@ function post(body: unknown, headers: Record<string, string> = {}): RequestInit 
 }
 
 async function streamChunks(body: Record<string, unknown>): Promise<Record<string, unknown>[]> {
-  const raw = await readRawStream(`${harness.baseURL}/chat/completions`, post({ model: MODEL, messages: STORY, stream: true, ...body }));
+  const raw = await readRawStream(
+    `${harness.baseURL}/chat/completions`,
+    post({ model: MODEL, messages: STORY, stream: true, ...body }),
+  );
   expect(raw.status).toBe(200);
   expect(raw.events.at(-1)).toBe('[DONE]');
   return jsonEvents(raw);
@@ -49,13 +52,33 @@ async function streamChunks(body: Record<string, unknown>): Promise<Record<strin
 describe('the validator itself', () => {
   // A schema check that accepts anything proves nothing: these must be rejected.
   it('rejects chunks, completions and errors that break the schema', () => {
-    const chunk = { id: 'chatcmpl-a', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content: 'x' }, finish_reason: null }] };
+    const chunk = {
+      id: 'chatcmpl-a',
+      object: 'chat.completion.chunk',
+      created: 1,
+      model: 'm',
+      choices: [{ index: 0, delta: { content: 'x' }, finish_reason: null }],
+    };
     expect(validator.errors('CreateChatCompletionStreamResponse', chunk)).toEqual([]);
-    expect(validator.errors('CreateChatCompletionStreamResponse', { ...chunk, object: 'chat.completion' })).not.toEqual([]);
+    expect(validator.errors('CreateChatCompletionStreamResponse', { ...chunk, object: 'chat.completion' })).not.toEqual(
+      [],
+    );
     expect(validator.errors('CreateChatCompletionStreamResponse', { ...chunk, created: 1.5 })).not.toEqual([]);
-    expect(validator.errors('CreateChatCompletionStreamResponse', { ...chunk, choices: [{ index: 0, delta: { role: 'bot' }, finish_reason: null }] })).not.toEqual([]);
-    expect(validator.errors('CreateChatCompletionStreamResponse', { ...chunk, choices: [{ index: 0, delta: {} }] })).not.toEqual([]);
-    expect(validator.errors('CreateChatCompletionStreamResponse', { ...chunk, usage: { prompt_tokens: 1, completion_tokens: 2 } })).not.toEqual([]);
+    expect(
+      validator.errors('CreateChatCompletionStreamResponse', {
+        ...chunk,
+        choices: [{ index: 0, delta: { role: 'bot' }, finish_reason: null }],
+      }),
+    ).not.toEqual([]);
+    expect(
+      validator.errors('CreateChatCompletionStreamResponse', { ...chunk, choices: [{ index: 0, delta: {} }] }),
+    ).not.toEqual([]);
+    expect(
+      validator.errors('CreateChatCompletionStreamResponse', {
+        ...chunk,
+        usage: { prompt_tokens: 1, completion_tokens: 2 },
+      }),
+    ).not.toEqual([]);
     expect(validator.errors('CreateChatCompletionStreamResponse', { ...chunk, usage: null })).toEqual([]);
     const { id: _id, ...withoutId } = chunk;
     expect(validator.errors('CreateChatCompletionStreamResponse', withoutId)).not.toEqual([]);
@@ -64,13 +87,32 @@ describe('the validator itself', () => {
       object: 'chat.completion',
       created: 1,
       model: 'm',
-      choices: [{ index: 0, message: { role: 'assistant', content: 'x', refusal: null }, finish_reason: 'stop', logprobs: null }],
+      choices: [
+        {
+          index: 0,
+          message: { role: 'assistant', content: 'x', refusal: null },
+          finish_reason: 'stop',
+          logprobs: null,
+        },
+      ],
       usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
     };
     expect(validator.errors('CreateChatCompletionResponse', completion)).toEqual([]);
-    expect(validator.errors('CreateChatCompletionResponse', { ...completion, choices: [{ ...completion.choices[0], logprobs: undefined }] })).not.toEqual([]);
-    expect(validator.errors('CreateChatCompletionResponse', { ...completion, choices: [{ ...completion.choices[0], message: { role: 'assistant', content: 'x' } }] })).not.toEqual([]);
-    expect(validator.errors('ErrorResponse', { error: { message: 'm', type: 't', param: null, code: null } })).toEqual([]);
+    expect(
+      validator.errors('CreateChatCompletionResponse', {
+        ...completion,
+        choices: [{ ...completion.choices[0], logprobs: undefined }],
+      }),
+    ).not.toEqual([]);
+    expect(
+      validator.errors('CreateChatCompletionResponse', {
+        ...completion,
+        choices: [{ ...completion.choices[0], message: { role: 'assistant', content: 'x' } }],
+      }),
+    ).not.toEqual([]);
+    expect(validator.errors('ErrorResponse', { error: { message: 'm', type: 't', param: null, code: null } })).toEqual(
+      [],
+    );
     expect(validator.errors('ErrorResponse', { error: { message: 'm', type: 't' } })).not.toEqual([]);
     expect(validator.errors('ErrorResponse', { message: 'm' })).not.toEqual([]);
   });
@@ -88,7 +130,9 @@ describe('streamed chunks against CreateChatCompletionStreamResponse', () => {
 
   it('validates every chunk of an n=2 stream', async () => {
     const chunks = await streamChunks({ max_tokens: 12, n: 2 });
-    expect(new Set(chunks.flatMap((chunk) => (chunk.choices as { index: number }[]).map((choice) => choice.index)))).toEqual(new Set([0, 1]));
+    expect(
+      new Set(chunks.flatMap((chunk) => (chunk.choices as { index: number }[]).map((choice) => choice.index))),
+    ).toEqual(new Set([0, 1]));
     for (const chunk of chunks) validator.assertValid('CreateChatCompletionStreamResponse', chunk);
   });
 
@@ -99,7 +143,10 @@ describe('streamed chunks against CreateChatCompletionStreamResponse', () => {
   });
 
   it('validates every chunk of an include_usage: false stream and of a stop-sequence stream', async () => {
-    for (const body of [{ max_tokens: 12, stream_options: { include_usage: false } }, { max_tokens: 200, temperature: 0, stop: ['.'] }]) {
+    for (const body of [
+      { max_tokens: 12, stream_options: { include_usage: false } },
+      { max_tokens: 200, temperature: 0, stop: ['.'] },
+    ]) {
       const chunks = await streamChunks(body);
       for (const chunk of chunks) validator.assertValid('CreateChatCompletionStreamResponse', chunk);
     }
@@ -113,8 +160,13 @@ describe('streamed chunks against CreateChatCompletionStreamResponse', () => {
     );
     const violations = validator.errors('CreateChatCompletionStreamResponse', event);
     expect(violations.length).toBeGreaterThan(0);
-    expect(new Set(violations.map((violation) => violation.instancePath))).toEqual(new Set(['/choices/0/finish_reason']));
-    validator.assertValid('CreateChatCompletionStreamResponse', { ...event, choices: [{ ...event.choices[0], finish_reason: null }] });
+    expect(new Set(violations.map((violation) => violation.instancePath))).toEqual(
+      new Set(['/choices/0/finish_reason']),
+    );
+    validator.assertValid('CreateChatCompletionStreamResponse', {
+      ...event,
+      choices: [{ ...event.choices[0], finish_reason: null }],
+    });
     validator.assertValid('Error', event.error);
     validator.assertValid('ErrorResponse', { error: event.error });
   });
@@ -122,8 +174,15 @@ describe('streamed chunks against CreateChatCompletionStreamResponse', () => {
 
 describe('non-streaming bodies against CreateChatCompletionResponse', () => {
   it('validates n=1 and n=2 completions', async () => {
-    for (const body of [{ max_tokens: 10, temperature: 0 }, { max_tokens: 6, n: 2 }, { max_tokens: 200, temperature: 0, stop: '.' }]) {
-      const response = await fetch(`${harness.baseURL}/chat/completions`, post({ model: MODEL, messages: STORY, ...body }));
+    for (const body of [
+      { max_tokens: 10, temperature: 0 },
+      { max_tokens: 6, n: 2 },
+      { max_tokens: 200, temperature: 0, stop: '.' },
+    ]) {
+      const response = await fetch(
+        `${harness.baseURL}/chat/completions`,
+        post({ model: MODEL, messages: STORY, ...body }),
+      );
       expect(response.status).toBe(200);
       const completion = await response.json();
       validator.assertValid('CreateChatCompletionResponse', completion);
@@ -144,38 +203,102 @@ describe('models against ListModelsResponse / Model', () => {
 
 describe('error bodies against ErrorResponse', () => {
   const chat = () => `${harness.baseURL}/chat/completions`;
-  const cases: { name: string; send: () => Promise<Response>; status: number; type: string; code: string | null; param?: string | null }[] = [
-    { name: 'no Authorization', send: () => fetch(chat(), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }), status: 401, type: 'invalid_request_error', code: 'invalid_api_key' },
+  const cases: {
+    name: string;
+    send: () => Promise<Response>;
+    status: number;
+    type: string;
+    code: string | null;
+    param?: string | null;
+  }[] = [
+    {
+      name: 'no Authorization',
+      send: () => fetch(chat(), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }),
+      status: 401,
+      type: 'invalid_request_error',
+      code: 'invalid_api_key',
+    },
     {
       name: 'malformed Authorization',
-      send: () => fetch(chat(), { method: 'POST', headers: { authorization: 'Basic abc', 'content-type': 'application/json' }, body: '{}' }),
+      send: () =>
+        fetch(chat(), {
+          method: 'POST',
+          headers: { authorization: 'Basic abc', 'content-type': 'application/json' },
+          body: '{}',
+        }),
       status: 401,
       type: 'invalid_request_error',
       code: 'invalid_api_key',
     },
     {
       name: 'unknown key',
-      send: () => fetch(chat(), { method: 'POST', headers: { authorization: 'Bearer oruel_notarealkey000000000000000000', 'content-type': 'application/json' }, body: '{}' }),
+      send: () =>
+        fetch(chat(), {
+          method: 'POST',
+          headers: { authorization: 'Bearer oruel_notarealkey000000000000000000', 'content-type': 'application/json' },
+          body: '{}',
+        }),
       status: 401,
       type: 'invalid_request_error',
       code: 'invalid_api_key',
     },
-    { name: 'body not JSON', send: () => fetch(chat(), post('{"model": ')), status: 400, type: 'invalid_request_error', code: 'invalid_json' },
-    { name: 'empty messages', send: () => fetch(chat(), post({ model: MODEL, messages: [] })), status: 400, type: 'invalid_request_error', code: null, param: 'messages' },
-    { name: 'wrong field type', send: () => fetch(chat(), post({ model: MODEL, messages: STORY, max_tokens: 'ten' })), status: 400, type: 'invalid_request_error', code: null, param: 'max_tokens' },
-    { name: 'n above the model\'s sequences (stream)', send: () => fetch(chat(), post({ model: MODEL, messages: STORY, n: 3, stream: true })), status: 400, type: 'invalid_request_error', code: null, param: 'n' },
-    { name: 'unknown model', send: () => fetch(chat(), post({ model: 'no-such-model', messages: STORY })), status: 404, type: 'invalid_request_error', code: 'model_not_found' },
-    { name: 'unknown model (stream)', send: () => fetch(chat(), post({ model: 'no-such-model', messages: STORY, stream: true })), status: 404, type: 'invalid_request_error', code: 'model_not_found' },
+    {
+      name: 'body not JSON',
+      send: () => fetch(chat(), post('{"model": ')),
+      status: 400,
+      type: 'invalid_request_error',
+      code: 'invalid_json',
+    },
+    {
+      name: 'empty messages',
+      send: () => fetch(chat(), post({ model: MODEL, messages: [] })),
+      status: 400,
+      type: 'invalid_request_error',
+      code: null,
+      param: 'messages',
+    },
+    {
+      name: 'wrong field type',
+      send: () => fetch(chat(), post({ model: MODEL, messages: STORY, max_tokens: 'ten' })),
+      status: 400,
+      type: 'invalid_request_error',
+      code: null,
+      param: 'max_tokens',
+    },
+    {
+      name: "n above the model's sequences (stream)",
+      send: () => fetch(chat(), post({ model: MODEL, messages: STORY, n: 3, stream: true })),
+      status: 400,
+      type: 'invalid_request_error',
+      code: null,
+      param: 'n',
+    },
+    {
+      name: 'unknown model',
+      send: () => fetch(chat(), post({ model: 'no-such-model', messages: STORY })),
+      status: 404,
+      type: 'invalid_request_error',
+      code: 'model_not_found',
+    },
+    {
+      name: 'unknown model (stream)',
+      send: () => fetch(chat(), post({ model: 'no-such-model', messages: STORY, stream: true })),
+      status: 404,
+      type: 'invalid_request_error',
+      code: 'model_not_found',
+    },
     {
       name: 'GET /models/{unknown}',
-      send: () => fetch(`${harness.baseURL}/models/no-such-model`, { headers: { authorization: `Bearer ${harness.apiKey}` } }),
+      send: () =>
+        fetch(`${harness.baseURL}/models/no-such-model`, { headers: { authorization: `Bearer ${harness.apiKey}` } }),
       status: 404,
       type: 'invalid_request_error',
       code: 'model_not_found',
     },
     {
       name: 'body too large',
-      send: () => fetch(chat(), post({ model: MODEL, messages: [{ role: 'user', content: 'x'.repeat(5 * 1024 * 1024) }] })),
+      send: () =>
+        fetch(chat(), post({ model: MODEL, messages: [{ role: 'user', content: 'x'.repeat(5 * 1024 * 1024) }] })),
       status: 413,
       type: 'invalid_request_error',
       code: 'request_too_large',
@@ -187,7 +310,9 @@ describe('error bodies against ErrorResponse', () => {
       expect(response.status).toBe(testCase.status);
       expect(response.headers.get('content-type')).toMatch(/^application\/json/);
       expect(response.headers.get('x-request-id')).toBeTruthy();
-      const body = (await response.json()) as { error: { type: string; code: string | null; param: string | null; message: string } };
+      const body = (await response.json()) as {
+        error: { type: string; code: string | null; param: string | null; message: string };
+      };
       validator.assertValid('ErrorResponse', body);
       expect(Object.keys(body)).toEqual(['error']);
       expect(body.error.type).toBe(testCase.type);

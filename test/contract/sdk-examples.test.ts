@@ -125,7 +125,12 @@ describe('the seed "Async streaming" example (Python AsyncOpenAI, translated)', 
 
 describe('non-streaming create', () => {
   it('returns message.content, finish_reason and usage equal to what the stream gives (temperature 0)', async () => {
-    const params = { model: MODEL, messages: [{ role: 'user' as const, content: 'Once upon a time' }], max_tokens: 48, temperature: 0 };
+    const params = {
+      model: MODEL,
+      messages: [{ role: 'user' as const, content: 'Once upon a time' }],
+      max_tokens: 48,
+      temperature: 0,
+    };
     const completion = await client.chat.completions.create(params);
     expect(completion.object).toBe('chat.completion');
     expect(completion.id).toMatch(/^chatcmpl-/);
@@ -153,7 +158,7 @@ describe('non-streaming create', () => {
     expect(withoutCached(usage)).toStrictEqual(withoutCached(completion.usage));
   });
 
-  it('exposes the x-request-id as the SDK\'s request id', async () => {
+  it("exposes the x-request-id as the SDK's request id", async () => {
     const { data, request_id } = await client.chat.completions
       .create({ model: MODEL, messages: [{ role: 'user', content: 'Hi' }], max_tokens: 2 })
       .withResponse();
@@ -165,7 +170,12 @@ describe('non-streaming create', () => {
 
 describe('the client.chat.completions.stream() helper', () => {
   it('emits content events and resolves finalChatCompletion() with the whole message and usage', async () => {
-    const params = { model: MODEL, messages: [{ role: 'user' as const, content: 'Once upon a time' }], max_tokens: 40, temperature: 0 };
+    const params = {
+      model: MODEL,
+      messages: [{ role: 'user' as const, content: 'Once upon a time' }],
+      max_tokens: 40,
+      temperature: 0,
+    };
     const runner = client.chat.completions.stream(params);
     const deltas: string[] = [];
     let lastSnapshot = '';
@@ -195,7 +205,12 @@ describe('the client.chat.completions.stream() helper', () => {
   });
 
   it('assembles both choices of n=2 (the SDK throws if either lacks its role or finish_reason)', async () => {
-    const runner = client.chat.completions.stream({ model: MODEL, messages: [{ role: 'user', content: 'Once upon a time' }], max_tokens: 10, n: 2 });
+    const runner = client.chat.completions.stream({
+      model: MODEL,
+      messages: [{ role: 'user', content: 'Once upon a time' }],
+      max_tokens: 10,
+      n: 2,
+    });
     const final = await runner.finalChatCompletion();
     expect(final.choices.map((choice) => choice.index)).toEqual([0, 1]);
     for (const choice of final.choices) {
@@ -206,7 +221,7 @@ describe('the client.chat.completions.stream() helper', () => {
     expect(final.usage?.completion_tokens).toBe(20);
   });
 
-  it('works with OpenAI\'s dialect too (explicit include_usage: the choices: [] usage chunk)', async () => {
+  it("works with OpenAI's dialect too (explicit include_usage: the choices: [] usage chunk)", async () => {
     const runner = client.chat.completions.stream({
       model: MODEL,
       messages: [{ role: 'user', content: 'Once upon a time' }],
@@ -249,7 +264,11 @@ describe('models', () => {
   it('answers the same on the /v1 alias', async () => {
     const alias = new OpenAI({ baseURL: `${harness.server.url}/v1`, apiKey: harness.apiKey, maxRetries: 0 });
     expect((await alias.models.retrieve(MODEL)).id).toBe(MODEL);
-    const completion = await alias.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'Hi' }], max_tokens: 3 });
+    const completion = await alias.chat.completions.create({
+      model: MODEL,
+      messages: [{ role: 'user', content: 'Hi' }],
+      max_tokens: 3,
+    });
     expect(completion.model).toBe(MODEL);
     expect(completion.usage?.completion_tokens).toBe(3);
   });
@@ -261,11 +280,23 @@ describe('request fields', () => {
       model: MODEL,
       messages: [
         { role: 'system' as const, content: 'You are a helpful assistant.' },
-        { role: 'user' as const, content: [{ type: 'text' as const, text: 'What is the weather ' }, { type: 'text' as const, text: 'in Tokyo?' }] },
+        {
+          role: 'user' as const,
+          content: [
+            { type: 'text' as const, text: 'What is the weather ' },
+            { type: 'text' as const, text: 'in Tokyo?' },
+          ],
+        },
         {
           role: 'assistant' as const,
           content: null,
-          tool_calls: [{ id: 'call_1', type: 'function' as const, function: { name: 'get_weather', arguments: '{"location":"Tokyo"}' } }],
+          tool_calls: [
+            {
+              id: 'call_1',
+              type: 'function' as const,
+              function: { name: 'get_weather', arguments: '{"location":"Tokyo"}' },
+            },
+          ],
         },
         { role: 'tool' as const, tool_call_id: 'call_1', content: 'Sunny, 21 C' },
         { role: 'assistant' as const, content: 'It is sunny.' },
@@ -279,7 +310,16 @@ describe('request fields', () => {
       presence_penalty: 0.5,
       frequency_penalty: 0.5,
       n: 1,
-      tools: [{ type: 'function' as const, function: { name: 'get_weather', description: 'Weather', parameters: { type: 'object', properties: { location: { type: 'string' } } } } }],
+      tools: [
+        {
+          type: 'function' as const,
+          function: {
+            name: 'get_weather',
+            description: 'Weather',
+            parameters: { type: 'object', properties: { location: { type: 'string' } } },
+          },
+        },
+      ],
       tool_choice: 'none' as const,
       parallel_tool_calls: false,
       response_format: { type: 'text' as const },
@@ -291,7 +331,11 @@ describe('request fields', () => {
     expect(completion.choices[0]?.finish_reason).toBe('length');
     expect(completion.usage?.completion_tokens).toBe(7);
 
-    const stream = await client.chat.completions.create({ ...params, stream: true, stream_options: { include_usage: true } });
+    const stream = await client.chat.completions.create({
+      ...params,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     let text = '';
     let usage: OpenAI.CompletionUsage | undefined;
     for await (const chunk of stream) {
@@ -306,12 +350,20 @@ describe('request fields', () => {
 
 describe('errors as the SDK sees them', () => {
   it('raises AuthenticationError for a wrong key and BadRequestError naming the param', async () => {
-    const wrong = new OpenAI({ baseURL: harness.baseURL, apiKey: 'oruel_wrongwrongwrongwrongwrongwrong', maxRetries: 0 });
-    const auth = await wrong.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'Hi' }] }).catch((caught: unknown) => caught);
+    const wrong = new OpenAI({
+      baseURL: harness.baseURL,
+      apiKey: 'oruel_wrongwrongwrongwrongwrongwrong',
+      maxRetries: 0,
+    });
+    const auth = await wrong.chat.completions
+      .create({ model: MODEL, messages: [{ role: 'user', content: 'Hi' }] })
+      .catch((caught: unknown) => caught);
     expect(auth).toBeInstanceOf(OpenAI.AuthenticationError);
     expect((auth as APIError).code).toBe('invalid_api_key');
 
-    const bad = await client.chat.completions.create({ model: MODEL, messages: [], stream: true }).catch((caught: unknown) => caught);
+    const bad = await client.chat.completions
+      .create({ model: MODEL, messages: [], stream: true })
+      .catch((caught: unknown) => caught);
     expect(bad).toBeInstanceOf(OpenAI.BadRequestError);
     expect((bad as APIError).param).toBe('messages');
   });

@@ -50,7 +50,10 @@ function post(body: unknown, headers: Record<string, string> = {}, server: TestS
   };
 }
 
-async function stream(body: Record<string, unknown>, server: TestServer = harness): Promise<{ raw: RawStream; chunks: Chunk[]; sentAt: number; endedAt: number }> {
+async function stream(
+  body: Record<string, unknown>,
+  server: TestServer = harness,
+): Promise<{ raw: RawStream; chunks: Chunk[]; sentAt: number; endedAt: number }> {
   const sentAt = Math.floor(Date.now() / 1000);
   const raw = await readRawStream(chatUrl(server), post({ model: MODEL, stream: true, ...body }, {}, server));
   const endedAt = Math.ceil(Date.now() / 1000);
@@ -59,7 +62,12 @@ async function stream(body: Record<string, unknown>, server: TestServer = harnes
 }
 
 /** The rules every stream obeys, whatever the usage mode: framing, identity, role, content, finish, [DONE]. */
-function expectWellFormedStream(raw: RawStream, chunks: Chunk[], n: number, window: { sentAt: number; endedAt: number }): void {
+function expectWellFormedStream(
+  raw: RawStream,
+  chunks: Chunk[],
+  n: number,
+  window: { sentAt: number; endedAt: number },
+): void {
   const strict = parseStrict(raw.text);
   expect(strict.problems).toEqual([]);
   expect(raw.text.endsWith('data: [DONE]\n\n')).toBe(true);
@@ -120,11 +128,15 @@ function expectWellFormedStream(raw: RawStream, chunks: Chunk[], n: number, wind
 
 function contentOf(chunks: Chunk[], index = 0): string {
   let text = '';
-  for (const chunk of chunks) for (const choice of chunk.choices) if (choice.index === index && typeof choice.delta.content === 'string') text += choice.delta.content;
+  for (const chunk of chunks)
+    for (const choice of chunk.choices)
+      if (choice.index === index && typeof choice.delta.content === 'string') text += choice.delta.content;
   return text;
 }
 
-function expectUsage(usage: unknown): asserts usage is { prompt_tokens: number; completion_tokens: number; total_tokens: number } {
+function expectUsage(
+  usage: unknown,
+): asserts usage is { prompt_tokens: number; completion_tokens: number; total_tokens: number } {
   // prompt_tokens_details (OpenAI's optional field): how many prompt tokens the engine still held from an earlier request.
   const { prompt_tokens_details: details, ...counts } = usage as { prompt_tokens_details?: unknown };
   expect(counts).toStrictEqual({
@@ -143,7 +155,11 @@ describe('stream headers', () => {
   it('answers 200 with the SSE headers and no compression, even to a client that asks for gzip', async () => {
     const url = new URL(chatUrl());
     const body = JSON.stringify({ model: MODEL, messages: STORY, stream: true, max_tokens: 20 });
-    const { status, headers, bytes } = await new Promise<{ status: number; headers: Record<string, unknown>; bytes: Buffer }>((resolve, reject) => {
+    const { status, headers, bytes } = await new Promise<{
+      status: number;
+      headers: Record<string, unknown>;
+      bytes: Buffer;
+    }>((resolve, reject) => {
       const req = httpRequest(
         url,
         {
@@ -158,7 +174,9 @@ describe('stream headers', () => {
         (res) => {
           const parts: Buffer[] = [];
           res.on('data', (part: Buffer) => parts.push(part));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, bytes: Buffer.concat(parts) }));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, bytes: Buffer.concat(parts) }),
+          );
           res.on('error', reject);
         },
       );
@@ -188,7 +206,10 @@ describe('event framing and chunk identity', () => {
   });
 
   it('gives each stream its own chatcmpl- id', async () => {
-    const [a, b] = await Promise.all([stream({ messages: STORY, max_tokens: 3 }), stream({ messages: STORY, max_tokens: 3 })]);
+    const [a, b] = await Promise.all([
+      stream({ messages: STORY, max_tokens: 3 }),
+      stream({ messages: STORY, max_tokens: 3 }),
+    ]);
     expect(a.chunks[0]!.id).not.toBe(b.chunks[0]!.id);
   });
 
@@ -201,12 +222,14 @@ describe('event framing and chunk identity', () => {
   });
 });
 
-describe('default usage mode (the seed\'s shape: nothing asked, usage on the final chunk)', () => {
+describe("default usage mode (the seed's shape: nothing asked, usage on the final chunk)", () => {
   it('opens with role, streams content with finish_reason null, and ends with delta {} + finish_reason + usage', async () => {
     const { raw, chunks, sentAt, endedAt } = await stream({ messages: STORY, max_tokens: 40, temperature: 0 });
     expectWellFormedStream(raw, chunks, 1, { sentAt, endedAt });
 
-    expect(chunks[0]!.choices).toStrictEqual([{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }]);
+    expect(chunks[0]!.choices).toStrictEqual([
+      { index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null },
+    ]);
     const content = chunks.slice(1, -1);
     expect(content.length).toBeGreaterThan(0);
     for (const chunk of content) {
@@ -227,7 +250,12 @@ describe('default usage mode (the seed\'s shape: nothing asked, usage on the fin
   });
 
   it('reports finish_reason "stop" (with usage) when a stop sequence ends the answer', async () => {
-    const { raw, chunks, sentAt, endedAt } = await stream({ messages: STORY, max_tokens: 200, temperature: 0, stop: ['.'] });
+    const { raw, chunks, sentAt, endedAt } = await stream({
+      messages: STORY,
+      max_tokens: 200,
+      temperature: 0,
+      stop: ['.'],
+    });
     expectWellFormedStream(raw, chunks, 1, { sentAt, endedAt });
     const final = chunks.at(-1)!;
     expect(final.choices).toStrictEqual([{ index: 0, delta: {}, finish_reason: 'stop' }]);
@@ -246,10 +274,15 @@ describe('default usage mode (the seed\'s shape: nothing asked, usage on the fin
   });
 });
 
-describe('explicit stream_options.include_usage (OpenAI\'s dialect)', () => {
+describe("explicit stream_options.include_usage (OpenAI's dialect)", () => {
   it('true: the finish chunk has no usage, then exactly one chunk with choices [] carries it', async () => {
     const reference = await stream({ messages: STORY, max_tokens: 25, temperature: 0 });
-    const { raw, chunks, sentAt, endedAt } = await stream({ messages: STORY, max_tokens: 25, temperature: 0, stream_options: { include_usage: true } });
+    const { raw, chunks, sentAt, endedAt } = await stream({
+      messages: STORY,
+      max_tokens: 25,
+      temperature: 0,
+      stream_options: { include_usage: true },
+    });
     const usageChunk = chunks.at(-1)!;
     expect(usageChunk.choices).toEqual([]);
     expectUsage(usageChunk.usage);
@@ -266,7 +299,12 @@ describe('explicit stream_options.include_usage (OpenAI\'s dialect)', () => {
   });
 
   it('true with n=2: both finish chunks, then one usage chunk with choices []', async () => {
-    const { raw, chunks, sentAt, endedAt } = await stream({ messages: STORY, max_tokens: 10, n: 2, stream_options: { include_usage: true } });
+    const { raw, chunks, sentAt, endedAt } = await stream({
+      messages: STORY,
+      max_tokens: 10,
+      n: 2,
+      stream_options: { include_usage: true },
+    });
     const usageChunk = chunks.at(-1)!;
     expect(usageChunk.choices).toEqual([]);
     expectUsage(usageChunk.usage);
@@ -276,7 +314,12 @@ describe('explicit stream_options.include_usage (OpenAI\'s dialect)', () => {
   });
 
   it('false: no usage anywhere in the stream, still a finish chunk and [DONE]', async () => {
-    const { raw, chunks, sentAt, endedAt } = await stream({ messages: STORY, max_tokens: 15, temperature: 0, stream_options: { include_usage: false } });
+    const { raw, chunks, sentAt, endedAt } = await stream({
+      messages: STORY,
+      max_tokens: 15,
+      temperature: 0,
+      stream_options: { include_usage: false },
+    });
     expectWellFormedStream(raw, chunks, 1, { sentAt, endedAt });
     for (const chunk of chunks) expect(chunk).not.toHaveProperty('usage');
     expect(raw.text).not.toContain('"usage"');
@@ -286,14 +329,22 @@ describe('explicit stream_options.include_usage (OpenAI\'s dialect)', () => {
 
 describe('incremental delivery', () => {
   it('sends each token as it is generated, not the whole answer at the end', async () => {
-    const timed = await readTimed(chatUrl(), post({ model: MODEL, messages: STORY, stream: true, max_tokens: 200, temperature: 0 }));
+    const timed = await readTimed(
+      chatUrl(),
+      post({ model: MODEL, messages: STORY, stream: true, max_tokens: 200, temperature: 0 }),
+    );
     expect(timed.status).toBe(200);
-    const chunks = timed.events.filter((event) => event.data !== '[DONE]').map((event) => ({ ...event, chunk: JSON.parse(event.data) as Chunk }));
+    const chunks = timed.events
+      .filter((event) => event.data !== '[DONE]')
+      .map((event) => ({ ...event, chunk: JSON.parse(event.data) as Chunk }));
     // The premise: 200 tokens were really generated (that takes well over 50 ms on this model).
     expect(chunks.at(-1)!.chunk.choices[0]!.finish_reason).toBe('length');
     expect(chunks.at(-1)!.chunk.usage?.completion_tokens).toBe(200);
 
-    const contentEvents = chunks.filter((event) => typeof event.chunk.choices[0]?.delta.content === 'string' && event.chunk.choices[0].delta.content !== '');
+    const contentEvents = chunks.filter(
+      (event) =>
+        typeof event.chunk.choices[0]?.delta.content === 'string' && event.chunk.choices[0].delta.content !== '',
+    );
     const firstContent = contentEvents[0]!;
     const done = timed.events.at(-1)!;
     expect(done.data).toBe('[DONE]');
@@ -313,7 +364,9 @@ describe('n=2', () => {
     expectWellFormedStream(raw, chunks, 2, { sentAt, endedAt });
     expect(contentOf(chunks, 0).length).toBeGreaterThan(0);
     expect(contentOf(chunks, 1).length).toBeGreaterThan(0);
-    const finishes = chunks.flatMap((chunk) => chunk.choices.filter((choice) => choice.finish_reason !== null).map((choice) => choice.index));
+    const finishes = chunks.flatMap((chunk) =>
+      chunk.choices.filter((choice) => choice.finish_reason !== null).map((choice) => choice.index),
+    );
     expect(finishes.sort()).toEqual([0, 1]);
     const withUsage = chunks.filter((chunk) => 'usage' in chunk);
     expect(withUsage).toHaveLength(1);
@@ -335,7 +388,7 @@ describe('n=2', () => {
 });
 
 describe('non-streaming', () => {
-  it('returns one chat.completion object with the contract\'s fields', async () => {
+  it("returns one chat.completion object with the contract's fields", async () => {
     const before = Math.floor(Date.now() / 1000);
     const response = await fetch(chatUrl(), post({ model: MODEL, messages: STORY, max_tokens: 16, temperature: 0 }));
     const after = Math.ceil(Date.now() / 1000);
@@ -362,7 +415,10 @@ describe('non-streaming', () => {
 
   it('returns the same text and usage as the stream for the same temperature-0 request', async () => {
     const request = { model: MODEL, messages: STORY, max_tokens: 33, temperature: 0 };
-    const json = (await (await fetch(chatUrl(), post(request))).json()) as { choices: { message: { content: string } }[]; usage: unknown };
+    const json = (await (await fetch(chatUrl(), post(request))).json()) as {
+      choices: { message: { content: string } }[];
+      usage: unknown;
+    };
     const { chunks } = await stream(request);
     expect(json.choices[0]!.message.content).toBe(contentOf(chunks));
     expect(json.usage).toStrictEqual(chunks.at(-1)!.usage);
@@ -370,7 +426,10 @@ describe('non-streaming', () => {
 
   it('with n=2 returns both choices in index order', async () => {
     const response = await fetch(chatUrl(), post({ model: MODEL, messages: STORY, max_tokens: 8, n: 2 }));
-    const body = (await response.json()) as { choices: { index: number; finish_reason: string }[]; usage: { completion_tokens: number } };
+    const body = (await response.json()) as {
+      choices: { index: number; finish_reason: string }[];
+      usage: { completion_tokens: number };
+    };
     expect(body.choices.map((choice) => choice.index)).toEqual([0, 1]);
     expect(body.choices.map((choice) => choice.finish_reason)).toEqual(['length', 'length']);
     expect(body.usage.completion_tokens).toBe(16);
@@ -392,7 +451,11 @@ describe('x-request-id', () => {
       fetch(`${harness.baseURL}/no-such-route`, { headers: auth }),
       fetch(chatUrl(), {
         method: 'OPTIONS',
-        headers: { origin: 'http://example.test', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+        headers: {
+          origin: 'http://example.test',
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'authorization,content-type',
+        },
       }),
     ]);
     const statuses = responses.map((response) => response.status);
@@ -404,7 +467,7 @@ describe('x-request-id', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
-  it('is the same id on a stream\'s headers no matter how long it runs, and differs per request', async () => {
+  it("is the same id on a stream's headers no matter how long it runs, and differs per request", async () => {
     const a = await readRawStream(chatUrl(), post({ model: MODEL, messages: STORY, stream: true, max_tokens: 5 }));
     const b = await readRawStream(chatUrl(), post({ model: MODEL, messages: STORY, stream: true, max_tokens: 5 }));
     expect(a.headers.get('x-request-id')).toBeTruthy();
@@ -421,7 +484,10 @@ describe('waiting for a busy model: headers at once, keep-alive comments', () =>
 
   it('sends 200 and the headers of a queued request while another one still generates, then `: keep-alive` until its tokens come', async () => {
     const started = performance.now();
-    const first = await fetch(chatUrl(busy), post({ model: MODEL, messages: STORY, stream: true, max_tokens: 450, temperature: 0 }, {}, busy));
+    const first = await fetch(
+      chatUrl(busy),
+      post({ model: MODEL, messages: STORY, stream: true, max_tokens: 450, temperature: 0 }, {}, busy),
+    );
     const firstReader = first.body!.getReader();
     const decoder = new TextDecoder();
     let firstText = '';
@@ -432,7 +498,10 @@ describe('waiting for a busy model: headers at once, keep-alive comments', () =>
       firstText += decoder.decode(value, { stream: true });
     }
     const queuedAt = performance.now() - started;
-    const queued = readTimed(chatUrl(busy), post({ model: MODEL, messages: STORY, stream: true, max_tokens: 5, temperature: 0 }, {}, busy));
+    const queued = readTimed(
+      chatUrl(busy),
+      post({ model: MODEL, messages: STORY, stream: true, max_tokens: 5, temperature: 0 }, {}, busy),
+    );
     for (;;) {
       const { done, value } = await firstReader.read();
       if (done) break;
@@ -456,7 +525,9 @@ describe('waiting for a busy model: headers at once, keep-alive comments', () =>
     const firstContentAt = second.text.search(/"delta":\{"content":"[^"]/);
     expect(second.text.indexOf(': keep-alive')).toBeLessThan(firstContentAt);
     expect(strict.events.at(-1)?.data).toBe('[DONE]');
-    const chunks = strict.events.filter((event) => event.data !== '[DONE]').map((event) => JSON.parse(event.data) as Chunk);
+    const chunks = strict.events
+      .filter((event) => event.data !== '[DONE]')
+      .map((event) => JSON.parse(event.data) as Chunk);
     expect(chunks[0]!.choices[0]!.delta).toStrictEqual({ role: 'assistant', content: '' });
     expectUsage(chunks.at(-1)!.usage);
   });

@@ -36,13 +36,21 @@ afterAll(async () => {
 });
 
 const post = (body: unknown, apiKey = harness.apiKey) =>
-  fetch(`${harness.baseURL}/embeddings`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(readJson);
+  fetch(`${harness.baseURL}/embeddings`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  }).then(readJson);
 
 const norm = (vector: number[]) => Math.sqrt(vector.reduce((sum, value) => sum + value * value, 0));
 
 describe('embedded engine', () => {
   it('float and base64 (the SDK default) decode to the same vectors; the same input twice gives the same vector', async () => {
-    const asFloat = await client.embeddings.create({ model: MODEL, input: 'Once upon a time', encoding_format: 'float' });
+    const asFloat = await client.embeddings.create({
+      model: MODEL,
+      input: 'Once upon a time',
+      encoding_format: 'float',
+    });
     openApiValidator().assertValid('CreateEmbeddingResponse', asFloat);
     const viaBase64 = await client.embeddings.create({ model: MODEL, input: 'Once upon a time' });
     const again = await client.embeddings.create({ model: MODEL, input: 'Once upon a time', encoding_format: 'float' });
@@ -57,7 +65,9 @@ describe('embedded engine', () => {
   });
 
   it('the raw base64 is little-endian float32 of the float vector', async () => {
-    const raw = (await post({ model: MODEL, input: 'The cat', encoding_format: 'base64' })).json as { data: { embedding: string }[] };
+    const raw = (await post({ model: MODEL, input: 'The cat', encoding_format: 'base64' })).json as {
+      data: { embedding: string }[];
+    };
     const floats = (await post({ model: MODEL, input: 'The cat' })).json as { data: { embedding: number[] }[] };
     const bytes = Buffer.from(raw.data[0]!.embedding, 'base64');
     expect(bytes.length).toBe(64 * 4);
@@ -83,11 +93,28 @@ describe('embedded engine', () => {
     const one = await client.embeddings.create({ model: MODEL, input: [1, 100, 200], encoding_format: 'float' });
     expect(one.data).toHaveLength(1);
     expect(one.usage.prompt_tokens).toBe(3);
-    const many = await client.embeddings.create({ model: MODEL, input: [[1, 2], [1, 4, 5]], encoding_format: 'float' });
+    const many = await client.embeddings.create({
+      model: MODEL,
+      input: [
+        [1, 2],
+        [1, 4, 5],
+      ],
+      encoding_format: 'float',
+    });
     expect(many.data).toHaveLength(2);
     // Counted as evaluated: inputs that start with BOS (token 1) get no second one.
     expect(many.usage.prompt_tokens).toBe(5);
-    expectError(await post({ model: MODEL, input: [[1, 2], [3, 99999]] }), 400, { param: 'input[1]' });
+    expectError(
+      await post({
+        model: MODEL,
+        input: [
+          [1, 2],
+          [3, 99999],
+        ],
+      }),
+      400,
+      { param: 'input[1]' },
+    );
   });
 
   it('refuses dimensions the model cannot give, a model not configured for embeddings, and bad input, clearly', async () => {
@@ -102,13 +129,24 @@ describe('embedded engine', () => {
     expectError(await post({ model: MODEL, input: Array.from({ length: 2049 }, () => 'x') }), 400, { param: 'input' });
     expectError(await post({ model: 'nope', input: 'x' }), 404, { code: 'model_not_found' });
     expectError(await post({ model: MODEL, input: 'x' }, 'oruel_not_a_key'), 401, { code: 'invalid_api_key' });
-    await expect(client.embeddings.create({ model: MODEL, input: 'x', dimensions: 8 })).rejects.toBeInstanceOf(APIError);
+    await expect(client.embeddings.create({ model: MODEL, input: 'x', dimensions: 8 })).rejects.toBeInstanceOf(
+      APIError,
+    );
   });
 
   it('writes one ledger row with the prompt tokens, and rate limits apply as to chat', async () => {
-    const { data, response } = await client.embeddings.create({ model: MODEL, input: ['a', 'b c'], encoding_format: 'float' }).withResponse();
+    const { data, response } = await client.embeddings
+      .create({ model: MODEL, input: ['a', 'b c'], encoding_format: 'float' })
+      .withResponse();
     const row = await ledgerRow(harness, response.headers.get('x-request-id')!);
-    expect(row).toMatchObject({ outcome: 'completed', promptTokens: data.usage.prompt_tokens, completionTokens: 0, model: MODEL, engine: `llama-cpp/${MODEL}`, stream: false });
+    expect(row).toMatchObject({
+      outcome: 'completed',
+      promptTokens: data.usage.prompt_tokens,
+      completionTokens: 0,
+      model: MODEL,
+      engine: `llama-cpp/${MODEL}`,
+      stream: false,
+    });
     const { key } = await harness.server.keyStore.create({ name: 'one-a-minute', rpm: 1 });
     expect((await post({ model: MODEL, input: 'x' }, key)).status).toBe(200);
     expectError(await post({ model: MODEL, input: 'x' }, key), 429, { code: 'rate_limit_exceeded' });
@@ -119,12 +157,19 @@ describe('forwarded to an upstream /v1/embeddings', () => {
   it('asks for floats, returns them as the client asked (base64 by the SDK default) with the upstream usage', async () => {
     upstream.reset();
     const result = await client.embeddings.create({ model: GATEWAY, input: ['a b', 'c'] });
-    expect(result.data.map((item) => item.embedding)).toEqual(['a b', 'c'].map((input) => fakeEmbedding(input, FAKE_EMBEDDING_SIZE).map((value) => Math.fround(value))));
+    expect(result.data.map((item) => item.embedding)).toEqual(
+      ['a b', 'c'].map((input) => fakeEmbedding(input, FAKE_EMBEDDING_SIZE).map((value) => Math.fround(value))),
+    );
     expect(result.usage).toEqual({ prompt_tokens: 3, total_tokens: 3 });
     const sent = upstream.requests[0]!;
     expect(sent.path).toBe('/v1/embeddings');
     expect(sent.body).toMatchObject({ model: 'fake-embedder', input: ['a b', 'c'], encoding_format: 'float' });
-    const shorter = await client.embeddings.create({ model: GATEWAY, input: [[5, 6, 7]], dimensions: 4, encoding_format: 'float' });
+    const shorter = await client.embeddings.create({
+      model: GATEWAY,
+      input: [[5, 6, 7]],
+      dimensions: 4,
+      encoding_format: 'float',
+    });
     expect(shorter.data[0]!.embedding).toEqual(fakeEmbedding([5, 6, 7], 4));
     expect(upstream.requests[1]!.body).toMatchObject({ dimensions: 4, input: [[5, 6, 7]] });
   });
@@ -132,7 +177,10 @@ describe('forwarded to an upstream /v1/embeddings', () => {
   it('upstream errors are the contract errors', async () => {
     upstream.reset();
     upstream.failNext({ kind: 'status', status: 400, message: 'input too long (test)' });
-    expectError(await post({ model: GATEWAY, input: 'x' }), 400, { type: 'invalid_request_error', message: 'input too long (test)' });
+    expectError(await post({ model: GATEWAY, input: 'x' }), 400, {
+      type: 'invalid_request_error',
+      message: 'input too long (test)',
+    });
     upstream.failNext({ kind: 'status', status: 500, message: 'exploded (test)' });
     expectError(await post({ model: GATEWAY, input: 'x' }), 502, { code: 'upstream_error' });
   });

@@ -68,14 +68,20 @@ function reader(parts: AsyncIterable<StreamPart>) {
       check();
       void done.then(() => {
         check();
-        if (listeners.delete(check)) reject(new Error(`the parts ended without the awaited one: ${JSON.stringify(seen.map((entry) => entry.part.type))}`));
+        if (listeners.delete(check))
+          reject(
+            new Error(
+              `the parts ended without the awaited one: ${JSON.stringify(seen.map((entry) => entry.part.type))}`,
+            ),
+          );
       });
     });
   return { seen, done, waitFor, parts: () => seen.map((entry) => entry.part) };
 }
 
 const isText = (part: StreamPart) => part.type === 'text-delta';
-const textOf = (parts: StreamPart[], choice = 0) => parts.map((part) => (part.type === 'text-delta' && part.choice === choice ? part.text : '')).join('');
+const textOf = (parts: StreamPart[], choice = 0) =>
+  parts.map((part) => (part.type === 'text-delta' && part.choice === choice ? part.text : '')).join('');
 const never = () => new AbortController().signal;
 
 async function rejection(promise: Promise<unknown>): Promise<EngineError> {
@@ -113,7 +119,10 @@ describe('a completed generation', () => {
     expect(types.filter((type) => type === 'finish')).toHaveLength(1);
     expect(types.indexOf('finish')).toBeGreaterThan(types.lastIndexOf('text-delta'));
     expect(parts.find((part) => part.type === 'finish')).toEqual({ type: 'finish', choice: 0, finishReason: 'length' });
-    expect(parts.at(-1)).toEqual({ type: 'usage', usage: { promptTokens: expect.any(Number), completionTokens: 25, source: 'engine', cachedTokens: 0 } });
+    expect(parts.at(-1)).toEqual({
+      type: 'usage',
+      usage: { promptTokens: expect.any(Number), completionTokens: 25, source: 'engine', cachedTokens: 0 },
+    });
     expect(textOf(parts).length).toBeGreaterThan(0);
     expect(parts.some((part) => part.type === 'text-delta' && part.text === '')).toBe(false);
   });
@@ -123,7 +132,9 @@ describe('a completed generation', () => {
     const read = reader(await created.startChat(request({ n: 2, maxTokens: 15, temperature: 1, seed: 5 }), never()));
     await read.done;
     const parts = read.parts();
-    const finishes = parts.filter((part) => part.type === 'finish').map((part) => (part.type === 'finish' ? part.choice : -1));
+    const finishes = parts
+      .filter((part) => part.type === 'finish')
+      .map((part) => (part.type === 'finish' ? part.choice : -1));
     expect(finishes.sort()).toEqual([0, 1]);
     expect(textOf(parts, 0)).not.toBe('');
     expect(textOf(parts, 1)).not.toBe('');
@@ -163,7 +174,10 @@ describe('cancellation', () => {
     const next = reader(await created.startChat(request({ maxTokens: 3 }), never()));
     const startedAt = performance.now();
     const first = await next.waitFor(isText);
-    expect(first.at - startedAt, `first token after ${(first.at - startedAt).toFixed(1)} ms; a leak would take ~${leakMs.toFixed(0)} ms`).toBeLessThan(leakMs / 4);
+    expect(
+      first.at - startedAt,
+      `first token after ${(first.at - startedAt).toFixed(1)} ms; a leak would take ~${leakMs.toFixed(0)} ms`,
+    ).toBeLessThan(leakMs / 4);
     await next.done;
   });
 
@@ -175,7 +189,9 @@ describe('cancellation', () => {
     const queued = reader(await created.startChat(request({ maxTokens: 5 }), controller.signal));
     controller.abort(new Error('client gone'));
     await queued.done;
-    expect(queued.parts()).toEqual([{ type: 'usage', usage: { promptTokens: 0, completionTokens: 0, source: 'engine', cachedTokens: 0 } }]);
+    expect(queued.parts()).toEqual([
+      { type: 'usage', usage: { promptTokens: 0, completionTokens: 0, source: 'engine', cachedTokens: 0 } },
+    ]);
     await running.done;
     expect(running.parts().find((part) => part.type === 'finish')).toMatchObject({ finishReason: 'length' });
     expect(running.parts().at(-1)).toMatchObject({ type: 'usage', usage: { completionTokens: 300 } });
@@ -187,7 +203,9 @@ describe('cancellation', () => {
     const created = await engine();
     const controller = new AbortController();
     controller.abort(new Error('client gone before the start'));
-    const read = reader(await created.startChat(request({ maxTokens: 300 }), controller.signal).catch(() => (async function* () {})()));
+    const read = reader(
+      await created.startChat(request({ maxTokens: 300 }), controller.signal).catch(() => (async function* () {})()),
+    );
     await read.done;
     const parts = read.parts();
     expect(parts.filter(isText)).toEqual([]);
@@ -199,7 +217,10 @@ describe('cancellation', () => {
   it('an abort that lands while startChat is still preparing (a grammar) stops the work too', async () => {
     const created = await engine();
     const controller = new AbortController();
-    const starting = created.startChat(request({ maxTokens: 300, responseFormat: { type: 'json_object' } }), controller.signal);
+    const starting = created.startChat(
+      request({ maxTokens: 300, responseFormat: { type: 'json_object' } }),
+      controller.signal,
+    );
     controller.abort(new Error('client gone'));
     const parts = await starting.then(
       async (iterable) => {
@@ -256,34 +277,75 @@ describe('admission', () => {
 describe('refusals before any part', () => {
   it.each([
     ['n beyond the sequences', 'invalid_request', 'n', { n: 2 }],
-    ['tools on a template without tool calls', 'invalid_request', 'tools', { tools: [{ name: 'f', description: null, parameters: null }], toolChoice: { type: 'auto' } }],
-    ['a prompt larger than the context', 'context_length_exceeded', 'messages', { messages: [{ role: 'user', content: 'the cat sat. '.repeat(300) }] }],
+    [
+      'tools on a template without tool calls',
+      'invalid_request',
+      'tools',
+      { tools: [{ name: 'f', description: null, parameters: null }], toolChoice: { type: 'auto' } },
+    ],
+    [
+      'a prompt larger than the context',
+      'context_length_exceeded',
+      'messages',
+      { messages: [{ role: 'user', content: 'the cat sat. '.repeat(300) }] },
+    ],
     ['max tokens beyond the room left', 'context_length_exceeded', 'max_tokens', { maxTokens: 510 }],
-    ['a tool result answering no call', 'invalid_request', 'messages[1].tool_call_id', { messages: [{ role: 'user', content: 'hi' }, { role: 'tool', content: '1', toolCallId: 'call_nope' }] }],
-  ] as [string, string, string, Partial<ChatRequest>][])('%s: rejects with %s naming %s, and holds no sequence', async (_name, code, param, overrides) => {
-    const created = await engine();
-    const error = await rejection(created.startChat(request(overrides), never()));
-    expect(error.code).toBe(code);
-    expect(error.param).toBe(param);
-    expect(error.retryable).toBe(false);
-    const next = reader(await created.startChat(request({ maxTokens: 2 }), never()));
-    await next.done;
-    expect(next.parts().at(-1)).toMatchObject({ type: 'usage', usage: { completionTokens: 2 } });
-  });
+    [
+      'a tool result answering no call',
+      'invalid_request',
+      'messages[1].tool_call_id',
+      {
+        messages: [
+          { role: 'user', content: 'hi' },
+          { role: 'tool', content: '1', toolCallId: 'call_nope' },
+        ],
+      },
+    ],
+  ] as [string, string, string, Partial<ChatRequest>][])(
+    '%s: rejects with %s naming %s, and holds no sequence',
+    async (_name, code, param, overrides) => {
+      const created = await engine();
+      const error = await rejection(created.startChat(request(overrides), never()));
+      expect(error.code).toBe(code);
+      expect(error.param).toBe(param);
+      expect(error.retryable).toBe(false);
+      const next = reader(await created.startChat(request({ maxTokens: 2 }), never()));
+      await next.done;
+      expect(next.parts().at(-1)).toMatchObject({ type: 'usage', usage: { completionTokens: 2 } });
+    },
+  );
 });
 
 describe('loading and closing', () => {
   it('a file that is not GGUF fails ready() with a message saying so', async () => {
     const path = join(scratch, 'not-a-model.gguf');
     writeFileSync(path, 'this is a text file, not a model\n');
-    const broken = new LlamaCppEngine({ llama, name: 'broken', modelPath: async () => path, sequences: 1, contextSize: 512, threads: 1, gpuLayers: 'auto', maxQueue: 1 });
+    const broken = new LlamaCppEngine({
+      llama,
+      name: 'broken',
+      modelPath: async () => path,
+      sequences: 1,
+      contextSize: 512,
+      threads: 1,
+      gpuLayers: 'auto',
+      maxQueue: 1,
+    });
     engines.push(broken);
     await expect(broken.ready()).rejects.toThrow(/GGUF/i);
     expect((await rejection(broken.startChat(request(), never()))).code).toBe('unavailable');
   });
 
   it('a missing file fails ready()', async () => {
-    const missing = new LlamaCppEngine({ llama, name: 'missing', modelPath: async () => join(scratch, 'nope.gguf'), sequences: 1, contextSize: 512, threads: 1, gpuLayers: 'auto', maxQueue: 1 });
+    const missing = new LlamaCppEngine({
+      llama,
+      name: 'missing',
+      modelPath: async () => join(scratch, 'nope.gguf'),
+      sequences: 1,
+      contextSize: 512,
+      threads: 1,
+      gpuLayers: 'auto',
+      maxQueue: 1,
+    });
     engines.push(missing);
     await expect(missing.ready()).rejects.toThrow(/nope\.gguf|ENOENT|no such file/i);
   });
@@ -297,12 +359,16 @@ describe('loading and closing', () => {
     await Promise.all([running.done, queued.done]);
     const queuedParts = queued.parts();
     expect(queuedParts[0]).toMatchObject({ type: 'error', error: { code: 'unavailable' } });
-    expect(queuedParts.at(-1)).toEqual({ type: 'usage', usage: { promptTokens: 0, completionTokens: 0, source: 'engine', cachedTokens: 0 } });
+    expect(queuedParts.at(-1)).toEqual({
+      type: 'usage',
+      usage: { promptTokens: 0, completionTokens: 0, source: 'engine', cachedTokens: 0 },
+    });
     // The running one ends too, and says how it ended: never a clean finish cut short silently.
     const runningParts = running.parts();
     const ended = runningParts.find((part) => part.type === 'finish' || part.type === 'error');
     expect(ended).toBeDefined();
-    if (ended?.type === 'finish') expect(runningParts.at(-1)).toMatchObject({ type: 'usage', usage: { completionTokens: 300 } });
+    if (ended?.type === 'finish')
+      expect(runningParts.at(-1)).toMatchObject({ type: 'usage', usage: { completionTokens: 300 } });
     const error = await rejection(created.startChat(request(), never()));
     expect(error.code).toBe('unavailable');
   });

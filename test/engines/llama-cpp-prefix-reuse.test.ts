@@ -42,7 +42,11 @@ interface Turn {
 async function turn(created: LlamaCppEngine, messages: ChatMessage[], meterOf: () => number): Promise<Turn> {
   const before = meterOf();
   const parts: StreamPart[] = [];
-  for await (const part of await created.startChat(chatRequest({ model: 'stories', messages, maxTokens: 30, temperature: 0 }), new AbortController().signal)) parts.push(part);
+  for await (const part of await created.startChat(
+    chatRequest({ model: 'stories', messages, maxTokens: 30, temperature: 0 }),
+    new AbortController().signal,
+  ))
+    parts.push(part);
   const usage = parts.find((part) => part.type === 'usage');
   if (usage?.type !== 'usage') throw new Error('no usage part');
   const text = parts.map((part) => (part.type === 'text-delta' ? part.text : '')).join('');
@@ -64,7 +68,9 @@ async function conversation(created: LlamaCppEngine, meterOf: () => number, topi
 
 /** node-llama-cpp counts every token a sequence evaluates as input; this sums them over an engine's sequences. */
 function inputMeter(created: LlamaCppEngine): () => number {
-  const pool = (created as unknown as { loaded: { pool: { slots: { sequence: { tokenMeter: { usedInputTokens: number } } }[] } } }).loaded.pool;
+  const pool = (
+    created as unknown as { loaded: { pool: { slots: { sequence: { tokenMeter: { usedInputTokens: number } } }[] } } }
+  ).loaded.pool;
   return () => pool.slots.reduce((sum, slot) => sum + slot.sequence.tokenMeter.usedInputTokens, 0);
 }
 
@@ -92,7 +98,8 @@ describe('prefix reuse across turns', () => {
       // What the sequence really evaluated: the prompt minus what it held (plus the tokens it generated).
       expect(later.evaluatedInput).toBeLessThan(later.usage.promptTokens - cached + 30 + 2);
     }
-    for (const later of fresh.slice(1)) expect(later.evaluatedInput).toBeGreaterThanOrEqual(later.usage.promptTokens - 1);
+    for (const later of fresh.slice(1))
+      expect(later.evaluatedInput).toBeGreaterThanOrEqual(later.usage.promptTokens - 1);
   });
 
   it('two interleaved conversations each land on the sequence that holds their history', async () => {

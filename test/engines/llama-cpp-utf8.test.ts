@@ -24,10 +24,20 @@ let engine: LlamaCppEngine;
 
 /** A direct node-llama-cpp generation: its tokens, its text chunks, and the detokenized whole. */
 async function direct(seed: number) {
-  const history: ChatHistoryItem[] = [{ type: 'user', text: prompt }, { type: 'model', response: [] }];
+  const history: ChatHistoryItem[] = [
+    { type: 'user', text: prompt },
+    { type: 'model', response: [] },
+  ];
   const tokens: Token[] = [];
   const chunks: string[] = [];
-  await chat.generateResponse(history, { maxTokens: 200, temperature: 1, topP: 1, seed, onToken: (batch) => tokens.push(...batch), onTextChunk: (chunk) => chunks.push(chunk) });
+  await chat.generateResponse(history, {
+    maxTokens: 200,
+    temperature: 1,
+    topP: 1,
+    seed,
+    onToken: (batch) => tokens.push(...batch),
+    onTextChunk: (chunk) => chunks.push(chunk),
+  });
   return { tokens, chunks, text: model.detokenize(tokens) };
 }
 
@@ -36,7 +46,16 @@ beforeAll(async () => {
   model = await llama.loadModel({ modelPath: TINY_RANDOM_MODEL });
   context = await model.createContext({ sequences: 1, contextSize: 512, threads: 1 });
   chat = new LlamaChat({ contextSequence: context.getSequence() });
-  engine = new LlamaCppEngine({ llama, name: 'tiny', modelPath: async () => TINY_RANDOM_MODEL, sequences: 1, contextSize: 512, threads: 1, gpuLayers: 'auto', maxQueue: 4 });
+  engine = new LlamaCppEngine({
+    llama,
+    name: 'tiny',
+    modelPath: async () => TINY_RANDOM_MODEL,
+    sequences: 1,
+    contextSize: 512,
+    threads: 1,
+    gpuLayers: 'auto',
+    maxQueue: 4,
+  });
   await engine.ready();
 });
 afterAll(async () => {
@@ -59,7 +78,13 @@ describe('the engine', () => {
   it('emits well-formed text deltas that join to the detokenized tokens of a direct run with the same seed', async () => {
     let multiByte = 0;
     for (const seed of SEEDS) {
-      const request: ChatRequest = chatRequest({ model: 'tiny', messages: [{ role: 'user', content: prompt }], maxTokens: 200, temperature: 1, seed });
+      const request: ChatRequest = chatRequest({
+        model: 'tiny',
+        messages: [{ role: 'user', content: prompt }],
+        maxTokens: 200,
+        temperature: 1,
+        seed,
+      });
       const run = async () => {
         const parts: StreamPart[] = [];
         for await (const part of await engine.startChat(request, new AbortController().signal)) parts.push(part);

@@ -17,12 +17,15 @@ describe('operator errors: one base class, the CLI prints their message alone', 
     new KeyRevokedError('key_x'),
   ];
 
-  it.each(errors.map((error) => [error.constructor.name, error] as const))('%s is an OperatorError named after its class', (name, error) => {
-    expect(error).toBeInstanceOf(OperatorError);
-    expect(isOperatorFacing(error)).toBe(true);
-    expect(error.name).toBe(name);
-    expect(error.operatorFacing).toBe(true);
-  });
+  it.each(errors.map((error) => [error.constructor.name, error] as const))(
+    '%s is an OperatorError named after its class',
+    (name, error) => {
+      expect(error).toBeInstanceOf(OperatorError);
+      expect(isOperatorFacing(error)).toBe(true);
+      expect(error.name).toBe(name);
+      expect(error.operatorFacing).toBe(true);
+    },
+  );
 
   it('other errors are not operator-facing (they keep their stack)', () => {
     expect(isOperatorFacing(new Error('bug'))).toBe(false);

@@ -33,10 +33,23 @@ export const STREAM_CONTENT_TYPE: Record<Dialect, string> = {
 export function errorBody(dialect: Dialect, status: number, message: string): unknown {
   switch (dialect) {
     case 'openai':
-      return { error: { message, type: status === 429 ? 'rate_limit_error' : status >= 500 ? 'server_error' : 'invalid_request_error', param: status === 400 ? 'max_tokens' : null, code: null } };
+      return {
+        error: {
+          message,
+          type: status === 429 ? 'rate_limit_error' : status >= 500 ? 'server_error' : 'invalid_request_error',
+          param: status === 400 ? 'max_tokens' : null,
+          code: null,
+        },
+      };
     case 'vllm':
       // vLLM up to 0.8: the error object at the top level.
-      return { object: 'error', message, type: status >= 500 ? 'InternalServerError' : 'BadRequestError', param: null, code: status };
+      return {
+        object: 'error',
+        message,
+        type: status >= 500 ? 'InternalServerError' : 'BadRequestError',
+        param: null,
+        code: status,
+      };
     case 'llama-server':
       return { error: { code: status, message, type: status >= 500 ? 'server_error' : 'invalid_request_error' } };
     case 'ollama':

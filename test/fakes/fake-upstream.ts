@@ -1,4 +1,10 @@
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errorBody, midStreamErrorEvent, STREAM_CONTENT_TYPE, type Dialect } from './dialects.js';
@@ -54,7 +60,9 @@ export class FakeUpstream {
   readonly requests: RecordedRequest[] = [];
   private readonly faults: Fault[] = [];
   private persistentFault: Fault | null = null;
-  private options: Required<Omit<FakeUpstreamOptions, 'syntheticTokens' | 'firstTokenDelayMs'>> & { firstTokenDelayMs?: number };
+  private options: Required<Omit<FakeUpstreamOptions, 'syntheticTokens' | 'firstTokenDelayMs'>> & {
+    firstTokenDelayMs?: number;
+  };
   private synthetic: SyntheticResponse | null;
   private readonly sockets = new Set<Socket>();
 
@@ -111,7 +119,15 @@ export class FakeUpstream {
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const text = await readBody(request);
     const body = parseBody(text);
-    const record: RecordedRequest = { path: request.url ?? '', headers: request.headers, body, receivedAt: performance.now(), aborted: false, abortedAt: null, closedAt: null };
+    const record: RecordedRequest = {
+      path: request.url ?? '',
+      headers: request.headers,
+      body,
+      receivedAt: performance.now(),
+      aborted: false,
+      abortedAt: null,
+      closedAt: null,
+    };
     if (this.options.record) this.requests.push(record);
     response.once('close', () => {
       record.closedAt = performance.now();
@@ -121,22 +137,33 @@ export class FakeUpstream {
       }
     });
     const fault = this.faults.shift() ?? this.persistentFault;
-    if (fault?.kind === 'status') return this.sendError(response, fault.status, fault.message ?? `fake failure ${fault.status}`, fault.headers);
+    if (fault?.kind === 'status')
+      return this.sendError(response, fault.status, fault.message ?? `fake failure ${fault.status}`, fault.headers);
     const path = (request.url ?? '').split('?')[0] ?? '';
     if (path.endsWith('/embeddings')) return serveEmbeddings(response, body);
-    if (path.endsWith('/completions') && !path.endsWith('/chat/completions')) return serveLegacyCompletion(response, body, this.options.tokenDelayMs);
+    if (path.endsWith('/completions') && !path.endsWith('/chat/completions'))
+      return serveLegacyCompletion(response, body, this.options.tokenDelayMs);
     const stream = body.stream === true;
     if (!stream && body.stream_options !== undefined && this.options.dialect === 'vllm') {
       // vLLM's request validation: stream_options is refused on non-streaming requests.
       return this.sendError(response, 400, 'Stream options can only be defined when `stream=True`.');
     }
-    if (this.synthetic) return stream ? this.sendSyntheticStream(response, this.synthetic, includesUsage(body)) : endWith(response, 200, 'application/json', this.synthetic.completion);
+    if (this.synthetic)
+      return stream
+        ? this.sendSyntheticStream(response, this.synthetic, includesUsage(body))
+        : endWith(response, 200, 'application/json', this.synthetic.completion);
     const scenario: Scenario = Array.isArray(body.tools) && body.tools.length > 0 ? 'tools' : 'text';
-    if (!stream || fault?.kind === 'ignore-stream') return endWith(response, 200, 'application/json', completionBody(this.options.dialect, scenario));
+    if (!stream || fault?.kind === 'ignore-stream')
+      return endWith(response, 200, 'application/json', completionBody(this.options.dialect, scenario));
     await this.sendStream(response, streamEvents(this.options.dialect, scenario, includesUsage(body)), fault);
   }
 
-  private sendError(response: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+  private sendError(
+    response: ServerResponse,
+    status: number,
+    message: string,
+    headers: Record<string, string> = {},
+  ): void {
     response.writeHead(status, { 'content-type': 'application/json', ...headers });
     response.end(JSON.stringify(errorBody(this.options.dialect, status, message)));
   }
@@ -226,7 +253,9 @@ async function readBody(request: IncomingMessage): Promise<string> {
 function parseBody(text: string): Record<string, unknown> {
   try {
     const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : {};
   } catch {
     return {};
   }

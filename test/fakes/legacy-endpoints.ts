@@ -17,16 +17,29 @@ function fakeTokenCount(text: string): number {
   return text.split(/\s+/).filter(Boolean).length;
 }
 
-export async function serveLegacyCompletion(response: ServerResponse, body: Record<string, unknown>, tokenDelayMs: number): Promise<void> {
+export async function serveLegacyCompletion(
+  response: ServerResponse,
+  body: Record<string, unknown>,
+  tokenDelayMs: number,
+): Promise<void> {
   const prompts = typeof body.prompt === 'string' ? [body.prompt] : (body.prompt as string[]);
   const n = typeof body.n === 'number' ? body.n : 1;
   const maxTokens = typeof body.max_tokens === 'number' ? body.max_tokens : 16;
   const head = { id: 'cmpl-fake', object: 'text_completion', created: 1757601341, model: String(body.model) };
   const texts = prompts.flatMap((_, i) => Array.from({ length: n }, (__, j) => legacyCompletionText(i, j, maxTokens)));
-  const usage = { prompt_tokens: prompts.reduce((sum, prompt) => sum + fakeTokenCount(prompt), 0), completion_tokens: maxTokens * texts.length, total_tokens: 0 };
+  const usage = {
+    prompt_tokens: prompts.reduce((sum, prompt) => sum + fakeTokenCount(prompt), 0),
+    completion_tokens: maxTokens * texts.length,
+    total_tokens: 0,
+  };
   usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;
   if (body.stream !== true) {
-    const choices = texts.map((words, index) => ({ index, text: words.join(''), logprobs: null, finish_reason: 'length' }));
+    const choices = texts.map((words, index) => ({
+      index,
+      text: words.join(''),
+      logprobs: null,
+      finish_reason: 'length',
+    }));
     response.writeHead(200, { 'content-type': 'application/json' });
     response.end(JSON.stringify({ ...head, choices, usage }));
     return;
@@ -35,7 +48,10 @@ export async function serveLegacyCompletion(response: ServerResponse, body: Reco
   const send = (value: unknown) => response.write(`data: ${JSON.stringify(value)}\n\n`);
   for (let word = 0; word < maxTokens; word += 1) {
     if (response.destroyed) return;
-    send({ ...head, choices: texts.map((words, index) => ({ index, text: words[word], logprobs: null, finish_reason: null })) });
+    send({
+      ...head,
+      choices: texts.map((words, index) => ({ index, text: words[word], logprobs: null, finish_reason: null })),
+    });
     if (tokenDelayMs > 0) await sleep(tokenDelayMs);
   }
   send({ ...head, choices: texts.map((_, index) => ({ index, text: '', logprobs: null, finish_reason: 'length' })) });
@@ -55,10 +71,29 @@ export function fakeEmbedding(input: string | number[], dimensions: number): num
 
 export function serveEmbeddings(response: ServerResponse, body: Record<string, unknown>): void {
   const raw = body.input;
-  const inputs: (string | number[])[] = typeof raw === 'string' ? [raw] : Array.isArray(raw) && typeof raw[0] === 'number' ? [raw as number[]] : (raw as (string | number[])[]);
+  const inputs: (string | number[])[] =
+    typeof raw === 'string'
+      ? [raw]
+      : Array.isArray(raw) && typeof raw[0] === 'number'
+        ? [raw as number[]]
+        : (raw as (string | number[])[]);
   const dimensions = typeof body.dimensions === 'number' ? body.dimensions : FAKE_EMBEDDING_SIZE;
-  const data = inputs.map((input, index) => ({ object: 'embedding', index, embedding: fakeEmbedding(input, dimensions) }));
-  const promptTokens = inputs.reduce((sum, input) => sum + (typeof input === 'string' ? fakeTokenCount(input) : input.length), 0);
+  const data = inputs.map((input, index) => ({
+    object: 'embedding',
+    index,
+    embedding: fakeEmbedding(input, dimensions),
+  }));
+  const promptTokens = inputs.reduce(
+    (sum, input) => sum + (typeof input === 'string' ? fakeTokenCount(input) : input.length),
+    0,
+  );
   response.writeHead(200, { 'content-type': 'application/json' });
-  response.end(JSON.stringify({ object: 'list', data, model: String(body.model), usage: { prompt_tokens: promptTokens, total_tokens: promptTokens } }));
+  response.end(
+    JSON.stringify({
+      object: 'list',
+      data,
+      model: String(body.model),
+      usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
+    }),
+  );
 }

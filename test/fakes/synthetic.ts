@@ -18,10 +18,20 @@ export interface SyntheticResponse {
 const SYNTHETIC_PROMPT_TOKENS = 12;
 
 export function syntheticResponse(tokenCount: number, model = 'bench-upstream'): SyntheticResponse {
-  const head = { id: 'chatcmpl-synthetic0000000000000000000', object: 'chat.completion.chunk', created: 1757601341, model };
-  const chunk = (delta: Record<string, unknown>, finish: string | null) => `data: ${JSON.stringify({ ...head, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] })}\n\n`;
+  const head = {
+    id: 'chatcmpl-synthetic0000000000000000000',
+    object: 'chat.completion.chunk',
+    created: 1757601341,
+    model,
+  };
+  const chunk = (delta: Record<string, unknown>, finish: string | null) =>
+    `data: ${JSON.stringify({ ...head, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] })}\n\n`;
   const words = Array.from({ length: tokenCount }, (_, index) => (index === 0 ? 'Lorem' : ` w${index}`));
-  const usage = { prompt_tokens: SYNTHETIC_PROMPT_TOKENS, completion_tokens: tokenCount, total_tokens: SYNTHETIC_PROMPT_TOKENS + tokenCount };
+  const usage = {
+    prompt_tokens: SYNTHETIC_PROMPT_TOKENS,
+    completion_tokens: tokenCount,
+    total_tokens: SYNTHETIC_PROMPT_TOKENS + tokenCount,
+  };
   const role = chunk({ role: 'assistant', content: '' }, null);
   const tokens = words.map((word) => chunk({ content: word }, null));
   const finish = chunk({}, 'stop');
@@ -30,7 +40,9 @@ export function syntheticResponse(tokenCount: number, model = 'bench-upstream'):
   const completion = {
     ...head,
     object: 'chat.completion',
-    choices: [{ index: 0, message: { role: 'assistant', content: words.join('') }, logprobs: null, finish_reason: 'stop' }],
+    choices: [
+      { index: 0, message: { role: 'assistant', content: words.join('') }, logprobs: null, finish_reason: 'stop' },
+    ],
     usage,
   };
   return {

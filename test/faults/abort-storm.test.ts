@@ -21,7 +21,10 @@ let harness: TestServer;
 beforeAll(async () => {
   upstream = await FakeUpstream.start({ dialect: 'vllm', tokenDelayMs: 5 });
   harness = await startTestServer({
-    models: [storiesModel, { name: 'gateway', engine: 'openai', deployments: [{ url: upstream.url, model: 'upstream-model' }] } as never],
+    models: [
+      storiesModel,
+      { name: 'gateway', engine: 'openai', deployments: [{ url: upstream.url, model: 'upstream-model' }] } as never,
+    ],
     server: { keepAliveMs: 50 },
   });
 });
@@ -49,7 +52,12 @@ async function leaveAt(model: string, moment: Moment, delayMs: number): Promise<
     const response = await fetch(`${harness.baseURL}/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${harness.apiKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model, messages: [{ role: 'user', content: 'Once upon a time' }], stream: true, max_tokens: 300 }),
+      body: JSON.stringify({
+        model,
+        messages: [{ role: 'user', content: 'Once upon a time' }],
+        stream: true,
+        max_tokens: 300,
+      }),
       signal: controller.signal,
     });
     const requestId = response.headers.get('x-request-id');
@@ -102,7 +110,11 @@ async function settledRows(model: string, seen: string[]) {
   return rows;
 }
 
-function expectOneRowEach(rows: { requestId: string; outcome: string; status: number; errorCode: string | null }[], seen: string[], sent: number): void {
+function expectOneRowEach(
+  rows: { requestId: string; outcome: string; status: number; errorCode: string | null }[],
+  seen: string[],
+  sent: number,
+): void {
   const ids = rows.map((row) => row.requestId);
   expect(new Set(ids).size).toBe(ids.length);
   const stored = new Set(ids);
@@ -110,7 +122,11 @@ function expectOneRowEach(rows: { requestId: string; outcome: string; status: nu
   // Clients that left before their request was read may have no row; none has two.
   expect(rows.length).toBeGreaterThanOrEqual(seen.length);
   expect(rows.length).toBeLessThanOrEqual(sent);
-  expect(rows.filter((row) => row.outcome !== 'cancelled' && row.outcome !== 'completed').map(({ outcome, status, errorCode }) => ({ outcome, status, errorCode }))).toEqual([]);
+  expect(
+    rows
+      .filter((row) => row.outcome !== 'cancelled' && row.outcome !== 'completed')
+      .map(({ outcome, status, errorCode }) => ({ outcome, status, errorCode })),
+  ).toEqual([]);
 }
 
 describe('an abort storm', () => {
@@ -119,13 +135,20 @@ describe('an abort storm', () => {
     expect(seen.length).toBeGreaterThan(EMBEDDED_REQUESTS / 2);
     const rows = await settledRows('stories260K', seen);
     expectOneRowEach(rows, seen, EMBEDDED_REQUESTS);
-    console.log(`[faults] embedded abort storm: ${EMBEDDED_REQUESTS} sent, ${seen.length} with a response head, ${rows.length} ledger rows`);
+    console.log(
+      `[faults] embedded abort storm: ${EMBEDDED_REQUESTS} sent, ${seen.length} with a response head, ${rows.length} ledger rows`,
+    );
 
     // No sequence leaked: a request that needs both sequences at once still runs.
     const both = await fetch(`${harness.baseURL}/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${harness.apiKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'stories260K', messages: [{ role: 'user', content: 'Once upon a time' }], n: 2, max_tokens: 8 }),
+      body: JSON.stringify({
+        model: 'stories260K',
+        messages: [{ role: 'user', content: 'Once upon a time' }],
+        n: 2,
+        max_tokens: 8,
+      }),
       signal: AbortSignal.timeout(30_000),
     });
     expect(both.status).toBe(200);
@@ -136,9 +159,16 @@ describe('an abort storm', () => {
     const { seen } = await storm('gateway', GATEWAY_REQUESTS, 11);
     const rows = await settledRows('gateway', seen);
     expectOneRowEach(rows, seen, GATEWAY_REQUESTS);
-    console.log(`[faults] gateway abort storm: ${GATEWAY_REQUESTS} sent, ${seen.length} with a response head, ${rows.length} ledger rows`);
-    await until(() => upstream.requests.every((request) => request.closedAt !== null), 'every upstream request to be closed');
-    const deployments = harness.server.registry.engines().filter((engine): engine is Deployment => engine instanceof Deployment);
+    console.log(
+      `[faults] gateway abort storm: ${GATEWAY_REQUESTS} sent, ${seen.length} with a response head, ${rows.length} ledger rows`,
+    );
+    await until(
+      () => upstream.requests.every((request) => request.closedAt !== null),
+      'every upstream request to be closed',
+    );
+    const deployments = harness.server.registry
+      .engines()
+      .filter((engine): engine is Deployment => engine instanceof Deployment);
     // Every model is served by deployments (the embedded one too): none may still count a request in flight.
     expect(deployments.length).toBeGreaterThan(0);
     expect(deployments.map((deployment) => deployment.inFlight).filter((count) => count !== 0)).toEqual([]);

@@ -57,11 +57,17 @@ describe('the drain deadline on /completions, /embeddings and resumed streams', 
     const completionStream = await post('/completions', { prompt: 'Hello?', stream: true });
     expect(completionStream.status).toBe(200);
     const completionText = completionStream.text();
-    const resumable = await post('/chat/completions', { messages: [{ role: 'user', content: 'Hello?' }], stream: true }, { 'oruel-resumable': 'true' });
+    const resumable = await post(
+      '/chat/completions',
+      { messages: [{ role: 'user', content: 'Hello?' }], stream: true },
+      { 'oruel-resumable': 'true' },
+    );
     expect(resumable.status).toBe(200);
     const streamId = resumable.headers.get('oruel-stream-id');
     expect(streamId).toBeTruthy();
-    const resumed = await fetch(`${harness.baseURL}/chat/completions/${streamId}/stream`, { headers: { authorization: `Bearer ${harness.apiKey}`, 'last-event-id': '0' } });
+    const resumed = await fetch(`${harness.baseURL}/chat/completions/${streamId}/stream`, {
+      headers: { authorization: `Bearer ${harness.apiKey}`, 'last-event-id': '0' },
+    });
     expect(resumed.status).toBe(200);
     const resumedText = resumed.text();
     const originalText = resumable.text();
@@ -82,7 +88,10 @@ describe('the drain deadline on /completions, /embeddings and resumed streams', 
     await until(() => sockets.size === 0, 'the upstream connections to close');
 
     const db = new Database(harness.config.database.url.slice('sqlite:'.length), { readonly: true });
-    const rows = db.prepare('SELECT request_id, outcome, status, error_code FROM usage_ledger').all() as { request_id: string; error_code: string | null }[];
+    const rows = db.prepare('SELECT request_id, outcome, status, error_code FROM usage_ledger').all() as {
+      request_id: string;
+      error_code: string | null;
+    }[];
     db.close();
     expect(rows).toHaveLength(4);
     expect(rows.every((row) => row.error_code === 'server_shutting_down')).toBe(true);

@@ -64,11 +64,21 @@ describe('the drain deadline', () => {
     expect(answer.status).toBe(503);
     expect(answer.headers.get('retry-after')).toBe('1');
     const waitingId = answer.headers.get('x-request-id')!;
-    expect(await answer.json()).toEqual({ error: { message: expect.stringMatching(/shutting down/), type: 'server_error', param: null, code: 'server_shutting_down' } });
+    expect(await answer.json()).toEqual({
+      error: {
+        message: expect.stringMatching(/shutting down/),
+        type: 'server_error',
+        param: null,
+        code: 'server_shutting_down',
+      },
+    });
 
     const events = (await streamText).split('\n\n').filter((event) => event.startsWith('data: '));
     expect(events).not.toContain('data: [DONE]');
-    expect(JSON.parse(events.at(-1)!.slice(6))).toMatchObject({ choices: [{ finish_reason: 'error' }], error: { code: 'server_shutting_down' } });
+    expect(JSON.parse(events.at(-1)!.slice(6))).toMatchObject({
+      choices: [{ finish_reason: 'error' }],
+      error: { code: 'server_shutting_down' },
+    });
     await closed;
     // The upstream connections were destroyed, not left waiting.
     await until(() => sockets.size === 0, 'the upstream connections to close');
@@ -77,9 +87,16 @@ describe('the drain deadline', () => {
     const rows = db.prepare('SELECT request_id, outcome, status, error_code FROM usage_ledger').all();
     db.close();
     expect(rows).toHaveLength(2);
-    expect(rows).toEqual(expect.arrayContaining([
-      { request_id: waitingId, outcome: 'error', status: 503, error_code: 'server_shutting_down' },
-      { request_id: streaming.headers.get('x-request-id'), outcome: 'error', status: 200, error_code: 'server_shutting_down' },
-    ]));
+    expect(rows).toEqual(
+      expect.arrayContaining([
+        { request_id: waitingId, outcome: 'error', status: 503, error_code: 'server_shutting_down' },
+        {
+          request_id: streaming.headers.get('x-request-id'),
+          outcome: 'error',
+          status: 200,
+          error_code: 'server_shutting_down',
+        },
+      ]),
+    );
   });
 });

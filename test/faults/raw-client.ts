@@ -36,7 +36,11 @@ export function connectRaw(origin: string): RawExchange {
 }
 
 /** A streamed chat request that reads the response head and the first event, then stops reading for good. */
-export async function stalledStream(origin: string, body: Record<string, unknown>, apiKey: string | null = null): Promise<RawExchange & { requestId: string }> {
+export async function stalledStream(
+  origin: string,
+  body: Record<string, unknown>,
+  apiKey: string | null = null,
+): Promise<RawExchange & { requestId: string }> {
   const json = JSON.stringify({ ...body, stream: true });
   const exchange = rawRequest(
     origin,

@@ -38,9 +38,16 @@ export class ServeProcess {
     const database = join(dir, `${name}.db`);
     const server = { host: '127.0.0.1', port, logLevel: 'info', ...(config.server as Record<string, unknown>) };
     const file = join(dir, `${name}.yaml`);
-    writeFileSync(file, stringify({ ...config, server, database: { url: `sqlite:${database}` }, modelsDir: join(dir, 'models') }));
+    writeFileSync(
+      file,
+      stringify({ ...config, server, database: { url: `sqlite:${database}` }, modelsDir: join(dir, 'models') }),
+    );
     const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('ORUEL_')));
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'serve', '--config', file], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'serve', '--config', file], {
+      cwd: REPO_ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const serve = new ServeProcess(child, database, port);
     await serve.#waitReady();
     return serve;
@@ -58,7 +65,10 @@ export class ServeProcess {
   async exitWithin(timeoutMs: number): Promise<Exit> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`oruel serve still running ${timeoutMs} ms later:\n${this.output}`)), timeoutMs);
+      timer = setTimeout(
+        () => reject(new Error(`oruel serve still running ${timeoutMs} ms later:\n${this.output}`)),
+        timeoutMs,
+      );
     });
     return Promise.race([this.exited, timeout]).finally(() => clearTimeout(timer));
   }
@@ -68,10 +78,14 @@ export class ServeProcess {
   }
 
   /** Ledger rows of one request, read from the SQLite file after the process ended. */
-  ledgerRows(requestId: string): { outcome: string; error_code: string | null; status: number; completion_tokens: number }[] {
+  ledgerRows(
+    requestId: string,
+  ): { outcome: string; error_code: string | null; status: number; completion_tokens: number }[] {
     const db = new Database(this.database, { readonly: true });
     try {
-      return db.prepare('SELECT outcome, error_code, status, completion_tokens FROM usage_ledger WHERE request_id = ?').all(requestId) as never;
+      return db
+        .prepare('SELECT outcome, error_code, status, completion_tokens FROM usage_ledger WHERE request_id = ?')
+        .all(requestId) as never;
     } finally {
       db.close();
     }

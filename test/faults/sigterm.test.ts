@@ -67,81 +67,89 @@ afterAll(async () => {
 });
 
 describe('SIGTERM with a stalled reader', () => {
-  it(
-    'refuses new requests with 503, ends the running streams with an error event at the deadline, stores every row and exits 0',
-    async () => {
-      const server = await ServeProcess.start(dir, 'sigterm', config(DRAIN_MS));
-      servers.push(server);
-      const stalled = await stalledStream(server.origin, { model: 'flood', messages: MESSAGES });
-      // Oru-el stopped taking the stalled stream's bytes, so the upstream is held by backpressure.
-      await until(() => flood.blocked >= 1, 'the upstream to be held by the stalled reader');
-      const reading = readingStream(server.origin);
-      await until(() => reading.state.bytes > 100_000, 'the reading client to receive its stream');
+  it('refuses new requests with 503, ends the running streams with an error event at the deadline, stores every row and exits 0', async () => {
+    const server = await ServeProcess.start(dir, 'sigterm', config(DRAIN_MS));
+    servers.push(server);
+    const stalled = await stalledStream(server.origin, { model: 'flood', messages: MESSAGES });
+    // Oru-el stopped taking the stalled stream's bytes, so the upstream is held by backpressure.
+    await until(() => flood.blocked >= 1, 'the upstream to be held by the stalled reader');
+    const reading = readingStream(server.origin);
+    await until(() => reading.state.bytes > 100_000, 'the reading client to receive its stream');
 
-      const signalledAt = performance.now();
-      server.child.kill('SIGTERM');
-      await until(() => server.output.includes('shutting down'), 'the shutdown to begin');
-      const refused = await fetch(`${server.origin}/v1/inference/chat/completions`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ model: 'flood', messages: MESSAGES }),
-      });
-      expect(refused.status).toBe(503);
-      expect(refused.headers.get('retry-after')).toBe('1');
-      expect(await refused.json()).toEqual({ error: { message: expect.stringMatching(/shutting down/), type: 'server_error', param: null, code: 'server_shutting_down' } });
-      expect((await fetch(`${server.origin}/readyz`)).status).toBe(503);
+    const signalledAt = performance.now();
+    server.child.kill('SIGTERM');
+    await until(() => server.output.includes('shutting down'), 'the shutdown to begin');
+    const refused = await fetch(`${server.origin}/v1/inference/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'flood', messages: MESSAGES }),
+    });
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(await refused.json()).toEqual({
+      error: {
+        message: expect.stringMatching(/shutting down/),
+        type: 'server_error',
+        param: null,
+        code: 'server_shutting_down',
+      },
+    });
+    expect((await fetch(`${server.origin}/readyz`)).status).toBe(503);
 
-      const exit = await server.exitWithin(GRACE_PERIOD_MS);
-      const exitMs = performance.now() - signalledAt;
-      console.log(`[faults] SIGTERM with a stalled reader: exit ${exit.code} after ${Math.round(exitMs)} ms (drain deadline ${DRAIN_MS} ms)`);
-      expect(exit).toEqual({ code: 0, signal: null });
-      expect(exitMs).toBeGreaterThanOrEqual(DRAIN_MS);
+    const exit = await server.exitWithin(GRACE_PERIOD_MS);
+    const exitMs = performance.now() - signalledAt;
+    console.log(
+      `[faults] SIGTERM with a stalled reader: exit ${exit.code} after ${Math.round(exitMs)} ms (drain deadline ${DRAIN_MS} ms)`,
+    );
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(exitMs).toBeGreaterThanOrEqual(DRAIN_MS);
 
-      await reading.finished;
-      expect(reading.state.tail).not.toContain('[DONE]');
-      expect(JSON.parse(lastEvent(reading.state.tail))).toMatchObject({ choices: [{ finish_reason: 'error' }], error: { code: 'server_shutting_down', type: 'server_error' } });
-      // The stalled client's connection was closed by the server (a paused socket sees it once it reads again).
-      stalled.socket.resume();
-      await stalled.closed;
-      // The upstream requests were destroyed with the process, not left to finish.
-      expect(flood.open).toBe(0);
+    await reading.finished;
+    expect(reading.state.tail).not.toContain('[DONE]');
+    expect(JSON.parse(lastEvent(reading.state.tail))).toMatchObject({
+      choices: [{ finish_reason: 'error' }],
+      error: { code: 'server_shutting_down', type: 'server_error' },
+    });
+    // The stalled client's connection was closed by the server (a paused socket sees it once it reads again).
+    stalled.socket.resume();
+    await stalled.closed;
+    // The upstream requests were destroyed with the process, not left to finish.
+    expect(flood.open).toBe(0);
 
-      for (const requestId of [stalled.requestId, reading.state.requestId]) {
-        const rows = server.ledgerRows(requestId);
-        expect(rows, requestId).toEqual([{ outcome: 'error', error_code: 'server_shutting_down', status: 200, completion_tokens: expect.any(Number) }]);
-        expect(rows[0]!.completion_tokens).toBeGreaterThan(0);
-      }
-    },
-    120_000,
-  );
+    for (const requestId of [stalled.requestId, reading.state.requestId]) {
+      const rows = server.ledgerRows(requestId);
+      expect(rows, requestId).toEqual([
+        { outcome: 'error', error_code: 'server_shutting_down', status: 200, completion_tokens: expect.any(Number) },
+      ]);
+      expect(rows[0]!.completion_tokens).toBeGreaterThan(0);
+    }
+  }, 120_000);
 
-  it(
-    'a second signal ends the drain at once and still stores the ledger',
-    async () => {
-      // A drain long enough that only the second signal can explain a prompt exit.
-      const longDrainMs = 60_000;
-      const server = await ServeProcess.start(dir, 'second-signal', config(longDrainMs));
-      servers.push(server);
-      const stalled = await stalledStream(server.origin, { model: 'flood', messages: MESSAGES });
-      await until(() => flood.blocked >= 1, 'the upstream to be held by the stalled reader');
-      const reading = readingStream(server.origin);
-      await until(() => reading.state.bytes > 100_000, 'the reading client to receive its stream');
+  it('a second signal ends the drain at once and still stores the ledger', async () => {
+    // A drain long enough that only the second signal can explain a prompt exit.
+    const longDrainMs = 60_000;
+    const server = await ServeProcess.start(dir, 'second-signal', config(longDrainMs));
+    servers.push(server);
+    const stalled = await stalledStream(server.origin, { model: 'flood', messages: MESSAGES });
+    await until(() => flood.blocked >= 1, 'the upstream to be held by the stalled reader');
+    const reading = readingStream(server.origin);
+    await until(() => reading.state.bytes > 100_000, 'the reading client to receive its stream');
 
-      server.child.kill('SIGTERM');
-      await until(() => server.output.includes('shutting down'), 'the shutdown to begin');
-      const signalledAt = performance.now();
-      server.child.kill('SIGINT');
-      const exit = await server.exitWithin(GRACE_PERIOD_MS);
-      const exitMs = performance.now() - signalledAt;
-      console.log(`[faults] second signal: exit ${exit.code} after ${Math.round(exitMs)} ms (drain deadline ${longDrainMs} ms)`);
-      expect(exit).toEqual({ code: 0, signal: null });
-      expect(exitMs).toBeLessThan(longDrainMs);
-      await reading.finished;
-      expect(JSON.parse(lastEvent(reading.state.tail))).toMatchObject({ error: { code: 'server_shutting_down' } });
-      for (const requestId of [stalled.requestId, reading.state.requestId]) {
-        expect(server.ledgerRows(requestId), requestId).toHaveLength(1);
-      }
-    },
-    120_000,
-  );
+    server.child.kill('SIGTERM');
+    await until(() => server.output.includes('shutting down'), 'the shutdown to begin');
+    const signalledAt = performance.now();
+    server.child.kill('SIGINT');
+    const exit = await server.exitWithin(GRACE_PERIOD_MS);
+    const exitMs = performance.now() - signalledAt;
+    console.log(
+      `[faults] second signal: exit ${exit.code} after ${Math.round(exitMs)} ms (drain deadline ${longDrainMs} ms)`,
+    );
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(exitMs).toBeLessThan(longDrainMs);
+    await reading.finished;
+    expect(JSON.parse(lastEvent(reading.state.tail))).toMatchObject({ error: { code: 'server_shutting_down' } });
+    for (const requestId of [stalled.requestId, reading.state.requestId]) {
+      expect(server.ledgerRows(requestId), requestId).toHaveLength(1);
+    }
+  }, 120_000);
 });

@@ -17,7 +17,11 @@ let harness: TestServer;
 
 beforeAll(async () => {
   harness = await startTestServer({
-    server: { headersTimeoutMs: HEADERS_TIMEOUT_MS, requestTimeoutMs: REQUEST_TIMEOUT_MS, keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS },
+    server: {
+      headersTimeoutMs: HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS,
+    },
   });
 });
 afterAll(async () => {
@@ -45,7 +49,14 @@ function parseResponse(text: string): { status: number; body: unknown } {
   return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head!)?.[1]), body: JSON.parse(body!) };
 }
 
-const TIMEOUT_BODY = { error: { message: expect.stringMatching(/did not arrive in time/), type: 'invalid_request_error', param: null, code: 'request_timeout' } };
+const TIMEOUT_BODY = {
+  error: {
+    message: expect.stringMatching(/did not arrive in time/),
+    type: 'invalid_request_error',
+    param: null,
+    code: 'request_timeout',
+  },
+};
 
 describe('a body that never finishes', () => {
   it('five tricklers (Content-Length: 100000, one byte every 200 ms) each get 408 and are closed; others are served meanwhile', async () => {
@@ -63,7 +74,11 @@ describe('a body that never finishes', () => {
     const served = await fetch(`${harness.baseURL}/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${harness.apiKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'stories260K', messages: [{ role: 'user', content: 'Once upon a time' }], max_tokens: 4 }),
+      body: JSON.stringify({
+        model: 'stories260K',
+        messages: [{ role: 'user', content: 'Once upon a time' }],
+        max_tokens: 4,
+      }),
     });
     expect(served.status).toBe(200);
     await Promise.all(tricklers.map((exchange) => exchange.closed));
@@ -86,17 +101,29 @@ describe('headers that never finish', () => {
 
 describe('an idle keep-alive connection', () => {
   it('is closed by the server after keepAliveTimeoutMs', async () => {
-    const exchange = rawRequest(origin(), ['GET /healthz HTTP/1.1', `Host: ${new URL(origin()).host}`, 'Connection: keep-alive']);
+    const exchange = rawRequest(origin(), [
+      'GET /healthz HTTP/1.1',
+      `Host: ${new URL(origin()).host}`,
+      'Connection: keep-alive',
+    ]);
     await until(() => exchange.received().includes('"status":"ok"'), 'the health answer');
     // Fastify's default keeps it for 72 s; the configured 0.5 s closes it well within this wait.
-    await Promise.race([exchange.closed, sleep(20_000).then(() => Promise.reject(new Error('the idle connection is still open after 20 s')))]);
+    await Promise.race([
+      exchange.closed,
+      sleep(20_000).then(() => Promise.reject(new Error('the idle connection is still open after 20 s'))),
+    ]);
   });
 });
 
 describe('defaults', () => {
   it('every timeout is finite and inside what a client would wait', () => {
     const { server } = configSchema.parse({ modelsDir: '/tmp/models' });
-    expect(server).toMatchObject({ headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 72_000, drainTimeoutMs: 10_000 });
+    expect(server).toMatchObject({
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
+      keepAliveTimeoutMs: 72_000,
+      drainTimeoutMs: 10_000,
+    });
   });
 
   it('are applied to the HTTP server', () => {

@@ -56,7 +56,9 @@ describe('clients that stop reading', () => {
     }
     expect(settled, `the upstream kept sending: ${held.join(', ')} bytes`).toBe(true);
     expect(flood.blocked).toBe(STALLED_CLIENTS);
-    console.log(`[faults] bytes taken from the upstream per stalled reader: ${held.map((bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`).join(', ')}`);
+    console.log(
+      `[faults] bytes taken from the upstream per stalled reader: ${held.map((bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`).join(', ')}`,
+    );
     for (const bytes of held) expect(bytes).toBeLessThan(BOUND_PER_STREAM);
 
     // Everyone else is served meanwhile.

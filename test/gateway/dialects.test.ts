@@ -34,7 +34,14 @@ beforeAll(async () => {
   harness = await startGateway(
     DIALECTS.map((dialect) => ({
       name: `via-${dialect}`,
-      deployments: [{ url: fakes.get(dialect)!.url, model: `${dialect}-native-name`, apiKey: 'sk-upstream-secret', headers: { 'X-Team': 'search' } }],
+      deployments: [
+        {
+          url: fakes.get(dialect)!.url,
+          model: `${dialect}-native-name`,
+          apiKey: 'sk-upstream-secret',
+          headers: { 'X-Team': 'search' },
+        },
+      ],
     })),
   );
   client = sdk(harness);
@@ -63,22 +70,30 @@ function expectContractChunks(chunks: Chunk[], model: string): void {
     expect(chunk.created).toBe(chunks[0]!.created);
   }
   expect(chunks[0]!.choices[0]!.delta).toEqual({ role: 'assistant', content: '' });
-  expect(chunks.slice(1).every((chunk) => chunk.choices[0]!.delta.role === undefined), 'role only in the first chunk').toBe(true);
+  expect(
+    chunks.slice(1).every((chunk) => chunk.choices[0]!.delta.role === undefined),
+    'role only in the first chunk',
+  ).toBe(true);
   const last = chunks.at(-1)!;
   expect(last.choices[0]!.finish_reason).not.toBeNull();
   expect(last.usage).toBeDefined();
   expect(last.usage!.total_tokens).toBe(last.usage!.prompt_tokens + last.usage!.completion_tokens);
-  expect(chunks.slice(0, -1).every((chunk) => chunk.usage == null && chunk.choices[0]!.finish_reason === null), 'usage and finish only on the final chunk').toBe(true);
+  expect(
+    chunks.slice(0, -1).every((chunk) => chunk.usage == null && chunk.choices[0]!.finish_reason === null),
+    'usage and finish only on the final chunk',
+  ).toBe(true);
 }
 
 describe.each(DIALECTS)('through Oru-el to a %s upstream', (dialect) => {
   const model = `via-${dialect}`;
   const reported = REPORTED[dialect];
 
-  it('streams text as the contract says, with the upstream\'s usage (or counted), and [DONE]', async () => {
+  it("streams text as the contract says, with the upstream's usage (or counted), and [DONE]", async () => {
     const fake = fakes.get(dialect)!;
     fake.reset();
-    const { data: stream, response } = await client.chat.completions.create({ model, messages: USER_PROMPT, stream: true }).withResponse();
+    const { data: stream, response } = await client.chat.completions
+      .create({ model, messages: USER_PROMPT, stream: true })
+      .withResponse();
     const chunks = await collect(stream);
     expectContractChunks(chunks, model);
     expect(chunks.map((chunk) => chunk.choices[0]!.delta.content ?? '').join('')).toBe(TEXT);
@@ -93,17 +108,30 @@ describe.each(DIALECTS)('through Oru-el to a %s upstream', (dialect) => {
       expect([usage.prompt_tokens, usage.completion_tokens]).toEqual([9, 9]);
       expect(row.usageSource).toBe('counted');
     }
-    expect(row).toMatchObject({ outcome: 'completed', promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens, finishReason: 'stop', engine: expect.stringMatching(/^openai\//) });
+    expect(row).toMatchObject({
+      outcome: 'completed',
+      promptTokens: usage.prompt_tokens,
+      completionTokens: usage.completion_tokens,
+      finishReason: 'stop',
+      engine: expect.stringMatching(/^openai\//),
+    });
 
     // What the upstream was sent: its own model name, our key as Bearer, the extra header, a request for usage.
     const sent = fake.requests.at(-1)!;
-    expect(sent.body).toMatchObject({ model: `${dialect}-native-name`, stream: true, stream_options: { include_usage: true } });
+    expect(sent.body).toMatchObject({
+      model: `${dialect}-native-name`,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     expect(sent.headers.authorization).toBe('Bearer sk-upstream-secret');
     expect(sent.headers['x-team']).toBe('search');
   });
 
   it('ends the raw stream with [DONE] and nothing after it', async () => {
-    const raw = await readRawStream(`${harness.baseURL}/chat/completions`, postInit(harness, { model, messages: USER_PROMPT, stream: true }));
+    const raw = await readRawStream(
+      `${harness.baseURL}/chat/completions`,
+      postInit(harness, { model, messages: USER_PROMPT, stream: true }),
+    );
     expect(raw.status).toBe(200);
     expect(raw.events.at(-1)).toBe('[DONE]');
     expect(raw.text.endsWith('data: [DONE]\n\n')).toBe(true);
@@ -111,7 +139,9 @@ describe.each(DIALECTS)('through Oru-el to a %s upstream', (dialect) => {
   });
 
   it('repairs tool-call fragments: a function object on each, distinct indexes, arguments that parse', async () => {
-    const chunks = await collect(await client.chat.completions.create({ model, messages: USER_PROMPT, tools: WEATHER_TOOLS, stream: true }));
+    const chunks = await collect(
+      await client.chat.completions.create({ model, messages: USER_PROMPT, tools: WEATHER_TOOLS, stream: true }),
+    );
     expectContractChunks(chunks, model);
     const calls = new Map<number, { id: string; name: string; arguments: string }>();
     for (const chunk of chunks) {
@@ -122,7 +152,11 @@ describe.each(DIALECTS)('through Oru-el to a %s upstream', (dialect) => {
           expect(fragment.id).toBeTruthy();
           expect(fragment.type).toBe('function');
           expect(fragment.function!.name).toBeTruthy();
-          calls.set(fragment.index, { id: fragment.id!, name: fragment.function!.name!, arguments: fragment.function!.arguments ?? '' });
+          calls.set(fragment.index, {
+            id: fragment.id!,
+            name: fragment.function!.name!,
+            arguments: fragment.function!.arguments ?? '',
+          });
         } else {
           expect(fragment.id, 'id only on the first fragment').toBeUndefined();
           expect(fragment.function!.name, 'name only on the first fragment').toBeUndefined();
@@ -137,7 +171,8 @@ describe.each(DIALECTS)('through Oru-el to a %s upstream', (dialect) => {
     ]);
     expect(new Set([...calls.values()].map((call) => call.id)).size).toBe(2);
     expect(chunks.at(-1)!.choices[0]!.finish_reason).toBe('tool_calls');
-    if (reported) expect([chunks.at(-1)!.usage!.prompt_tokens, chunks.at(-1)!.usage!.completion_tokens]).toEqual(reported.tools);
+    if (reported)
+      expect([chunks.at(-1)!.usage!.prompt_tokens, chunks.at(-1)!.usage!.completion_tokens]).toEqual(reported.tools);
   });
 
   it('answers non-streaming requests with one schema-valid completion, asking the upstream without stream_options', async () => {
@@ -157,7 +192,11 @@ describe.each(DIALECTS)('through Oru-el to a %s upstream', (dialect) => {
     const withTools = await client.chat.completions.create({ model, messages: USER_PROMPT, tools: WEATHER_TOOLS });
     validator.assertValid('CreateChatCompletionResponse', withTools);
     expect(withTools.choices[0]!.finish_reason).toBe('tool_calls');
-    expect(withTools.choices[0]!.message.tool_calls!.map((call) => call.type === 'function' && [call.function.name, JSON.parse(call.function.arguments)])).toEqual([
+    expect(
+      withTools.choices[0]!.message.tool_calls!.map(
+        (call) => call.type === 'function' && [call.function.name, JSON.parse(call.function.arguments)],
+      ),
+    ).toEqual([
       ['get_weather', { location: 'Paris' }],
       ['get_time', { zone: 'CET' }],
     ]);
@@ -168,9 +207,24 @@ describe('vendor parameters', () => {
   it('reach the upstream untouched, beside the mapped contract fields', async () => {
     const fake = fakes.get('vllm')!;
     fake.reset();
-    const vendor = { top_k: 20, repetition_penalty: 1.05, min_p: 0.05, chat_template_kwargs: { enable_thinking: false }, guided_choice: ['yes', 'no'] };
+    const vendor = {
+      top_k: 20,
+      repetition_penalty: 1.05,
+      min_p: 0.05,
+      chat_template_kwargs: { enable_thinking: false },
+      guided_choice: ['yes', 'no'],
+    };
     await collect(
-      await client.chat.completions.create({ model: 'via-vllm', messages: USER_PROMPT, stream: true, max_tokens: 64, temperature: 0.3, stop: ['\n\n'], seed: 7, ...vendor } as OpenAI.Chat.ChatCompletionCreateParamsStreaming),
+      await client.chat.completions.create({
+        model: 'via-vllm',
+        messages: USER_PROMPT,
+        stream: true,
+        max_tokens: 64,
+        temperature: 0.3,
+        stop: ['\n\n'],
+        seed: 7,
+        ...vendor,
+      } as OpenAI.Chat.ChatCompletionCreateParamsStreaming),
     );
     expect(fake.requests[0]!.body).toEqual({
       ...vendor,
@@ -196,7 +250,9 @@ describe('framing an upstream may use', () => {
     const fake = fakes.get('openai')!;
     fake.configure({ framing });
     try {
-      const chunks = await collect(await client.chat.completions.create({ model: 'via-openai', messages: USER_PROMPT, stream: true }));
+      const chunks = await collect(
+        await client.chat.completions.create({ model: 'via-openai', messages: USER_PROMPT, stream: true }),
+      );
       expectContractChunks(chunks, 'via-openai');
       expect(chunks.map((chunk) => chunk.choices[0]!.delta.content ?? '').join('')).toBe(TEXT);
       expect(chunks.at(-1)!.usage).toMatchObject({ prompt_tokens: 18, completion_tokens: 10 });

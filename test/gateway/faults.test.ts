@@ -4,7 +4,15 @@ import { refusingUrl } from '../fakes/closed-port.js';
 import { FakeUpstream } from '../fakes/fake-upstream.js';
 import { readRawStream } from '../helpers/sse.js';
 import type { TestServer } from '../helpers/test-server.js';
-import { latestLedgerRow, ledgerRow, postInit, sdk, startGateway, USER_PROMPT, type GatewayModelConfig } from './gateway-harness.js';
+import {
+  latestLedgerRow,
+  ledgerRow,
+  postInit,
+  sdk,
+  startGateway,
+  USER_PROMPT,
+  type GatewayModelConfig,
+} from './gateway-harness.js';
 
 /**
  * Each failure mode of an upstream, with what the client sees, what the ledger records, and what the
@@ -43,7 +51,20 @@ beforeAll(async () => {
   refused = await refusingUrl();
   harness = await startGateway(
     [
-      ...['crash', 'error-event', 'truncate', 'limited', 'server-error', 'hang', 'all-failing', 'invalid', 'crash-early', 'error-first', 'ignores-stream', 'held-open'].map((name) => pair(name)),
+      ...[
+        'crash',
+        'error-event',
+        'truncate',
+        'limited',
+        'server-error',
+        'hang',
+        'all-failing',
+        'invalid',
+        'crash-early',
+        'error-first',
+        'ignores-stream',
+        'held-open',
+      ].map((name) => pair(name)),
       pair('cooling', { failuresBeforeCooldown: 2, cooldownMs: 60_000 }),
       ...['unauthorized', 'solo-limited', 'slow', 'disconnect', 'disconnect-waiting'].map(solo),
       { name: 'refused-then-b', deployments: [{ url: refused, weight: 1000 }, { url: b.url }] },
@@ -66,7 +87,9 @@ afterAll(async () => {
 });
 
 async function streamAll(model: string): Promise<{ text: string; requestId: string }> {
-  const { data, response } = await client.chat.completions.create({ model, messages: USER_PROMPT, stream: true }).withResponse();
+  const { data, response } = await client.chat.completions
+    .create({ model, messages: USER_PROMPT, stream: true })
+    .withResponse();
   let text = '';
   for await (const chunk of data) text += chunk.choices[0]?.delta.content ?? '';
   return { text, requestId: response.headers.get('x-request-id')! };
@@ -78,7 +101,9 @@ describe('after the first byte', () => {
     // overtake the data in the kernel: nothing would have been generated, and it would be a failover.)
     a.configure({ tokenDelayMs: 20 });
     a.failNext({ kind: 'crash', afterEvents: 4 });
-    const { data, response } = await client.chat.completions.create({ model: 'crash', messages: USER_PROMPT, stream: true }).withResponse();
+    const { data, response } = await client.chat.completions
+      .create({ model: 'crash', messages: USER_PROMPT, stream: true })
+      .withResponse();
     let text = '';
     const error = await (async () => {
       for await (const chunk of data) text += chunk.choices[0]?.delta.content ?? '';
@@ -89,18 +114,35 @@ describe('after the first byte', () => {
     // Never a switch of deployment once the stream began.
     expect(b.requests).toHaveLength(0);
     const row = await ledgerRow(harness, response.headers.get('x-request-id')!);
-    expect(row).toMatchObject({ outcome: 'error', status: 200, errorCode: 'upstream_error', promptTokens: 18, completionTokens: 3, usageSource: 'engine', finishReason: null });
+    expect(row).toMatchObject({
+      outcome: 'error',
+      status: 200,
+      errorCode: 'upstream_error',
+      promptTokens: 18,
+      completionTokens: 3,
+      usageSource: 'engine',
+      finishReason: null,
+    });
   });
 
   it('an upstream error event mid-stream (llama-server writes `error:` lines) keeps its message', async () => {
     a.configure({ dialect: 'llama-server' });
     {
       a.failNext({ kind: 'error-event', afterEvents: 3, message: 'slot unavailable: KV cache full' });
-      const raw = await readRawStream(`${harness.baseURL}/chat/completions`, postInit(harness, { model: 'error-event', messages: USER_PROMPT, stream: true }));
-      const last = JSON.parse(raw.events.at(-1)!) as { error: { message: string; code: string }; choices: { finish_reason: string }[] };
+      const raw = await readRawStream(
+        `${harness.baseURL}/chat/completions`,
+        postInit(harness, { model: 'error-event', messages: USER_PROMPT, stream: true }),
+      );
+      const last = JSON.parse(raw.events.at(-1)!) as {
+        error: { message: string; code: string };
+        choices: { finish_reason: string }[];
+      };
       expect(raw.events).not.toContain('[DONE]');
       expect(last.choices[0]!.finish_reason).toBe('error');
-      expect(last.error).toMatchObject({ code: 'upstream_error', message: expect.stringContaining('slot unavailable: KV cache full') });
+      expect(last.error).toMatchObject({
+        code: 'upstream_error',
+        message: expect.stringContaining('slot unavailable: KV cache full'),
+      });
       const row = await latestLedgerRow(harness);
       expect(row).toMatchObject({ outcome: 'error', errorCode: 'upstream_error', usageSource: 'counted' });
       expect(row.completionTokens).toBeGreaterThan(0);
@@ -109,9 +151,14 @@ describe('after the first byte', () => {
 
   it('a stream that ends without a finish reason or [DONE] is an error, not a clean end', async () => {
     a.failNext({ kind: 'truncate', afterEvents: 5 });
-    const raw = await readRawStream(`${harness.baseURL}/chat/completions`, postInit(harness, { model: 'truncate', messages: USER_PROMPT, stream: true }));
+    const raw = await readRawStream(
+      `${harness.baseURL}/chat/completions`,
+      postInit(harness, { model: 'truncate', messages: USER_PROMPT, stream: true }),
+    );
     expect(raw.events).not.toContain('[DONE]');
-    expect(JSON.parse(raw.events.at(-1)!)).toMatchObject({ error: { code: 'upstream_error', message: expect.stringContaining('before the answer was complete') } });
+    expect(JSON.parse(raw.events.at(-1)!)).toMatchObject({
+      error: { code: 'upstream_error', message: expect.stringContaining('before the answer was complete') },
+    });
   });
 });
 
@@ -121,7 +168,10 @@ describe('before the first byte: failover', () => {
     const first = await streamAll('limited');
     expect(first.text).toBe('Hello! How can I help you today?');
     expect([a.requests.length, b.requests.length]).toEqual([1, 1]);
-    expect(await ledgerRow(harness, first.requestId)).toMatchObject({ outcome: 'completed', engine: expect.stringContaining(new URL(b.url).host) });
+    expect(await ledgerRow(harness, first.requestId)).toMatchObject({
+      outcome: 'completed',
+      engine: expect.stringContaining(new URL(b.url).host),
+    });
     // `a` asked for 30 s: the next request goes straight to `b`, without sleeping.
     const started = performance.now();
     await streamAll('limited');
@@ -154,7 +204,10 @@ describe('before the first byte: failover', () => {
     const { text, requestId } = await streamAll('refused-then-b');
     expect(text).toBe('Hello! How can I help you today?');
     expect(b.requests).toHaveLength(1);
-    expect(await ledgerRow(harness, requestId)).toMatchObject({ outcome: 'completed', engine: expect.stringContaining(new URL(b.url).host) });
+    expect(await ledgerRow(harness, requestId)).toMatchObject({
+      outcome: 'completed',
+      engine: expect.stringContaining(new URL(b.url).host),
+    });
   });
 
   it('no first token within firstTokenTimeoutMs: the next deployment serves, and the first request is aborted', async () => {
@@ -177,25 +230,37 @@ describe('before the first byte: failover', () => {
     for (let next = await iterator.next(); !next.done; next = await iterator.next());
   });
 
-  it('every deployment failing: the last one\'s status (503, 502) with a message that says so, and one ledger row', async () => {
+  it("every deployment failing: the last one's status (503, 502) with a message that says so, and one ledger row", async () => {
     a.failNext({ kind: 'status', status: 500, message: 'worker died' });
     b.failNext({ kind: 'status', status: 503, message: 'model is loading' });
-    const error = await client.chat.completions.create({ model: 'all-failing', messages: USER_PROMPT, stream: true }).catch((caught: unknown) => caught);
+    const error = await client.chat.completions
+      .create({ model: 'all-failing', messages: USER_PROMPT, stream: true })
+      .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(APIError);
     const apiError = error as APIError;
     expect(apiError.status).toBe(503);
-    expect(apiError.message).toMatch(/No deployment of model "all-failing" could take the request \(2 tried\).*model is loading/);
-    expect(await ledgerRow(harness, apiError.requestID!)).toMatchObject({ outcome: 'error', status: 503, engine: null });
+    expect(apiError.message).toMatch(
+      /No deployment of model "all-failing" could take the request \(2 tried\).*model is loading/,
+    );
+    expect(await ledgerRow(harness, apiError.requestID!)).toMatchObject({
+      outcome: 'error',
+      status: 503,
+      engine: null,
+    });
 
     a.failNext({ kind: 'status', status: 500, message: 'worker died' });
     b.failNext({ kind: 'status', status: 502, message: 'bad gateway' });
-    const second = (await client.chat.completions.create({ model: 'all-failing', messages: USER_PROMPT }).catch((caught: unknown) => caught)) as APIError;
+    const second = (await client.chat.completions
+      .create({ model: 'all-failing', messages: USER_PROMPT })
+      .catch((caught: unknown) => caught)) as APIError;
     expect(second.status).toBe(502);
     expect(second.message).toMatch(/2 tried.*HTTP 502.*bad gateway/);
   });
 
   it('every deployment refusing connections: 503 engine_unavailable', async () => {
-    const error = (await client.chat.completions.create({ model: 'all-refused', messages: USER_PROMPT }).catch((caught: unknown) => caught)) as APIError;
+    const error = (await client.chat.completions
+      .create({ model: 'all-refused', messages: USER_PROMPT })
+      .catch((caught: unknown) => caught)) as APIError;
     expect(error.status).toBe(503);
     expect(error.code).toBe('engine_unavailable');
     expect(error.message).toMatch(/unreachable \(ECONNREFUSED\)/);
@@ -205,15 +270,23 @@ describe('before the first byte: failover', () => {
     a.failAlways({ kind: 'status', status: 400, message: 'max_tokens must be at most 4096' });
     b.failAlways({ kind: 'status', status: 400, message: 'max_tokens must be at most 4096' });
     a.configure({ dialect: 'openai' });
-    const error = (await client.chat.completions.create({ model: 'invalid', messages: USER_PROMPT, max_tokens: 100_000 }).catch((caught: unknown) => caught)) as APIError;
+    const error = (await client.chat.completions
+      .create({ model: 'invalid', messages: USER_PROMPT, max_tokens: 100_000 })
+      .catch((caught: unknown) => caught)) as APIError;
     expect(error.status).toBe(400);
-    expect(error.error).toMatchObject({ type: 'invalid_request_error', param: 'max_tokens', message: 'max_tokens must be at most 4096' });
+    expect(error.error).toMatchObject({
+      type: 'invalid_request_error',
+      param: 'max_tokens',
+      message: 'max_tokens must be at most 4096',
+    });
     expect(a.requests.length + b.requests.length).toBe(1);
   });
 
-  it('401 from the upstream is the gateway\'s configuration problem: 502 to the client, not 401', async () => {
+  it("401 from the upstream is the gateway's configuration problem: 502 to the client, not 401", async () => {
     a.failAlways({ kind: 'status', status: 401, message: 'Incorrect API key provided: sk-abc***xyz' });
-    const error = (await client.chat.completions.create({ model: 'unauthorized', messages: USER_PROMPT }).catch((caught: unknown) => caught)) as APIError;
+    const error = (await client.chat.completions
+      .create({ model: 'unauthorized', messages: USER_PROMPT })
+      .catch((caught: unknown) => caught)) as APIError;
     expect(error.status).toBe(502);
     expect(error.code).toBe('upstream_error');
     expect(error.message).toMatch(/credentials/);
@@ -222,7 +295,10 @@ describe('before the first byte: failover', () => {
 
   it('429 from the only deployment: 429 to the client with retry-after', async () => {
     a.failNext({ kind: 'status', status: 429, headers: { 'retry-after-ms': '1500' } });
-    const response = await fetch(`${harness.baseURL}/chat/completions`, postInit(harness, { model: 'solo-limited', messages: USER_PROMPT }));
+    const response = await fetch(
+      `${harness.baseURL}/chat/completions`,
+      postInit(harness, { model: 'solo-limited', messages: USER_PROMPT }),
+    );
     expect(response.status).toBe(429);
     expect(response.headers.get('retry-after-ms')).toBe('1500');
     expect(response.headers.get('retry-after')).toBe('2');
@@ -232,17 +308,27 @@ describe('before the first byte: failover', () => {
 describe('upstreams that bend the protocol', () => {
   it('a JSON completion in answer to a streaming request is still streamed to the client', async () => {
     a.failNext({ kind: 'ignore-stream' });
-    const raw = await readRawStream(`${harness.baseURL}/chat/completions`, postInit(harness, { model: 'ignores-stream', messages: USER_PROMPT, stream: true }));
+    const raw = await readRawStream(
+      `${harness.baseURL}/chat/completions`,
+      postInit(harness, { model: 'ignores-stream', messages: USER_PROMPT, stream: true }),
+    );
     expect(raw.events.at(-1)).toBe('[DONE]');
-    const chunks = raw.events.slice(0, -1).map((event) => JSON.parse(event) as { choices: { delta: { content?: string } }[]; usage?: unknown });
-    expect(chunks.map((chunk) => chunk.choices[0]!.delta.content ?? '').join('')).toBe('Hello! How can I help you today?');
+    const chunks = raw.events
+      .slice(0, -1)
+      .map((event) => JSON.parse(event) as { choices: { delta: { content?: string } }[]; usage?: unknown });
+    expect(chunks.map((chunk) => chunk.choices[0]!.delta.content ?? '').join('')).toBe(
+      'Hello! How can I help you today?',
+    );
     expect(chunks.at(-1)!.usage).toEqual({ prompt_tokens: 18, completion_tokens: 10, total_tokens: 28 });
   });
 
   it("an upstream that keeps the response open after [DONE]: the client's stream ends at once", async () => {
     a.failNext({ kind: 'hold-after-done' });
     const started = performance.now();
-    const raw = await readRawStream(`${harness.baseURL}/chat/completions`, postInit(harness, { model: 'held-open', messages: USER_PROMPT, stream: true }));
+    const raw = await readRawStream(
+      `${harness.baseURL}/chat/completions`,
+      postInit(harness, { model: 'held-open', messages: USER_PROMPT, stream: true }),
+    );
     expect(raw.events.at(-1)).toBe('[DONE]');
     expect(performance.now() - started).toBeLessThan(1_000);
   });
@@ -253,7 +339,10 @@ describe('upstreams that bend the protocol', () => {
     const gateway = await startGateway([{ name: 'held', deployments: [{ url: holder.url }] }]);
     try {
       holder.failNext({ kind: 'hold-after-done' });
-      const raw = await readRawStream(`${gateway.baseURL}/chat/completions`, postInit(gateway, { model: 'held', messages: USER_PROMPT, stream: true }));
+      const raw = await readRawStream(
+        `${gateway.baseURL}/chat/completions`,
+        postInit(gateway, { model: 'held', messages: USER_PROMPT, stream: true }),
+      );
       expect(raw.events.at(-1)).toBe('[DONE]');
       expect(holder.requests[0]!.aborted).toBe(false);
       await gateway.close();
@@ -271,7 +360,8 @@ async function waitUntil(condition: () => boolean): Promise<void> {
 describe('cooldown', () => {
   it('a deployment that keeps failing is skipped for the next requests', async () => {
     a.failAlways({ kind: 'status', status: 500 });
-    for (let request = 0; request < 5; request += 1) expect((await streamAll('cooling')).text).toBe('Hello! How can I help you today?');
+    for (let request = 0; request < 5; request += 1)
+      expect((await streamAll('cooling')).text).toBe('Hello! How can I help you today?');
     // Two failures (failuresBeforeCooldown: 2), then `a` cools down for 60 s and is not asked again.
     expect(a.requests).toHaveLength(2);
     expect(b.requests).toHaveLength(5);
@@ -281,7 +371,10 @@ describe('cooldown', () => {
 describe('waiting for a slow first token', () => {
   it('sends keep-alive comments, then the content', async () => {
     a.failNext({ kind: 'slow-first-token', delayMs: 350 });
-    const raw = await readRawStream(`${harness.baseURL}/chat/completions`, postInit(harness, { model: 'slow', messages: USER_PROMPT, stream: true }));
+    const raw = await readRawStream(
+      `${harness.baseURL}/chat/completions`,
+      postInit(harness, { model: 'slow', messages: USER_PROMPT, stream: true }),
+    );
     expect(raw.status).toBe(200);
     const firstData = raw.text.indexOf('data: ');
     expect(raw.text.slice(0, firstData).match(/: keep-alive\n\n/g)?.length ?? 0).toBeGreaterThanOrEqual(2);
@@ -293,7 +386,10 @@ describe('client disconnect', () => {
   it('aborts the upstream request at once, and the ledger row is cancelled with the tokens so far', async () => {
     a.configure({ tokenDelayMs: 60 });
     const controller = new AbortController();
-    const response = await fetch(`${harness.baseURL}/chat/completions`, postInit(harness, { model: 'disconnect', messages: USER_PROMPT, stream: true }, controller.signal));
+    const response = await fetch(
+      `${harness.baseURL}/chat/completions`,
+      postInit(harness, { model: 'disconnect', messages: USER_PROMPT, stream: true }, controller.signal),
+    );
     expect(response.status).toBe(200);
     const requestId = response.headers.get('x-request-id')!;
     const reader = response.body!.getReader();
@@ -307,7 +403,8 @@ describe('client disconnect', () => {
     const abortedAt = performance.now();
     controller.abort();
     const deadline = abortedAt + 1_000;
-    while (!a.requests[0]?.aborted && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 2));
+    while (!a.requests[0]?.aborted && performance.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 2));
     const upstream = a.requests[0]!;
     expect(upstream.aborted).toBe(true);
     // Left running, the upstream would stream its last 7 tokens (60 ms apart) and close on its own:
@@ -322,17 +419,25 @@ describe('client disconnect', () => {
   it('aborts the upstream request at once when the client leaves before the first token', async () => {
     a.failNext({ kind: 'slow-first-token', delayMs: 5_000 });
     const controller = new AbortController();
-    const response = await fetch(`${harness.baseURL}/chat/completions`, postInit(harness, { model: 'disconnect-waiting', messages: USER_PROMPT, stream: true }, controller.signal));
+    const response = await fetch(
+      `${harness.baseURL}/chat/completions`,
+      postInit(harness, { model: 'disconnect-waiting', messages: USER_PROMPT, stream: true }, controller.signal),
+    );
     // Headers came with the first keep-alive (keepAliveMs: 100); the upstream has produced nothing yet.
     const requestId = response.headers.get('x-request-id')!;
     while (a.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
     const abortedAt = performance.now();
     controller.abort();
     const deadline = abortedAt + 1_000;
-    while (!a.requests[0]!.aborted && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 2));
+    while (!a.requests[0]!.aborted && performance.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 2));
     // The first token is 5 s away: an abort seen within the 1 s wait above is the client's, not the end.
     expect(a.requests[0]!.aborted).toBe(true);
     expect(a.requests[0]!.abortedAt! - abortedAt).toBeLessThan(1_000);
-    expect(await ledgerRow(harness, requestId)).toMatchObject({ outcome: 'cancelled', completionTokens: 0, usageSource: 'none' });
+    expect(await ledgerRow(harness, requestId)).toMatchObject({
+      outcome: 'cancelled',
+      completionTokens: 0,
+      usageSource: 'none',
+    });
   });
 });

@@ -23,7 +23,10 @@ export interface GatewayModelConfig {
 }
 
 /** A real Oru-el server whose models are gateway models (engine `openai`). */
-export function startGateway(models: GatewayModelConfig[], server: TestServerOptions['server'] = {}): Promise<TestServer> {
+export function startGateway(
+  models: GatewayModelConfig[],
+  server: TestServerOptions['server'] = {},
+): Promise<TestServer> {
   const configs = models.map((model) => ({
     engine: 'openai' as const,
     name: model.name,
@@ -68,6 +71,12 @@ export function postInit(harness: TestServer, body: unknown, signal?: AbortSigna
 export const USER_PROMPT = [{ role: 'user' as const, content: 'Say hello' }];
 
 export const WEATHER_TOOLS = [
-  { type: 'function' as const, function: { name: 'get_weather', parameters: { type: 'object', properties: { location: { type: 'string' } } } } },
-  { type: 'function' as const, function: { name: 'get_time', parameters: { type: 'object', properties: { zone: { type: 'string' } } } } },
+  {
+    type: 'function' as const,
+    function: { name: 'get_weather', parameters: { type: 'object', properties: { location: { type: 'string' } } } },
+  },
+  {
+    type: 'function' as const,
+    function: { name: 'get_time', parameters: { type: 'object', properties: { zone: { type: 'string' } } } },
+  },
 ];

@@ -24,7 +24,11 @@ describe('chunk normalization', () => {
     const { parts, normalizer: n } = normalizer();
     n.accept({ choices: [{ index: 0, finish_reason: null }] });
     n.accept({ choices: [{ index: 0, delta: { role: 'assistant', content: null } }] });
-    n.accept({ choices: [{ index: 0, delta: { role: 'assistant', content: 'Hi', reasoning_content: 'hmm' }, logprobs: null }], obfuscation: 'x', timings: {} });
+    n.accept({
+      choices: [{ index: 0, delta: { role: 'assistant', content: 'Hi', reasoning_content: 'hmm' }, logprobs: null }],
+      obfuscation: 'x',
+      timings: {},
+    });
     n.accept({ choices: [{ delta: { content: '!' }, finish_reason: 'stop', stop_reason: null }] });
     expect(parts).toEqual([
       { type: 'text-delta', choice: 0, text: 'Hi' },
@@ -35,8 +39,14 @@ describe('chunk normalization', () => {
 
   it('takes the last usage report (vLLM continuous_usage_stats is cumulative), including a choices: [] chunk', () => {
     const { usage, normalizer: n } = normalizer();
-    n.accept({ choices: [{ index: 0, delta: { content: 'a' } }], usage: { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 } });
-    n.accept({ choices: [{ index: 0, delta: { content: 'b' } }], usage: { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 } });
+    n.accept({
+      choices: [{ index: 0, delta: { content: 'a' } }],
+      usage: { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 },
+    });
+    n.accept({
+      choices: [{ index: 0, delta: { content: 'b' } }],
+      usage: { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 },
+    });
     n.accept({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }], usage: null });
     n.accept({ choices: [], usage: { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 } });
     expect(usage.reportedUsage).toEqual({ promptTokens: 5, completionTokens: 3, source: 'engine' });
@@ -44,13 +54,23 @@ describe('chunk normalization', () => {
 
   it("keeps the upstream's cached prompt tokens (vLLM prefix caching, OpenAI) for prompt_tokens_details", () => {
     const { usage, normalizer: n } = normalizer();
-    n.accept({ choices: [], usage: { prompt_tokens: 50, completion_tokens: 3, total_tokens: 53, prompt_tokens_details: { cached_tokens: 32 } } });
+    n.accept({
+      choices: [],
+      usage: {
+        prompt_tokens: 50,
+        completion_tokens: 3,
+        total_tokens: 53,
+        prompt_tokens_details: { cached_tokens: 32 },
+      },
+    });
     expect(usage.reportedUsage).toEqual({ promptTokens: 50, completionTokens: 3, source: 'engine', cachedTokens: 32 });
   });
 
   it('counts with o200k when no usage comes, prompt framing included', async () => {
     const { usage, normalizer: n } = normalizer();
-    n.accept({ choices: [{ index: 0, delta: { content: 'Hello! How can I help you today?' }, finish_reason: 'stop' }] });
+    n.accept({
+      choices: [{ index: 0, delta: { content: 'Hello! How can I help you today?' }, finish_reason: 'stop' }],
+    });
     expect(usage.reportedUsage).toBeNull();
     // "Say hello" is 2 tokens; 3 per message + 1 for the role + 3 to prime the reply.
     expect(await usage.countedUsage()).toEqual({ promptTokens: 9, completionTokens: 9, source: 'counted' });
@@ -63,7 +83,9 @@ describe('chunk normalization', () => {
     expect(cut.parts.at(-1)).toMatchObject({ type: 'error', error: { code: 'upstream_error' } });
 
     const finishedWithoutDone = normalizer();
-    finishedWithoutDone.normalizer.accept({ choices: [{ index: 0, delta: { content: 'Hi' }, finish_reason: 'length' }] });
+    finishedWithoutDone.normalizer.accept({
+      choices: [{ index: 0, delta: { content: 'Hi' }, finish_reason: 'length' }],
+    });
     finishedWithoutDone.normalizer.end(false);
     expect(finishedWithoutDone.parts.at(-1)).toEqual({ type: 'finish', choice: 0, finishReason: 'length' });
 
@@ -78,12 +100,26 @@ describe('chunk normalization', () => {
     n.accept({ choices: [{ index: 0, delta: { content: 'Hi' } }] });
     n.accept({ object: 'error', message: 'CUDA out of memory', type: 'InternalServerError', param: null, code: 500 });
     n.accept({ choices: [{ index: 0, delta: { content: 'more' } }] });
-    expect(parts.slice(1)).toEqual([{ type: 'error', error: expect.objectContaining({ code: 'upstream_error', message: expect.stringContaining('CUDA out of memory') }) }]);
+    expect(parts.slice(1)).toEqual([
+      {
+        type: 'error',
+        error: expect.objectContaining({
+          code: 'upstream_error',
+          message: expect.stringContaining('CUDA out of memory'),
+        }),
+      },
+    ]);
   });
 
   it('keeps choices apart and ignores choices beyond n', () => {
     const { parts, normalizer: n } = normalizer(2);
-    n.accept({ choices: [{ index: 1, delta: { content: 'b' } }, { index: 0, delta: { content: 'a' } }, { index: 2, delta: { content: 'c' } }] });
+    n.accept({
+      choices: [
+        { index: 1, delta: { content: 'b' } },
+        { index: 0, delta: { content: 'a' } },
+        { index: 2, delta: { content: 'c' } },
+      ],
+    });
     expect(parts).toEqual([
       { type: 'text-delta', choice: 1, text: 'b' },
       { type: 'text-delta', choice: 0, text: 'a' },
@@ -122,48 +158,104 @@ describe('retry-after', () => {
 });
 
 describe('upstream errors before the first byte', () => {
-  it('keeps a 400 as the client\'s error, with its message and param, not retryable', () => {
-    const error = errorFromStatus(400, readErrorText('{"error":{"message":"max_tokens is too large","type":"invalid_request_error","param":"max_tokens","code":null}}'), undefined);
-    expect(error).toMatchObject({ code: 'invalid_request', status: 400, param: 'max_tokens', retryable: false, message: 'max_tokens is too large' });
+  it("keeps a 400 as the client's error, with its message and param, not retryable", () => {
+    const error = errorFromStatus(
+      400,
+      readErrorText(
+        '{"error":{"message":"max_tokens is too large","type":"invalid_request_error","param":"max_tokens","code":null}}',
+      ),
+      undefined,
+    );
+    expect(error).toMatchObject({
+      code: 'invalid_request',
+      status: 400,
+      param: 'max_tokens',
+      retryable: false,
+      message: 'max_tokens is too large',
+    });
   });
 
   it('reads vLLM, llama-server, Ollama and FastAPI error bodies', () => {
-    expect(readErrorText('{"object":"error","message":"bad","type":"BadRequestError","param":null,"code":400}').message).toBe('bad');
-    expect(readErrorText('{"error":{"code":400,"message":"bad2","type":"invalid_request_error"}}').message).toBe('bad2');
+    expect(
+      readErrorText('{"object":"error","message":"bad","type":"BadRequestError","param":null,"code":400}').message,
+    ).toBe('bad');
+    expect(readErrorText('{"error":{"code":400,"message":"bad2","type":"invalid_request_error"}}').message).toBe(
+      'bad2',
+    );
     expect(readErrorText('{"error":"model \\"x\\" not found"}').message).toBe('model "x" not found');
-    expect(readErrorText('{"detail":[{"loc":["body","temperature"],"msg":"too big"}]}')).toMatchObject({ message: 'too big', param: 'temperature' });
+    expect(readErrorText('{"detail":[{"loc":["body","temperature"],"msg":"too big"}]}')).toMatchObject({
+      message: 'too big',
+      param: 'temperature',
+    });
     expect(readErrorText('<html>502 Bad Gateway</html>').message).toBeNull();
   });
 
-  it('treats 401/403 as the gateway\'s configuration, without the upstream\'s text (it may quote our key)', () => {
-    const error = errorFromStatus(401, readErrorText('{"error":{"message":"Incorrect API key provided: sk-abc***xyz"}}'), undefined);
+  it("treats 401/403 as the gateway's configuration, without the upstream's text (it may quote our key)", () => {
+    const error = errorFromStatus(
+      401,
+      readErrorText('{"error":{"message":"Incorrect API key provided: sk-abc***xyz"}}'),
+      undefined,
+    );
     expect(error).toMatchObject({ code: 'upstream_error', retryable: true });
     expect(error.status).toBeUndefined();
     expect(error.message).not.toContain('sk-');
   });
 
   it('makes 429 rate_limited with its retry-after, 5xx retryable, 404 retryable elsewhere', () => {
-    expect(errorFromStatus(429, readErrorText('{}'), 1500)).toMatchObject({ code: 'rate_limited', retryable: true, retryAfterMs: 1500 });
-    expect(errorFromStatus(429, readErrorText('{"error":{"message":"quota","code":"insufficient_quota"}}'), undefined)).toMatchObject({ code: 'upstream_error', retryable: true });
-    expect(errorFromStatus(500, readErrorText('oops'), undefined)).toMatchObject({ code: 'upstream_error', retryable: true, message: expect.stringContaining('oops') });
-    expect(errorFromStatus(503, readErrorText('{}'), undefined)).toMatchObject({ code: 'unavailable', retryable: true });
-    expect(errorFromStatus(404, readErrorText('{}'), undefined)).toMatchObject({ code: 'upstream_error', retryable: true });
-    expect(errorFromStatus(400, readErrorText('{"error":{"message":"too long","code":"context_length_exceeded"}}'), undefined)).toMatchObject({ code: 'context_length_exceeded' });
+    expect(errorFromStatus(429, readErrorText('{}'), 1500)).toMatchObject({
+      code: 'rate_limited',
+      retryable: true,
+      retryAfterMs: 1500,
+    });
+    expect(
+      errorFromStatus(429, readErrorText('{"error":{"message":"quota","code":"insufficient_quota"}}'), undefined),
+    ).toMatchObject({ code: 'upstream_error', retryable: true });
+    expect(errorFromStatus(500, readErrorText('oops'), undefined)).toMatchObject({
+      code: 'upstream_error',
+      retryable: true,
+      message: expect.stringContaining('oops'),
+    });
+    expect(errorFromStatus(503, readErrorText('{}'), undefined)).toMatchObject({
+      code: 'unavailable',
+      retryable: true,
+    });
+    expect(errorFromStatus(404, readErrorText('{}'), undefined)).toMatchObject({
+      code: 'upstream_error',
+      retryable: true,
+    });
+    expect(
+      errorFromStatus(
+        400,
+        readErrorText('{"error":{"message":"too long","code":"context_length_exceeded"}}'),
+        undefined,
+      ),
+    ).toMatchObject({ code: 'context_length_exceeded' });
   });
 
   it('maps transport failures to retryable unavailable or timeout', () => {
-    expect(errorFromTransport(Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }))).toMatchObject({ code: 'unavailable', retryable: true });
-    expect(errorFromTransport(Object.assign(new Error('slow'), { code: 'UND_ERR_CONNECT_TIMEOUT' }))).toMatchObject({ code: 'timeout', retryable: true });
+    expect(errorFromTransport(Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }))).toMatchObject({
+      code: 'unavailable',
+      retryable: true,
+    });
+    expect(errorFromTransport(Object.assign(new Error('slow'), { code: 'UND_ERR_CONNECT_TIMEOUT' }))).toMatchObject({
+      code: 'timeout',
+      retryable: true,
+    });
   });
 });
 
 describe('SSE reading', () => {
-  const stream = ': comment\n\ndata:{"a":1}\n\ndata: {"b":"é€"}\r\n\r\nevent: error\ndata: {"c":3}\n\nerror: {"code":500}\n\ndata: [DONE]';
+  const stream =
+    ': comment\n\ndata:{"a":1}\n\ndata: {"b":"é€"}\r\n\r\nevent: error\ndata: {"c":3}\n\nerror: {"code":500}\n\ndata: [DONE]';
 
   function readAll(chunks: Buffer[]) {
     const events: { event: string | undefined; data: string }[] = [];
     const errors: string[] = [];
-    const reader = new SseReader({ onEvent: (event) => events.push({ event: event.event, data: event.data }), onErrorField: (value) => errors.push(value), onMalformed: () => undefined });
+    const reader = new SseReader({
+      onEvent: (event) => events.push({ event: event.event, data: event.data }),
+      onErrorField: (value) => errors.push(value),
+      onMalformed: () => undefined,
+    });
     for (const chunk of chunks) reader.feed(chunk);
     reader.end();
     return { events, errors };
@@ -195,7 +287,11 @@ describe('the upstream request body', () => {
           messages: [
             { role: 'developer', content: 'Be brief.' },
             { role: 'user', content: 'Weather?' },
-            { role: 'assistant', content: null, toolCalls: [{ id: 'call_1', name: 'get_weather', arguments: '{"location":"Paris"}' }] },
+            {
+              role: 'assistant',
+              content: null,
+              toolCalls: [{ id: 'call_1', name: 'get_weather', arguments: '{"location":"Paris"}' }],
+            },
             { role: 'tool', content: '{"temp":20}', toolCallId: 'call_1' },
           ],
           maxTokens: 50,
@@ -217,7 +313,13 @@ describe('the upstream request body', () => {
       messages: [
         { role: 'system', content: 'Be brief.' },
         { role: 'user', content: 'Weather?' },
-        { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"location":"Paris"}' } }] },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [
+            { id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"location":"Paris"}' } },
+          ],
+        },
         { role: 'tool', content: '{"temp":20}', tool_call_id: 'call_1' },
       ],
       stream: true,
@@ -232,7 +334,12 @@ describe('the upstream request body', () => {
   });
 
   it('asks for usage only on streams, and can name max_completion_tokens', () => {
-    const body = JSON.parse(toWireBody({ ...request, stream: false, maxTokens: 9 }, { upstreamModel: 'o3', maxTokensField: 'max_completion_tokens' })) as Record<string, unknown>;
+    const body = JSON.parse(
+      toWireBody(
+        { ...request, stream: false, maxTokens: 9 },
+        { upstreamModel: 'o3', maxTokensField: 'max_completion_tokens' },
+      ),
+    ) as Record<string, unknown>;
     expect(body.stream_options).toBeUndefined();
     expect(body.max_completion_tokens).toBe(9);
     expect(body.max_tokens).toBeUndefined();

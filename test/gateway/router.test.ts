@@ -44,7 +44,11 @@ function clock() {
   return { now: () => time, advance: (ms: number) => (time += ms) };
 }
 
-function deployments(engines: ScriptedEngine[], policy: Partial<RoutingPolicy> = {}, weights: number[] = []): Deployment[] {
+function deployments(
+  engines: ScriptedEngine[],
+  policy: Partial<RoutingPolicy> = {},
+  weights: number[] = [],
+): Deployment[] {
   const merged = { ...DEFAULT_ROUTING_POLICY, ...policy };
   return engines.map((engine, index) => new Deployment(engine, weights[index] ?? 1, merged));
 }
@@ -100,7 +104,9 @@ describe('failover before the first byte', () => {
 
   it('gives up after maxAttempts with the last error, saying how many were tried', async () => {
     const engines = [1, 2, 3, 4].map((n) => new ScriptedEngine(`e${n}`, [serverError()]));
-    const error = await startWithFailover(deployments(engines, { maxAttempts: 3 }), request, signal).catch((caught: unknown) => caught);
+    const error = await startWithFailover(deployments(engines, { maxAttempts: 3 }), request, signal).catch(
+      (caught: unknown) => caught,
+    );
     expect(error).toMatchObject({ code: 'upstream_error', message: expect.stringContaining('3 tried') });
     expect(engines.reduce((sum, engine) => sum + engine.calls, 0)).toBe(3);
   });
@@ -111,7 +117,11 @@ describe('cooldown', () => {
     const time = clock();
     const flaky = new ScriptedEngine('flaky', [serverError(), serverError(), 'ok']);
     const steady = new ScriptedEngine('steady', ['ok']);
-    const [f, s] = deployments([flaky, steady], { now: time.now, failuresBeforeCooldown: 2, cooldownMs: 10_000 }, [100, 1]);
+    const [f, s] = deployments(
+      [flaky, steady],
+      { now: time.now, failuresBeforeCooldown: 2, cooldownMs: 10_000 },
+      [100, 1],
+    );
     // `flaky` is picked first (weight 100) and fails; `steady` serves. Twice: flaky now cools down.
     for (let i = 0; i < 2; i += 1) await drain((await startWithFailover([f!, s!], request, signal)).parts);
     expect(flaky.calls).toBe(2);
@@ -123,7 +133,10 @@ describe('cooldown', () => {
 
   it('honours retry-after: the deployment is skipped while another can serve', async () => {
     const time = clock();
-    const limited = new ScriptedEngine('limited', [new EngineError('rate_limited', '429', { retryAfterMs: 5_000 }), 'ok']);
+    const limited = new ScriptedEngine('limited', [
+      new EngineError('rate_limited', '429', { retryAfterMs: 5_000 }),
+      'ok',
+    ]);
     const other = new ScriptedEngine('other', ['ok']);
     const [l, o] = deployments([limited, other], { now: time.now }, [100, 1]);
     expect((await startWithFailover([l!, o!], request, signal)).engine).toBe(o);
@@ -144,15 +157,24 @@ describe('cooldown', () => {
   it('answers at once when every deployment is cooling down, saying when to come back', async () => {
     const time = clock();
     const down = new ScriptedEngine('down', [new EngineError('unavailable', 'refused')]);
-    const [d] = deployments([down], { now: time.now, failuresBeforeCooldown: 1, cooldownMs: 30_000, maxRetryWaitMs: 0 });
+    const [d] = deployments([down], {
+      now: time.now,
+      failuresBeforeCooldown: 1,
+      cooldownMs: 30_000,
+      maxRetryWaitMs: 0,
+    });
     await expect(startWithFailover([d!], request, signal)).rejects.toMatchObject({ code: 'unavailable' });
     time.advance(1_000);
     const error = await startWithFailover([d!], request, signal).catch((caught: unknown) => caught);
-    expect(error).toMatchObject({ code: 'unavailable', retryAfterMs: 29_000, message: expect.stringContaining('cooling down') });
+    expect(error).toMatchObject({
+      code: 'unavailable',
+      retryAfterMs: 29_000,
+      message: expect.stringContaining('cooling down'),
+    });
     expect(down.calls).toBe(1);
   });
 
-  it('a model with one engine (SINGLE_ENGINE_POLICY): one attempt, the engine\'s own error, never a cooldown', async () => {
+  it("a model with one engine (SINGLE_ENGINE_POLICY): one attempt, the engine's own error, never a cooldown", async () => {
     const busy = new EngineError('overloaded', 'queue full', { retryable: true, retryAfterMs: 1_000 });
     const loading = new EngineError('unavailable', 'still loading', { retryAfterMs: 2_000 });
     const crashed = new EngineError('internal', 'crashed');

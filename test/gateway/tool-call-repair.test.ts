@@ -42,7 +42,12 @@ describe('tool-call fragment repair', () => {
   });
 
   it('drops an id and name repeated on every fragment, keeping their arguments', () => {
-    const fragment = (args: string) => ({ index: 0, id: 'call_a', type: 'function', function: { name: 'get_weather', arguments: args } });
+    const fragment = (args: string) => ({
+      index: 0,
+      id: 'call_a',
+      type: 'function',
+      function: { name: 'get_weather', arguments: args },
+    });
     const { parts, calls } = repair([[fragment('{"loc')], [fragment('ation":')], [fragment('"Paris"}')]]);
     expect(parts.filter((part) => part.type === 'tool-call-start')).toHaveLength(1);
     expect(calls).toEqual([{ id: 'call_a', name: 'get_weather', arguments: '{"location":"Paris"}' }]);
@@ -59,7 +64,12 @@ describe('tool-call fragment repair', () => {
   it('splits parallel calls that all arrive on index 0 by their ids (Ollama)', () => {
     const { calls } = repair([
       [
-        { id: 'call_1', index: 0, type: 'function', function: { name: 'get_weather', arguments: '{"location":"Paris"}' } },
+        {
+          id: 'call_1',
+          index: 0,
+          type: 'function',
+          function: { name: 'get_weather', arguments: '{"location":"Paris"}' },
+        },
         { id: 'call_2', index: 0, type: 'function', function: { name: 'get_time', arguments: '{"zone":"CET"}' } },
       ],
     ]);

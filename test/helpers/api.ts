@@ -15,7 +15,12 @@ export interface CompletionJson {
   id: string;
   object: string;
   model: string;
-  choices: { index: number; message: { role: string; content: string | null }; finish_reason: string; logprobs: null }[];
+  choices: {
+    index: number;
+    message: { role: string; content: string | null };
+    finish_reason: string;
+    logprobs: null;
+  }[];
   usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
   error?: WireErrorJson;
 }
@@ -36,7 +41,11 @@ export interface RequestOptions {
 }
 
 /** POST /chat/completions with a JSON body (a string body is sent as is). */
-export async function postChat<T = CompletionJson>(harness: TestServer, body: unknown, options: RequestOptions = {}): Promise<JsonResponse<T>> {
+export async function postChat<T = CompletionJson>(
+  harness: TestServer,
+  body: unknown,
+  options: RequestOptions = {},
+): Promise<JsonResponse<T>> {
   const headers: Record<string, string> = { 'content-type': 'application/json', ...options.headers };
   const apiKey = options.apiKey === undefined ? harness.apiKey : options.apiKey;
   if (options.authorization !== undefined) headers.authorization = options.authorization;
@@ -63,7 +72,11 @@ function parseOrNull<T>(text: string): T | null {
 }
 
 /** Asserts the contract's error shape: status, `{"error":{message,type,param,code}}`, an x-request-id. */
-export function expectError(response: JsonResponse<unknown>, status: number, expected: Partial<WireErrorJson>): WireErrorJson {
+export function expectError(
+  response: JsonResponse<unknown>,
+  status: number,
+  expected: Partial<WireErrorJson>,
+): WireErrorJson {
   expect(response.status, response.text).toBe(status);
   expect(response.headers.get('content-type')).toMatch(/^application\/json/);
   expect(response.headers.get('x-request-id')).toMatch(/^req_\w+/);
@@ -90,13 +103,20 @@ export async function ledgerRowsFor(harness: TestServer, requestId: string): Pro
  * The row is queued in the route's `finally`, a moment after the client got its last byte: poll for it.
  */
 export async function ledgerRow(harness: TestServer, requestId: string): Promise<LedgerRecord> {
-  const rows = await eventually(() => ledgerRowsFor(harness, requestId), (found) => found.length > 0);
+  const rows = await eventually(
+    () => ledgerRowsFor(harness, requestId),
+    (found) => found.length > 0,
+  );
   expect(rows, `ledger rows for ${requestId}`).toHaveLength(1);
   return rows[0]!;
 }
 
 /** Polls until `predicate` holds (ledger rows are written in `finally`, just after the response). */
-export async function eventually<T>(read: () => Promise<T>, predicate: (value: T) => boolean, timeoutMs = 5_000): Promise<T> {
+export async function eventually<T>(
+  read: () => Promise<T>,
+  predicate: (value: T) => boolean,
+  timeoutMs = 5_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();

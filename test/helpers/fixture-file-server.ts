@@ -37,11 +37,22 @@ export async function startFixtureFileServer(
   files: Record<string, Buffer>,
   behaviour: Partial<FixtureServerBehaviour> = {},
 ): Promise<FixtureFileServer> {
-  const state: FixtureServerBehaviour = { redirect: false, ignoreRange: false, cutResponses: 0, requiredToken: null, ...behaviour };
+  const state: FixtureServerBehaviour = {
+    redirect: false,
+    ignoreRange: false,
+    cutResponses: 0,
+    requiredToken: null,
+    ...behaviour,
+  };
   const requests: RecordedRequest[] = [];
   const server = createServer((request, response) => {
     const path = decodeURIComponent(new URL(request.url ?? '/', 'http://fixture').pathname);
-    requests.push({ method: request.method ?? 'GET', path, range: request.headers.range, authorization: request.headers.authorization });
+    requests.push({
+      method: request.method ?? 'GET',
+      path,
+      range: request.headers.range,
+      authorization: request.headers.authorization,
+    });
     route(request, response, path, files, state);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -67,8 +78,18 @@ export async function closedPortUrl(): Promise<string> {
   return `http://127.0.0.1:${port}`;
 }
 
-function route(request: IncomingMessage, response: ServerResponse, path: string, files: Record<string, Buffer>, state: FixtureServerBehaviour): void {
-  if (state.requiredToken !== null && request.headers.authorization !== `Bearer ${state.requiredToken}` && !path.startsWith(CDN_PREFIX)) {
+function route(
+  request: IncomingMessage,
+  response: ServerResponse,
+  path: string,
+  files: Record<string, Buffer>,
+  state: FixtureServerBehaviour,
+): void {
+  if (
+    state.requiredToken !== null &&
+    request.headers.authorization !== `Bearer ${state.requiredToken}` &&
+    !path.startsWith(CDN_PREFIX)
+  ) {
     response.writeHead(401).end('unauthorized');
     return;
   }
@@ -85,7 +106,12 @@ function route(request: IncomingMessage, response: ServerResponse, path: string,
   serveBytes(request, response, bytes, state);
 }
 
-function serveBytes(request: IncomingMessage, response: ServerResponse, bytes: Buffer, state: FixtureServerBehaviour): void {
+function serveBytes(
+  request: IncomingMessage,
+  response: ServerResponse,
+  bytes: Buffer,
+  state: FixtureServerBehaviour,
+): void {
   const range = state.ignoreRange ? null : parseRange(request.headers.range, bytes.length);
   if (range === 'unsatisfiable') {
     response.writeHead(416, { 'content-range': `bytes */${bytes.length}` }).end();

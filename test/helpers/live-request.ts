@@ -113,9 +113,22 @@ export class LiveRequest {
       const check = () => {
         const found = this.events.find(predicate);
         if (found) return done(() => resolve(found));
-        if (this.ended) return done(() => reject(new Error(`response ended without the awaited event; body: ${this.text.slice(0, 500)}`)));
+        if (this.ended)
+          return done(() =>
+            reject(new Error(`response ended without the awaited event; body: ${this.text.slice(0, 500)}`)),
+          );
       };
-      const timer = setTimeout(() => done(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for an event; body so far: ${this.text.slice(0, 500)}`))), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          done(() =>
+            reject(
+              new Error(
+                `timed out after ${timeoutMs} ms waiting for an event; body so far: ${this.text.slice(0, 500)}`,
+              ),
+            ),
+          ),
+        timeoutMs,
+      );
       const done = (action: () => void) => {
         clearTimeout(timer);
         this.listeners.delete(check);
@@ -154,7 +167,12 @@ export class LiveRequest {
     for (const line of text.split('\n')) {
       if (line.startsWith('data: ')) {
         const payload = line.slice(6);
-        this.events.push({ kind: 'data', text: payload, json: payload === '[DONE]' ? null : (JSON.parse(payload) as ChunkJson), at });
+        this.events.push({
+          kind: 'data',
+          text: payload,
+          json: payload === '[DONE]' ? null : (JSON.parse(payload) as ChunkJson),
+          at,
+        });
       } else if (line.startsWith(':')) {
         this.events.push({ kind: 'comment', text: line, json: null, at });
       }

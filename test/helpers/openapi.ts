@@ -55,7 +55,9 @@ function build(): OpenApiValidator {
   const schemaDocument = { $id: DOC_ID, components: document.components };
   const ajv = new Ajv2020({ strict: false, allErrors: true, validateSchema: false, validateFormats: true });
   // ajv-formats is CommonJS with `exports.default`; under NodeNext the default import is the module object.
-  const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv2020) => Ajv2020;
+  const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
+    ajv: Ajv2020,
+  ) => Ajv2020;
   addFormats(ajv);
   ajv.addFormat('unixtime', { type: 'number', validate: (value: number) => Number.isInteger(value) && value >= 0 });
   ajv.addFormat('int64', { type: 'number', validate: (value: number) => Number.isInteger(value) });
@@ -80,7 +82,9 @@ function build(): OpenApiValidator {
     assertValid(name, value) {
       const errors = this.errors(name, value);
       if (errors.length > 0) {
-        const lines = errors.map((error) => `  ${error.instancePath || '/'} ${error.message ?? ''} ${JSON.stringify(error.params)}`);
+        const lines = errors.map(
+          (error) => `  ${error.instancePath || '/'} ${error.message ?? ''} ${JSON.stringify(error.params)}`,
+        );
         throw new Error(`not a valid ${name}:\n${lines.join('\n')}\nvalue: ${JSON.stringify(value)}`);
       }
     },

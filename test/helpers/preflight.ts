@@ -55,7 +55,10 @@ async function createDatabase(target: URL, database: string): Promise<string | n
   const maintenance = new URL(target);
   maintenance.pathname = '/postgres';
   maintenance.search = '';
-  const client = new pg.Client({ connectionString: maintenance.toString(), connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  const client = new pg.Client({
+    connectionString: maintenance.toString(),
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+  });
   try {
     await client.connect();
     await client.query(`create database ${pg.escapeIdentifier(database)}`);
@@ -71,7 +74,12 @@ async function createDatabase(target: URL, database: string): Promise<string | n
 }
 
 async function redisProblem(): Promise<string | null> {
-  const client = new Redis(REDIS_TEST_URL, { lazyConnect: true, connectTimeout: CONNECT_TIMEOUT_MS, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const client = new Redis(REDIS_TEST_URL, {
+    lazyConnect: true,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
   // ioredis rejects connect() with "Connection is closed."; the socket's own error says why.
   let socketError: Error | null = null;
   client.on('error', (error: Error) => (socketError ??= error));
@@ -106,5 +114,6 @@ function redact(url: URL): string {
  */
 export default async function preflight(): Promise<void> {
   const problems = await preflightProblems({ chromium: false });
-  if (problems.length > 0) throw new Error(`this machine lacks what the tests need:\n${problems.map((line) => `  - ${line}`).join('\n')}`);
+  if (problems.length > 0)
+    throw new Error(`this machine lacks what the tests need:\n${problems.map((line) => `  - ${line}`).join('\n')}`);
 }

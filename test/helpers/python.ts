@@ -30,7 +30,12 @@ export interface PythonRun {
  * httpx honours HTTP(S)_PROXY, and the servers under test are on 127.0.0.1.
  */
 export function runPython(source: string, { timeoutMs = 90_000 } = {}): Promise<PythonRun> {
-  const env = { ...process.env, NO_PROXY: '127.0.0.1,localhost', no_proxy: '127.0.0.1,localhost', PYTHONIOENCODING: 'utf-8' };
+  const env = {
+    ...process.env,
+    NO_PROXY: '127.0.0.1,localhost',
+    no_proxy: '127.0.0.1,localhost',
+    PYTHONIOENCODING: 'utf-8',
+  };
   const child = spawn(pythonExecutable(), ['-'], { stdio: ['pipe', 'pipe', 'pipe'], env });
   let stdout = '';
   let stderr = '';
@@ -61,7 +66,10 @@ export async function requireOpenAiPython(): Promise<string> {
   if (!existsSync(python)) throw new Error(`Python for the client tests not found at ${python}: ${fix}`);
   const run = await runPython('import openai; print(openai.__version__)', { timeoutMs: 30_000 });
   const version = run.stdout.trim();
-  if (run.code !== 0) throw new Error(`${python} cannot import openai (${run.stderr.trim().split('\n').at(-1) ?? 'no error text'}): ${fix}`);
+  if (run.code !== 0)
+    throw new Error(
+      `${python} cannot import openai (${run.stderr.trim().split('\n').at(-1) ?? 'no error text'}): ${fix}`,
+    );
   if (version !== pinned) throw new Error(`${python} has openai ${version}, the tests pin ${pinned}: ${fix}`);
   return version;
 }

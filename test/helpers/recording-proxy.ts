@@ -28,7 +28,10 @@ export interface RecordingProxyOptions {
  * compare what a client printed with what it was sent. Used for clients that run in another process
  * (Python), where no fetch can be wrapped.
  */
-export async function startRecordingProxy(targetBaseURL: string, options: RecordingProxyOptions = {}): Promise<RecordingProxy> {
+export async function startRecordingProxy(
+  targetBaseURL: string,
+  options: RecordingProxyOptions = {},
+): Promise<RecordingProxy> {
   const target = new URL(targetBaseURL);
   const pending: Promise<Exchange>[] = [];
   const server = createServer((incoming, outgoing) => {
@@ -50,33 +53,42 @@ export async function startRecordingProxy(targetBaseURL: string, options: Record
   };
 }
 
-async function relay(incoming: IncomingMessage, outgoing: ServerResponse, target: URL, options: RecordingProxyOptions): Promise<Exchange> {
+async function relay(
+  incoming: IncomingMessage,
+  outgoing: ServerResponse,
+  target: URL,
+  options: RecordingProxyOptions,
+): Promise<Exchange> {
   const chunks: Buffer[] = [];
   for await (const chunk of incoming) chunks.push(chunk as Buffer);
   let requestBody = Buffer.concat(chunks).toString('utf8');
-  if (options.rewriteBody && requestBody !== '') requestBody = JSON.stringify(options.rewriteBody(JSON.parse(requestBody) as Record<string, unknown>));
+  if (options.rewriteBody && requestBody !== '')
+    requestBody = JSON.stringify(options.rewriteBody(JSON.parse(requestBody) as Record<string, unknown>));
   const headers = { ...incoming.headers, host: target.host };
   if (requestBody !== '') headers['content-length'] = String(Buffer.byteLength(requestBody));
   return new Promise<Exchange>((resolve, reject) => {
-    const upstream = httpRequest({ host: target.hostname, port: target.port, method: incoming.method, path: incoming.url, headers }, (response) => {
-      outgoing.writeHead(response.statusCode ?? 502, response.headers);
-      const received: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => {
-        received.push(chunk);
-        outgoing.write(chunk);
-      });
-      response.on('end', () => {
-        outgoing.end();
-        resolve({
-          method: incoming.method ?? '',
-          path: incoming.url ?? '',
-          requestBody,
-          status: response.statusCode ?? 0,
-          responseText: Buffer.concat(received).toString('utf8'),
+    const upstream = httpRequest(
+      { host: target.hostname, port: target.port, method: incoming.method, path: incoming.url, headers },
+      (response) => {
+        outgoing.writeHead(response.statusCode ?? 502, response.headers);
+        const received: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => {
+          received.push(chunk);
+          outgoing.write(chunk);
         });
-      });
-      response.on('error', reject);
-    });
+        response.on('end', () => {
+          outgoing.end();
+          resolve({
+            method: incoming.method ?? '',
+            path: incoming.url ?? '',
+            requestBody,
+            status: response.statusCode ?? 0,
+            responseText: Buffer.concat(received).toString('utf8'),
+          });
+        });
+        response.on('error', reject);
+      },
+    );
     upstream.on('error', (error) => {
       outgoing.destroy(error);
       reject(error);

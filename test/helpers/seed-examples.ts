@@ -31,14 +31,19 @@ function excerpt(start: string, end: string): string {
 
 function replaceOnce(text: string, search: string, replacement: string): string {
   const parts = text.split(search);
-  if (parts.length !== 2) throw new Error(`expected "${search}" exactly once in the seed example, found ${parts.length - 1}`);
+  if (parts.length !== 2)
+    throw new Error(`expected "${search}" exactly once in the seed example, found ${parts.length - 1}`);
   return parts.join(replacement);
 }
 
 /** The seed's "Browser (fetch API)" example: `async function streamChat(messages) {...}`, verbatim. */
 export function seedBrowserStreamChatSource(target: SeedTarget): string {
   let source = excerpt('async function streamChat(messages) {', 'cURL streaming#');
-  source = replaceOnce(source, `"${SEED_BASE_URL}/chat/completions"`, JSON.stringify(`${target.baseURL}/chat/completions`));
+  source = replaceOnce(
+    source,
+    `"${SEED_BASE_URL}/chat/completions"`,
+    JSON.stringify(`${target.baseURL}/chat/completions`),
+  );
   source = replaceOnce(source, `"Bearer ${SEED_KEY}"`, JSON.stringify(`Bearer ${target.apiKey}`));
   source = replaceOnce(source, `"${SEED_MODEL}"`, JSON.stringify(target.model));
   return source;
@@ -84,7 +89,8 @@ function between(after: string, before: string): string {
   const doc = readFileSync(SEED_DOC, 'utf8');
   const from = doc.indexOf(after);
   const to = doc.indexOf(before, from + after.length);
-  if (from < 0 || to < 0) throw new Error(`seed page ${SEED_DOC} no longer has an example between "${after}" and "${before}"`);
+  if (from < 0 || to < 0)
+    throw new Error(`seed page ${SEED_DOC} no longer has an example between "${after}" and "${before}"`);
   return doc.slice(from + after.length, to).replace(/^\n/, '');
 }
 
@@ -113,7 +119,7 @@ function restorePythonIndentation(source: string, dedents: Record<string, number
     const indented = '    '.repeat(block + Math.max(0, openedBy.length - closesFirst)) + line;
     const scan = scanPythonLine(line);
     if (scan.bracketChange > 0) openedBy.push(scan.bracketChange);
-    for (let closed = -scan.bracketChange; closed > 0 && openedBy.length > 0; ) {
+    for (let closed = -scan.bracketChange; closed > 0 && openedBy.length > 0;) {
       const top = openedBy.pop() as number;
       if (top > closed) openedBy.push(top - closed);
       closed -= top;
@@ -121,7 +127,10 @@ function restorePythonIndentation(source: string, dedents: Record<string, number
     if (openedBy.length === 0 && scan.code.trimEnd().endsWith(':')) block += 1;
     return indented;
   });
-  if (unused.size > 0) throw new Error(`seed Python example has no line starting with ${[...unused].map((start) => JSON.stringify(start)).join(', ')}`);
+  if (unused.size > 0)
+    throw new Error(
+      `seed Python example has no line starting with ${[...unused].map((start) => JSON.stringify(start)).join(', ')}`,
+    );
   return lines.join('\n');
 }
 
@@ -156,7 +165,10 @@ function retargetPython(source: string, target: SeedTarget): string {
   return retargetModel(retargetClient(source, target), target);
 }
 
-const PYTHON_STREAMING = ['The OpenAI Python SDK handles SSE parsing automatically:', 'Collecting the full response#'] as const;
+const PYTHON_STREAMING = [
+  'The OpenAI Python SDK handles SSE parsing automatically:',
+  'Collecting the full response#',
+] as const;
 
 /** The seed's "Python streaming" example: sync client, `stream=True`, `max_tokens=100`, prints each token, then a newline. */
 export function seedPythonStreamingSource(target: SeedTarget): string {
@@ -176,7 +188,9 @@ export function seedPythonCollectSource(target: SeedTarget): string {
 
 /** The seed's "Async streaming" example: `AsyncOpenAI`, `async for`, `asyncio.run(main())`. */
 export function seedPythonAsyncSource(target: SeedTarget): string {
-  const source = restorePythonIndentation(between('Async streaming#', 'JavaScript streaming#'), { 'asyncio.run(main())': 0 });
+  const source = restorePythonIndentation(between('Async streaming#', 'JavaScript streaming#'), {
+    'asyncio.run(main())': 0,
+  });
   return retargetPython(source, target);
 }
 
@@ -190,6 +204,9 @@ export function seedPythonToolStreamSource(target: SeedTarget): string {
   const clientEnd = first.indexOf('\n)\n');
   if (clientEnd < 0) throw new Error('the seed Python streaming example no longer builds `client = OpenAI(...)` first');
   const client = retargetClient(first.slice(0, clientEnd + 3), target);
-  const fragment = between('the tool call is delivered across multiple chunks:', 'See Tool Calling for the complete guide.');
+  const fragment = between(
+    'the tool call is delivered across multiple chunks:',
+    'See Tool Calling for the complete guide.',
+  );
   return restorePythonIndentation(client) + retargetModel(restorePythonIndentation(fragment), target);
 }

@@ -30,7 +30,9 @@ export function parseStrict(text: string): StrictParse {
     EVENT.lastIndex = position;
     const match = EVENT.exec(text);
     if (!match) {
-      problems.push(`bytes that are not an event at offset ${position}: ${JSON.stringify(text.slice(position, position + 80))}`);
+      problems.push(
+        `bytes that are not an event at offset ${position}: ${JSON.stringify(text.slice(position, position + 80))}`,
+      );
       break;
     }
     if (match[1] === undefined) comments.push(match[0].trimEnd());
@@ -41,7 +43,8 @@ export function parseStrict(text: string): StrictParse {
     if (event.data === '[DONE]') continue;
     try {
       const parsed: unknown = JSON.parse(event.data);
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) problems.push(`event at ${event.offset} is not a JSON object`);
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+        problems.push(`event at ${event.offset} is not a JSON object`);
     } catch {
       problems.push(`event at ${event.offset} is not JSON: ${event.data.slice(0, 80)}`);
     }
@@ -95,5 +98,13 @@ export async function readTimed(url: string, init: RequestInit): Promise<TimedSt
       if (block.startsWith('data: ')) events.push({ data: block.slice(6), atMs, read: reads.length - 1 });
     }
   }
-  return { status: response.status, headers: response.headers, headersAtMs, reads, endAtMs: performance.now() - started, text, events };
+  return {
+    status: response.status,
+    headers: response.headers,
+    headersAtMs,
+    reads,
+    endAtMs: performance.now() - started,
+    text,
+    events,
+  };
 }

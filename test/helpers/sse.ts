@@ -26,5 +26,7 @@ export async function readRawStream(url: string, init: RequestInit): Promise<Raw
 
 /** The JSON chunks of a stream, without `[DONE]`. */
 export function jsonEvents(stream: RawStream): Record<string, unknown>[] {
-  return stream.events.filter((event) => event !== '[DONE]').map((event) => JSON.parse(event) as Record<string, unknown>);
+  return stream.events
+    .filter((event) => event !== '[DONE]')
+    .map((event) => JSON.parse(event) as Record<string, unknown>);
 }

@@ -7,12 +7,20 @@ import type { Reporter, TestModule } from 'vitest/node';
  * file even though none of its tests failed; a run stopped by a globalSetup (fixtures, preflight) says so.
  */
 export default class SummaryReporter implements Reporter {
-  onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<unknown>, reason: 'passed' | 'interrupted' | 'failed'): void {
+  onTestRunEnd(
+    testModules: ReadonlyArray<TestModule>,
+    unhandledErrors: ReadonlyArray<unknown>,
+    reason: 'passed' | 'interrupted' | 'failed',
+  ): void {
     process.stdout.write(`\n${summaryLine(testModules, unhandledErrors.length, reason)}\n`);
   }
 }
 
-export function summaryLine(testModules: ReadonlyArray<TestModule>, errorsOutsideTests: number, reason: 'passed' | 'interrupted' | 'failed' = 'passed'): string {
+export function summaryLine(
+  testModules: ReadonlyArray<TestModule>,
+  errorsOutsideTests: number,
+  reason: 'passed' | 'interrupted' | 'failed' = 'passed',
+): string {
   let passed = 0;
   let failed = 0;
   let skipped = 0;
@@ -29,6 +37,7 @@ export function summaryLine(testModules: ReadonlyArray<TestModule>, errorsOutsid
   const line = `${passed} passed, ${failed} failed, ${skipped} skipped; ${failedFiles} of ${testModules.length} files failed`;
   if (errorsOutsideTests > 0) return `${line}; ${errorsOutsideTests} errors outside tests (the run failed)`;
   // A failed globalSetup (fixtures, preflight) ends the run before any file: never a clean-looking line.
-  if (reason !== 'passed' && failed === 0 && failedFiles === 0) return `${line}; the run ${reason === 'interrupted' ? 'was interrupted' : 'failed before its tests (see the error above)'}`;
+  if (reason !== 'passed' && failed === 0 && failedFiles === 0)
+    return `${line}; the run ${reason === 'interrupted' ? 'was interrupted' : 'failed before its tests (see the error above)'}`;
   return line;
 }

@@ -28,7 +28,13 @@ export interface TestServerOptions {
 }
 
 /** The stories260K model with 2 sequences: the default fixture. */
-export const storiesModel = { name: 'stories260K', engine: 'llama-cpp' as const, path: STORIES_MODEL, sequences: 2, contextSize: 512 };
+export const storiesModel = {
+  name: 'stories260K',
+  engine: 'llama-cpp' as const,
+  path: STORIES_MODEL,
+  sequences: 2,
+  contextSize: 512,
+};
 
 /** A real server on an ephemeral port with its own SQLite file, waiting until models are loaded. */
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {

@@ -49,7 +49,10 @@ export function platformAllows(entry: LockEntry, platform: Platform): boolean {
 /** The lock entries of a package name at a version (a name can sit at several paths). */
 export function lockEntriesOf(lock: Lockfile, name: string, version: string): LockEntry[] {
   return Object.entries(lock.packages)
-    .filter(([path, entry]) => (path === `node_modules/${name}` || path.endsWith(`/node_modules/${name}`)) && entry.version === version)
+    .filter(
+      ([path, entry]) =>
+        (path === `node_modules/${name}` || path.endsWith(`/node_modules/${name}`)) && entry.version === version,
+    )
     .map(([, entry]) => entry);
 }
 
@@ -65,7 +68,11 @@ export interface PlatformInstall {
  * npm's dry run skips its own platform check for required packages (it checks them against the
  * machine it runs on, not against `--os`/`--cpu`), so each added package is checked here by npm's rule.
  */
-export async function dryRunInstall(projectDir: string, platform: Platform, edit?: (lock: Lockfile, pkg: Record<string, unknown>) => void): Promise<PlatformInstall> {
+export async function dryRunInstall(
+  projectDir: string,
+  platform: Platform,
+  edit?: (lock: Lockfile, pkg: Record<string, unknown>) => void,
+): Promise<PlatformInstall> {
   const scratch = await mkdtemp(join(tmpdir(), 'oruel-platform-'));
   try {
     await copyFile(join(projectDir, 'package.json'), join(scratch, 'package.json'));
@@ -77,16 +84,30 @@ export async function dryRunInstall(projectDir: string, platform: Platform, edit
       await writeFile(join(scratch, 'package.json'), JSON.stringify(pkg, null, 2));
       await writeFile(join(scratch, 'package-lock.json'), JSON.stringify(lock, null, 2));
     }
-    const args = ['ci', '--dry-run', '--ignore-scripts', '--no-audit', '--no-fund', '--offline', `--os=${platform.os}`, `--cpu=${platform.cpu}`];
+    const args = [
+      'ci',
+      '--dry-run',
+      '--ignore-scripts',
+      '--no-audit',
+      '--no-fund',
+      '--offline',
+      `--os=${platform.os}`,
+      `--cpu=${platform.cpu}`,
+    ];
     if (platform.libc) args.push(`--libc=${platform.libc}`);
-    const { stdout } = await run('npm', args, { cwd: scratch, env: { ...process.env, NODE_LLAMA_CPP_SKIP_DOWNLOAD: 'true' }, maxBuffer: 16 * 1024 * 1024 });
+    const { stdout } = await run('npm', args, {
+      cwd: scratch,
+      env: { ...process.env, NODE_LLAMA_CPP_SKIP_DOWNLOAD: 'true' },
+      maxBuffer: 16 * 1024 * 1024,
+    });
     const added: string[] = [];
     const refused: string[] = [];
     for (const match of stdout.matchAll(/^add (\S+) (\S+)$/gm)) {
       const [, name, version] = match as unknown as [string, string, string];
       added.push(`${name}@${version}`);
       const entries = lockEntriesOf(lock, name, version);
-      if (entries.length > 0 && entries.every((entry) => !platformAllows(entry, platform))) refused.push(`${name}@${version}`);
+      if (entries.length > 0 && entries.every((entry) => !platformAllows(entry, platform)))
+        refused.push(`${name}@${version}`);
     }
     return { added, refused };
   } finally {

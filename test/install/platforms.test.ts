@@ -20,10 +20,15 @@ const llamaVersion = lock.packages['node_modules/node-llama-cpp']?.version;
 
 describe('install on every common platform (npm ci --dry-run with --os/--cpu/--libc)', () => {
   it('requires no platform-specific package directly', () => {
-    const root = lock.packages[''] as { dependencies?: Record<string, string>; devDependencies?: Record<string, string> };
+    const root = lock.packages[''] as {
+      dependencies?: Record<string, string>;
+      devDependencies?: Record<string, string>;
+    };
     const direct = { ...root.dependencies, ...root.devDependencies };
     const platformBound = Object.entries(direct).filter(([name, version]) =>
-      lockEntriesOf(lock, name, version).some((entry) => entry.os !== undefined || entry.cpu !== undefined || entry.libc !== undefined),
+      lockEntriesOf(lock, name, version).some(
+        (entry) => entry.os !== undefined || entry.cpu !== undefined || entry.libc !== undefined,
+      ),
     );
     expect(platformBound).toEqual([]);
   });
@@ -53,8 +58,12 @@ describe('install on every common platform (npm ci --dry-run with --os/--cpu/--l
   });
 
   it('reads os/cpu/libc as npm does', () => {
-    expect(platformAllows({ os: ['linux'], cpu: ['x64'], libc: ['glibc'] }, { os: 'linux', cpu: 'x64', libc: 'musl' })).toBe(false);
-    expect(platformAllows({ os: ['linux'], cpu: ['x64'], libc: ['glibc'] }, { os: 'linux', cpu: 'x64', libc: 'glibc' })).toBe(true);
+    expect(
+      platformAllows({ os: ['linux'], cpu: ['x64'], libc: ['glibc'] }, { os: 'linux', cpu: 'x64', libc: 'musl' }),
+    ).toBe(false);
+    expect(
+      platformAllows({ os: ['linux'], cpu: ['x64'], libc: ['glibc'] }, { os: 'linux', cpu: 'x64', libc: 'glibc' }),
+    ).toBe(true);
     expect(platformAllows({ os: ['!win32'] }, { os: 'darwin', cpu: 'arm64' })).toBe(true);
     expect(platformAllows({ os: ['!win32'] }, { os: 'win32', cpu: 'x64' })).toBe(false);
     expect(platformAllows({ os: ['darwin'], libc: ['glibc'] }, { os: 'darwin', cpu: 'arm64' })).toBe(true);

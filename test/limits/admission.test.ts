@@ -11,12 +11,24 @@ const T0 = Date.parse('2025-03-15T12:00:00Z');
 
 function keyRecord(overrides: Partial<ApiKeyRecord> = {}): ApiKeyRecord {
   return {
-    id: 'key_test', name: 't', prefix: 'oruel_abcd', models: null, rpm: null, tpm: null, maxConcurrent: null, budget: null,
-    expiresAt: null, revokedAt: null, createdAt: new Date(0), updatedAt: null, ...overrides,
+    id: 'key_test',
+    name: 't',
+    prefix: 'oruel_abcd',
+    models: null,
+    rpm: null,
+    tpm: null,
+    maxConcurrent: null,
+    budget: null,
+    expiresAt: null,
+    revokedAt: null,
+    createdAt: new Date(0),
+    updatedAt: null,
+    ...overrides,
   };
 }
 
-const chat = (body: Record<string, unknown> = {}) => parseChatRequest({ model: 'tiny', messages: [{ role: 'user', content: 'abcdefgh' }], max_tokens: 10, ...body });
+const chat = (body: Record<string, unknown> = {}) =>
+  parseChatRequest({ model: 'tiny', messages: [{ role: 'user', content: 'abcdefgh' }], max_tokens: 10, ...body });
 
 interface Harness {
   admission: Admission;
@@ -44,7 +56,10 @@ function harness(options: { store?: LimitStore; usedTokens?: () => Promise<numbe
 }
 
 async function refusal(promise: Promise<unknown>): Promise<GatewayError> {
-  const error = await promise.then(() => null, (thrown: unknown) => thrown);
+  const error = await promise.then(
+    () => null,
+    (thrown: unknown) => thrown,
+  );
   expect(error).toBeInstanceOf(GatewayError);
   return error as GatewayError;
 }
@@ -143,12 +158,18 @@ describe('Admission', () => {
     expect(error.status).toBe(429);
     expect(error.toWire()).toMatchObject({ type: 'insufficient_quota', code: 'insufficient_quota' });
     expect(error.message).toMatch(/1010 of 1000 tokens.*2025-04-01T00:00:00.000Z/);
-    expect(error.headers).toMatchObject({ 'x-should-retry': 'false', 'x-ratelimit-limit-requests': '100', 'retry-after-ms': String(Date.parse('2025-04-01T00:00:00Z') - T0) });
+    expect(error.headers).toMatchObject({
+      'x-should-retry': 'false',
+      'x-ratelimit-limit-requests': '100',
+      'retry-after-ms': String(Date.parse('2025-04-01T00:00:00Z') - T0),
+    });
   });
 
   it('admits without the budget check when the ledger cannot be read, and without limits when the store fails', async () => {
     const ledgerDown = harness({ usedTokens: () => Promise.reject(new Error('database down')) });
-    await expect(ledgerDown.admission.admit(keyRecord({ budget: { tokens: 1, period: 'day' } }), chat())).resolves.toBeDefined();
+    await expect(
+      ledgerDown.admission.admit(keyRecord({ budget: { tokens: 1, period: 'day' } }), chat()),
+    ).resolves.toBeDefined();
     expect(ledgerDown.logs).toContain('cannot read budget usage from the ledger; admitting without the budget check');
 
     const failing: LimitStore = {

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { adjust, levelAt, msUntilLevel, take, viewOf, WINDOW_MS, type BucketState } from '../../src/limits/bucket-math.js';
+import {
+  adjust,
+  levelAt,
+  msUntilLevel,
+  take,
+  viewOf,
+  WINDOW_MS,
+  type BucketState,
+} from '../../src/limits/bucket-math.js';
 
 /** A fake clock: tests move time by hand. */
 function clock(start = 1_000_000) {
@@ -18,7 +26,11 @@ describe('token bucket math', () => {
       state = result.state;
     }
     const refused = take(state, 10, 1, time.now());
-    expect(refused).toMatchObject({ admitted: false, retryAfterMs: 6_000, view: { limit: 10, remaining: 0, resetMs: 60_000 } });
+    expect(refused).toMatchObject({
+      admitted: false,
+      retryAfterMs: 6_000,
+      view: { limit: 10, remaining: 0, resetMs: 60_000 },
+    });
   });
 
   it('refills continuously: one unit per window/capacity', () => {

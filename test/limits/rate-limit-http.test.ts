@@ -13,7 +13,8 @@ const RATE_LIMIT_HEADERS = [
 ];
 
 function expectRateLimitHeaders(headers: Headers): void {
-  for (const name of RATE_LIMIT_HEADERS) expect(headers.get(name), name).toMatch(/^\d+(\.\d+)?(ms|s|m\d+(\.\d+)?s|h\d+m\d+(\.\d+)?s)?$/);
+  for (const name of RATE_LIMIT_HEADERS)
+    expect(headers.get(name), name).toMatch(/^\d+(\.\d+)?(ms|s|m\d+(\.\d+)?s|h\d+m\d+(\.\d+)?s)?$/);
   expect(headers.get('x-ratelimit-reset-requests')).toMatch(/\d(ms|s)$/);
 }
 
@@ -48,7 +49,11 @@ describe.each([['memory'], ['redis']])('rate limits over HTTP (%s store)', (stor
     upstream = await FakeUpstream.start();
     upstream.failAlways({ kind: 'hang' });
     // Keep-alives every 100 ms: a waiting stream gets its 200 and headers at once.
-    harness = await startAdminTestServer({ redis: store === 'redis', server: { keepAliveMs: 100 }, extraModels: [{ name: 'hanging', engine: 'openai', deployments: [{ url: upstream.url, model: 'x' }] }] });
+    harness = await startAdminTestServer({
+      redis: store === 'redis',
+      server: { keepAliveMs: 100 },
+      extraModels: [{ name: 'hanging', engine: 'openai', deployments: [{ url: upstream.url, model: 'x' }] }],
+    });
   });
   afterAll(async () => {
     await harness.close();
@@ -80,27 +85,53 @@ describe.each([['memory'], ['redis']])('rate limits over HTTP (%s store)', (stor
     expect((await chat(harness.baseURL, key)).status).toBe(200);
     const refused = await chat(harness.baseURL, key);
     expect(refused.status).toBe(429);
-    expect(refused.json).toEqual({ error: { message: expect.stringMatching(/RPM.*try again in/), type: 'rate_limit_error', param: null, code: 'rate_limit_exceeded' } });
+    expect(refused.json).toEqual({
+      error: {
+        message: expect.stringMatching(/RPM.*try again in/),
+        type: 'rate_limit_error',
+        param: null,
+        code: 'rate_limit_exceeded',
+      },
+    });
     expectRetryHeaders(refused.headers);
     expectRateLimitHeaders(refused.headers);
     expect(refused.headers.get('x-ratelimit-remaining-requests')).toBe('0');
     expect(Number(refused.headers.get('retry-after-ms'))).toBeGreaterThan(25_000);
     // Browsers may read them too.
-    expect(refused.headers.get('access-control-expose-headers')).toMatch(/x-ratelimit-remaining-requests.*retry-after-ms/);
+    expect(refused.headers.get('access-control-expose-headers')).toMatch(
+      /x-ratelimit-remaining-requests.*retry-after-ms/,
+    );
 
     await harness.server.ledger.flush();
     const requestId = refused.headers.get('x-request-id')!;
-    const [row] = (await harness.server.ledger.rows({ keyId: id })).filter((candidate) => candidate.requestId === requestId);
-    expect(row).toMatchObject({ outcome: 'error', status: 429, errorCode: 'rate_limit_exceeded', usageSource: 'none', engine: null });
+    const [row] = (await harness.server.ledger.rows({ keyId: id })).filter(
+      (candidate) => candidate.requestId === requestId,
+    );
+    expect(row).toMatchObject({
+      outcome: 'error',
+      status: 429,
+      errorCode: 'rate_limit_exceeded',
+      usageSource: 'none',
+      engine: null,
+    });
   });
 
   it('the openai SDK waits retry-after-ms and then succeeds', async () => {
     const { key } = await harness.createKey({ name: 'sdk-retry', rpm: 20, tpm: 100_000 });
     for (let index = 0; index < 20; index += 1) expect((await chat(harness.baseURL, key)).status).toBe(200);
     const attempts: Attempt[] = [];
-    const client = new OpenAI({ baseURL: harness.baseURL, apiKey: key, maxRetries: 2, fetch: recordingFetch(attempts) });
+    const client = new OpenAI({
+      baseURL: harness.baseURL,
+      apiKey: key,
+      maxRetries: 2,
+      fetch: recordingFetch(attempts),
+    });
     const started = performance.now();
-    const completion = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 });
+    const completion = await client.chat.completions.create({
+      model: MODEL,
+      messages: [{ role: 'user', content: 'hi' }],
+      max_tokens: 2,
+    });
     const total = performance.now() - started;
     expect(completion.object).toBe('chat.completion');
     expect(attempts.map((attempt) => attempt.status)).toEqual([429, 200]);
@@ -111,13 +142,21 @@ describe.each([['memory'], ['redis']])('rate limits over HTTP (%s store)', (stor
     expect(asked).toBeLessThanOrEqual(3_000);
     expect(waited).toBeGreaterThanOrEqual(asked - 5);
     expect(waited).toBeLessThan(asked + 500);
-    console.info(`[${store}] SDK retry: server asked retry-after-ms=${asked}, SDK waited ${Math.round(waited)} ms, call took ${Math.round(total)} ms`);
+    console.info(
+      `[${store}] SDK retry: server asked retry-after-ms=${asked}, SDK waited ${Math.round(waited)} ms, call took ${Math.round(total)} ms`,
+    );
   });
 
   it('an exhausted budget is 429 insufficient_quota with x-should-retry: false, which the SDK does not retry', async () => {
-    const { key } = await harness.createKey({ name: 'budget', rpm: 100, tpm: 100_000, budget: { tokens: 30, period: 'day' } });
+    const { key } = await harness.createKey({
+      name: 'budget',
+      rpm: 100,
+      tpm: 100_000,
+      budget: { tokens: 30, period: 'day' },
+    });
     let response = await chat(harness.baseURL, key, { max_tokens: 8 });
-    for (let index = 0; index < 10 && response.status === 200; index += 1) response = await chat(harness.baseURL, key, { max_tokens: 8 });
+    for (let index = 0; index < 10 && response.status === 200; index += 1)
+      response = await chat(harness.baseURL, key, { max_tokens: 8 });
     expect(response.status).toBe(429);
     expect(response.json).toMatchObject({ error: { type: 'insufficient_quota', code: 'insufficient_quota' } });
     expect(response.headers.get('x-should-retry')).toBe('false');
@@ -125,8 +164,15 @@ describe.each([['memory'], ['redis']])('rate limits over HTTP (%s store)', (stor
     expectRateLimitHeaders(response.headers);
 
     const attempts: Attempt[] = [];
-    const client = new OpenAI({ baseURL: harness.baseURL, apiKey: key, maxRetries: 2, fetch: recordingFetch(attempts) });
-    const error = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }] }).catch((thrown: unknown) => thrown);
+    const client = new OpenAI({
+      baseURL: harness.baseURL,
+      apiKey: key,
+      maxRetries: 2,
+      fetch: recordingFetch(attempts),
+    });
+    const error = await client.chat.completions
+      .create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }] })
+      .catch((thrown: unknown) => thrown);
     expect(error).toBeInstanceOf(OpenAI.RateLimitError);
     expect((error as InstanceType<typeof OpenAI.RateLimitError>).code).toBe('insufficient_quota');
     expect(attempts).toHaveLength(1);
@@ -138,7 +184,14 @@ describe.each([['memory'], ['redis']])('rate limits over HTTP (%s store)', (stor
     const refused = await chat(harness.baseURL, key);
     const unknown = await chat(harness.baseURL, open, { model: 'no-such-model' });
     expect(refused.status).toBe(404);
-    expect(refused.json).toEqual({ error: { message: `The model \`${MODEL}\` does not exist or you do not have access to it.`, type: 'invalid_request_error', param: 'model', code: 'model_not_found' } });
+    expect(refused.json).toEqual({
+      error: {
+        message: `The model \`${MODEL}\` does not exist or you do not have access to it.`,
+        type: 'invalid_request_error',
+        param: 'model',
+        code: 'model_not_found',
+      },
+    });
     expect(JSON.stringify(unknown.json).replace('no-such-model', MODEL)).toBe(JSON.stringify(refused.json));
   });
 
@@ -154,7 +207,9 @@ describe.each([['memory'], ['redis']])('rate limits over HTTP (%s store)', (stor
     expect(holding.status).toBe(200);
     const refused = await chat(harness.baseURL, key);
     expect(refused.status).toBe(429);
-    expect(refused.json).toMatchObject({ error: { code: 'rate_limit_exceeded', message: expect.stringMatching(/concurrent/) } });
+    expect(refused.json).toMatchObject({
+      error: { code: 'rate_limit_exceeded', message: expect.stringMatching(/concurrent/) },
+    });
     expectRetryHeaders(refused.headers);
     controller.abort();
     await holding.body?.cancel().catch(() => undefined);

@@ -39,6 +39,8 @@ describe('a Redis outage', () => {
       after = await chat(harness.baseURL, key);
     }
     expect(after.status).toBe(429);
-    console.info(`[redis outage] request during the outage answered in ${Math.round(tookMs)} ms without limits; limits enforced again after reconnection`);
+    console.info(
+      `[redis outage] request during the outage answered in ${Math.round(tookMs)} ms without limits; limits enforced again after reconnection`,
+    );
   });
 });

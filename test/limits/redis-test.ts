@@ -13,7 +13,11 @@ export function uniqueRedisPrefix(): string {
 }
 
 /** A connection under a fresh prefix, and the function that deletes every key under it. */
-export async function openTestRedis(): Promise<{ connection: RedisConnection; prefix: string; dispose(): Promise<void> }> {
+export async function openTestRedis(): Promise<{
+  connection: RedisConnection;
+  prefix: string;
+  dispose(): Promise<void>;
+}> {
   const prefix = uniqueRedisPrefix();
   const connection = await openRedis(REDIS_TEST_URL, { keyPrefix: prefix, logger: silent });
   return {

@@ -4,7 +4,13 @@ import { parseChatRequest } from '../../src/validation/parse-chat-request.js';
 
 describe('token estimate for reservations', () => {
   it('counts about four characters per token plus a little per message', () => {
-    const chat = parseChatRequest({ model: 'm', messages: [{ role: 'system', content: 'x'.repeat(40) }, { role: 'user', content: 'y'.repeat(40) }] });
+    const chat = parseChatRequest({
+      model: 'm',
+      messages: [
+        { role: 'system', content: 'x'.repeat(40) },
+        { role: 'user', content: 'y'.repeat(40) },
+      ],
+    });
     expect(estimatePromptTokens(chat)).toBe(20 + 8);
   });
 

@@ -58,14 +58,18 @@ describe('a progress bar and log lines on one terminal', () => {
 
 describe('redaction helpers', () => {
   it('replaces every query value and keeps the names', () => {
-    expect(redactUrl('/v1/inference/models?api_key=oruel_secret&x=1&flag')).toBe('/v1/inference/models?api_key=[redacted]&x=[redacted]&flag');
+    expect(redactUrl('/v1/inference/models?api_key=oruel_secret&x=1&flag')).toBe(
+      '/v1/inference/models?api_key=[redacted]&x=[redacted]&flag',
+    );
     expect(redactUrl('/v1/inference/models')).toBe('/v1/inference/models');
   });
 
   it('masks database and Redis passwords', () => {
     expect(maskUrlPassword('postgres://oruel:hunter2@db:5432/oruel')).toBe('postgres://oruel:****@db:5432/oruel');
     expect(maskUrlPassword('redis://:s3cret@127.0.0.1:6379/0')).toBe('redis://:****@127.0.0.1:6379/0');
-    expect(maskUrlPassword('postgres://db/oruel?password=hunter2&sslmode=require')).toBe('postgres://db/oruel?password=****&sslmode=require');
+    expect(maskUrlPassword('postgres://db/oruel?password=hunter2&sslmode=require')).toBe(
+      'postgres://db/oruel?password=****&sslmode=require',
+    );
     expect(maskUrlPassword('sqlite:/var/lib/oruel/oruel.db')).toBe('sqlite:/var/lib/oruel/oruel.db');
   });
 });
@@ -86,7 +90,10 @@ describe('the log format', () => {
 
   it('redacts an authorization header or key in any logged object', () => {
     const stream = new PassThrough();
-    createLogger({ level: 'info', format: 'json', stream }).info({ headers: { authorization: 'Bearer oruel_x' }, apiKey: 'oruel_y', token: 'admin' }, 'x');
+    createLogger({ level: 'info', format: 'json', stream }).info(
+      { headers: { authorization: 'Bearer oruel_x' }, apiKey: 'oruel_y', token: 'admin' },
+      'x',
+    );
     const text = (stream.read() as Buffer).toString();
     expect(text).not.toMatch(/oruel_x|oruel_y|admin"/);
   });

@@ -52,7 +52,9 @@ describe('request log lines (JSON)', () => {
 
   it('writes one line per finished chat request with key id and name, model, engine, tokens and TTFT', async () => {
     const client = new OpenAI({ baseURL: harness.baseURL, apiKey: harness.apiKey, maxRetries: 0 });
-    const { data, response } = await client.chat.completions.create({ model: MODEL, messages: MESSAGES, max_tokens: 6 }).withResponse();
+    const { data, response } = await client.chat.completions
+      .create({ model: MODEL, messages: MESSAGES, max_tokens: 6 })
+      .withResponse();
     const line = await linesFor(response.headers.get('x-request-id')!);
     const key = (await harness.server.keyStore.list()).find((record) => record.name === 'metrics-test')!;
     expect(line).toMatchObject({
@@ -72,12 +74,16 @@ describe('request log lines (JSON)', () => {
     });
     expect(line.ttftMs).toBeTypeOf('number');
     expect(line.durationMs).toBeGreaterThanOrEqual(line.ttftMs as number);
-    expect(line.msg).toMatch(/^POST \/v1\/inference\/chat\/completions 200 completed \(stories260K, \d+\+\d+ tokens, ttft \d+ ms, \d+ ms\)$/);
+    expect(line.msg).toMatch(
+      /^POST \/v1\/inference\/chat\/completions 200 completed \(stories260K, \d+\+\d+ tokens, ttft \d+ ms, \d+ ms\)$/,
+    );
   });
 
   it('writes the line of a stream once it ended', async () => {
     const client = new OpenAI({ baseURL: harness.baseURL, apiKey: harness.apiKey, maxRetries: 0 });
-    const { data: stream, response } = await client.chat.completions.create({ model: MODEL, messages: MESSAGES, max_tokens: 4, stream: true }).withResponse();
+    const { data: stream, response } = await client.chat.completions
+      .create({ model: MODEL, messages: MESSAGES, max_tokens: 4, stream: true })
+      .withResponse();
     for await (const _chunk of stream) void _chunk;
     const line = await linesFor(response.headers.get('x-request-id')!);
     expect(line).toMatchObject({ stream: true, status: 200, outcome: 'completed', completionTokens: 4 });
@@ -93,10 +99,28 @@ describe('request log lines (JSON)', () => {
       return response.status;
     };
     expect(await send(`${harness.baseURL}/models?api_key=${harness.apiKey}`)).toBe(401);
-    expect(await send(`${harness.baseURL}/models?x=1&key=${harness.apiKey}`, { headers: { authorization: `Bearer ${harness.apiKey}` } })).toBe(200);
-    expect(await send(`${harness.server.url}/v1/admin/keys?token=${ADMIN_TOKEN}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).toBe(200);
-    expect(await send(`${harness.baseURL}/chat/completions?api_key=${secrets[2]}`, { method: 'POST', headers: { authorization: `Bearer ${secrets[2]}` }, body: '{}' })).toBe(401);
-    expect(await send(`${harness.server.url}/v1/admin/usage?token=${secrets[2]}`, { headers: { authorization: `Bearer ${secrets[2]}` } })).toBe(401);
+    expect(
+      await send(`${harness.baseURL}/models?x=1&key=${harness.apiKey}`, {
+        headers: { authorization: `Bearer ${harness.apiKey}` },
+      }),
+    ).toBe(200);
+    expect(
+      await send(`${harness.server.url}/v1/admin/keys?token=${ADMIN_TOKEN}`, {
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      }),
+    ).toBe(200);
+    expect(
+      await send(`${harness.baseURL}/chat/completions?api_key=${secrets[2]}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${secrets[2]}` },
+        body: '{}',
+      }),
+    ).toBe(401);
+    expect(
+      await send(`${harness.server.url}/v1/admin/usage?token=${secrets[2]}`, {
+        headers: { authorization: `Bearer ${secrets[2]}` },
+      }),
+    ).toBe(401);
     for (const id of ids) await linesFor(id);
     const text = log.text();
     for (const secret of secrets) expect(text.includes(secret), `a secret reached the log:\n${text}`).toBe(false);
@@ -115,7 +139,13 @@ describe('request log lines (JSON)', () => {
     });
     expect(refused.status).toBe(429);
     const line = await linesFor(refused.headers.get('x-request-id')!);
-    expect(line).toMatchObject({ level: 40, status: 429, outcome: 'refused', errorCode: 'rate_limit_exceeded', keyName: 'one-per-minute' });
+    expect(line).toMatchObject({
+      level: 40,
+      status: 429,
+      outcome: 'refused',
+      errorCode: 'rate_limit_exceeded',
+      keyName: 'one-per-minute',
+    });
     expect(log.text()).not.toMatch(/"stack"/);
     expect(jsonLines(log.text()).filter((entry) => entry.level >= 50)).toEqual([]);
   });
@@ -126,7 +156,8 @@ describe('a 503 while the model is still loading', () => {
   const sockets = new Set<Socket>();
   const every = new Set<Socket>();
   let answering = false;
-  const notFound = (socket: Socket) => socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+  const notFound = (socket: Socket) =>
+    socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
 
   beforeAll(async () => {
     // A model "download" that does not answer keeps the model loading for as long as the test needs;
@@ -170,7 +201,13 @@ describe('a 503 while the model is still loading', () => {
         async () => jsonLines(log.text()).find((entry) => entry.requestId === id),
         (found) => found !== undefined,
       );
-      expect(line).toMatchObject({ level: 40, status: 503, outcome: 'error', errorCode: 'engine_unavailable', model: 'later' });
+      expect(line).toMatchObject({
+        level: 40,
+        status: 503,
+        outcome: 'error',
+        errorCode: 'engine_unavailable',
+        model: 'later',
+      });
       expect(log.text()).not.toMatch(/"stack"/);
     } finally {
       answering = true;
@@ -189,9 +226,14 @@ describe('pretty logs', () => {
       const client = new OpenAI({ baseURL: harness.baseURL, apiKey: harness.apiKey, maxRetries: 0 });
       await client.chat.completions.create({ model: MODEL, messages: MESSAGES, max_tokens: 3 });
       await fetch(`${harness.baseURL}/models?api_key=${harness.apiKey}`).then((response) => response.text());
-      const text = await eventually(async () => log.text(), (current) => current.includes('GET /v1/inference/models'));
+      const text = await eventually(
+        async () => log.text(),
+        (current) => current.includes('GET /v1/inference/models'),
+      );
       const line = text.split('\n').find((entry) => entry.includes('POST /v1/inference/chat/completions'))!;
-      expect(line).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: POST \/v1\/inference\/chat\/completions 200 completed \(stories260K, \d+\+3 tokens, ttft \d+ ms, \d+ ms\)/);
+      expect(line).toMatch(
+        /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: POST \/v1\/inference\/chat\/completions 200 completed \(stories260K, \d+\+3 tokens, ttft \d+ ms, \d+ ms\)/,
+      );
       expect(line).toContain('"keyName":"metrics-test"');
       process.stdout.write(`pretty request line: ${line}\n`);
       expect(text).not.toMatch(/^\{"level"/m);

@@ -34,7 +34,15 @@ describe('the start summary', () => {
       keySource: { kind: 'existing', active: 3 },
       models: [
         { name: 'small', engines: [engine('llama-cpp/small', 'llama-cpp', 4096, 4)], created: 0, ownedBy: 'oruel' },
-        { name: 'big', engines: [engine('openai/big/a:8000', 'openai', null, null), engine('openai/big/b:8000', 'openai', null, null)], created: 0, ownedBy: 'oruel' },
+        {
+          name: 'big',
+          engines: [
+            engine('openai/big/a:8000', 'openai', null, null),
+            engine('openai/big/b:8000', 'openai', null, null),
+          ],
+          created: 0,
+          ownedBy: 'oruel',
+        },
       ],
     });
     expect(text).toBe(

@@ -17,7 +17,10 @@ export interface MetricsTestServer {
 }
 
 /** A real server whose whole configuration the test chooses (metrics, admin token, models), on an ephemeral port. */
-export async function startConfiguredServer(config: Record<string, unknown> = {}, logger: Logger = pino({ level: 'silent' })): Promise<MetricsTestServer> {
+export async function startConfiguredServer(
+  config: Record<string, unknown> = {},
+  logger: Logger = pino({ level: 'silent' }),
+): Promise<MetricsTestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'oruel-metrics-'));
   const parsed = configSchema.parse({
     modelsDir: join(dataDir, 'models'),
@@ -47,7 +50,9 @@ export function sample(text: string, name: string, labels: Record<string, string
     if (line.startsWith('#')) continue;
     const match = line.match(/^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/);
     if (!match || match[1] !== name) continue;
-    const found = Object.fromEntries([...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((pair) => [pair[1], pair[2]]));
+    const found = Object.fromEntries(
+      [...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((pair) => [pair[1], pair[2]]),
+    );
     if (Object.entries(labels).every(([key, value]) => found[key] === value)) return Number(match[3]);
   }
   return null;

@@ -18,16 +18,28 @@ async function scrape(url: string, headers: Record<string, string> = {}): Promis
 }
 
 /** Sends the requests the metrics must account for; returns what the client saw. */
-async function sendRequests(harness: MetricsTestServer): Promise<{ requests: number; promptTokens: number; completionTokens: number }> {
+async function sendRequests(
+  harness: MetricsTestServer,
+): Promise<{ requests: number; promptTokens: number; completionTokens: number }> {
   const client = new OpenAI({ baseURL: harness.baseURL, apiKey: harness.apiKey, maxRetries: 0 });
   let promptTokens = 0;
   let completionTokens = 0;
   for (const maxTokens of [5, 9]) {
-    const completion = await client.chat.completions.create({ model: MODEL, messages: MESSAGES, max_tokens: maxTokens });
+    const completion = await client.chat.completions.create({
+      model: MODEL,
+      messages: MESSAGES,
+      max_tokens: maxTokens,
+    });
     promptTokens += completion.usage!.prompt_tokens;
     completionTokens += completion.usage!.completion_tokens;
   }
-  const stream = await client.chat.completions.create({ model: MODEL, messages: MESSAGES, max_tokens: 7, stream: true, stream_options: { include_usage: true } });
+  const stream = await client.chat.completions.create({
+    model: MODEL,
+    messages: MESSAGES,
+    max_tokens: 7,
+    stream: true,
+    stream_options: { include_usage: true },
+  });
   for await (const chunk of stream) {
     if (chunk.usage) {
       promptTokens += chunk.usage.prompt_tokens;
@@ -56,12 +68,16 @@ describe('GET /metrics on the API port', () => {
     expect(sample(text, 'oruel_requests_total', { ...labels, stream: 'false' })).toBe(2);
     expect(sample(text, 'oruel_requests_total', { ...labels, stream: 'true' })).toBe(1);
     expect(sample(text, 'oruel_time_to_first_token_seconds_count', { model: MODEL })).toBe(sent.requests);
-    expect(sample(text, 'oruel_request_duration_seconds_count', { model: MODEL, endpoint: 'chat.completions' })).toBe(sent.requests);
+    expect(sample(text, 'oruel_request_duration_seconds_count', { model: MODEL, endpoint: 'chat.completions' })).toBe(
+      sent.requests,
+    );
     expect(sample(text, 'oruel_time_per_output_token_seconds_count', { model: MODEL })).toBe(sent.requests);
     expect(sample(text, 'oruel_queue_wait_seconds_count', { model: MODEL })).toBe(sent.requests);
     expect(sample(text, 'oruel_prompt_tokens_total', { model: MODEL })).toBe(sent.promptTokens);
     expect(sample(text, 'oruel_completion_tokens_total', { model: MODEL })).toBe(sent.completionTokens);
-    expect(sample(text, 'oruel_engine_completion_tokens_total', { engine: `llama-cpp/${MODEL}` })).toBe(sent.completionTokens);
+    expect(sample(text, 'oruel_engine_completion_tokens_total', { engine: `llama-cpp/${MODEL}` })).toBe(
+      sent.completionTokens,
+    );
     expect(sample(text, 'oruel_requests_in_flight', { endpoint: 'chat.completions' })).toBe(0);
   });
 
@@ -93,7 +109,8 @@ describe('GET /metrics on the API port', () => {
   });
 
   it('promtool does fail on a badly named metric (the check is real)', () => {
-    const bad = '# HELP oruel_bad_total a gauge named like a counter\n# TYPE oruel_bad_total gauge\noruel_bad_total 1\n';
+    const bad =
+      '# HELP oruel_bad_total a gauge named like a counter\n# TYPE oruel_bad_total gauge\noruel_bad_total 1\n';
     const result = spawnSync(PROMTOOL, ['check', 'metrics'], { input: bad, encoding: 'utf8' });
     expect(result.status).not.toBe(0);
     expect(`${result.stdout}${result.stderr}`).toMatch(/non-counter metrics should not have "_total" suffix/);
@@ -111,7 +128,11 @@ describe('a real Prometheus scraping Oru-el', () => {
       const prompt = `sum(oruel_prompt_tokens_total{model="${MODEL}"})`;
       const value = async (promql: string) => (await prometheus.query(promql))[0]?.value ?? null;
       // Scrapes come every 200 ms: wait for one taken after the last request.
-      const seen = await eventually(() => value(ttftCount), (count) => count === sent.requests, 20_000);
+      const seen = await eventually(
+        () => value(ttftCount),
+        (count) => count === sent.requests,
+        20_000,
+      );
       expect(seen).toBe(sent.requests);
       expect(await value(completion)).toBe(sent.completionTokens);
       expect(await value(prompt)).toBe(sent.promptTokens);
@@ -131,7 +152,9 @@ describe('requests refused by a key limit', () => {
       const { key } = await harness.server.keyStore.create({ name: 'one-per-minute', rpm: 1 });
       const client = new OpenAI({ baseURL: harness.baseURL, apiKey: key, maxRetries: 0 });
       await client.chat.completions.create({ model: MODEL, messages: MESSAGES, max_tokens: 2 });
-      await expect(client.chat.completions.create({ model: MODEL, messages: MESSAGES, max_tokens: 2 })).rejects.toMatchObject({ status: 429 });
+      await expect(
+        client.chat.completions.create({ model: MODEL, messages: MESSAGES, max_tokens: 2 }),
+      ).rejects.toMatchObject({ status: 429 });
       const text = await eventually(
         () => scrape(`${harness.server.url}/metrics`),
         (body) => sample(body, 'oruel_requests_total', { outcome: 'refused' }) === 1,
@@ -171,7 +194,9 @@ describe('gateway deployments', () => {
       const deployments = harness.server.registry.get('gw')!.engines.map((engine) => engine.id);
       const [deadId, liveId] = deployments;
       // First request: dead (refused) -> cooldown -> retry on the live one (a failover). Second: live only.
-      expect(sample(text, 'oruel_deployment_errors_total', { model: 'gw', deployment: deadId!, kind: 'unavailable' })).toBe(1);
+      expect(
+        sample(text, 'oruel_deployment_errors_total', { model: 'gw', deployment: deadId!, kind: 'unavailable' }),
+      ).toBe(1);
       expect(sample(text, 'oruel_deployment_cooldowns_total', { model: 'gw', deployment: deadId! })).toBe(1);
       expect(sample(text, 'oruel_deployment_requests_total', { model: 'gw', deployment: deadId! })).toBe(1);
       expect(sample(text, 'oruel_deployment_requests_total', { model: 'gw', deployment: liveId! })).toBe(2);
@@ -189,7 +214,10 @@ describe('gateway deployments', () => {
 
 describe('where /metrics is served', () => {
   it('on a port of its own, behind the admin token, when configured', async () => {
-    const harness = await startConfiguredServer({ admin: { token: ADMIN_TOKEN }, metrics: { port: 0, requireAdminToken: true } });
+    const harness = await startConfiguredServer({
+      admin: { token: ADMIN_TOKEN },
+      metrics: { port: 0, requireAdminToken: true },
+    });
     try {
       const metricsUrl = harness.server.metricsUrl!;
       expect(new URL(metricsUrl).port).not.toBe(new URL(harness.server.url).port);

@@ -21,12 +21,30 @@ export async function startPrometheus(target: string): Promise<PrometheusServer>
   const configFile = join(dir, 'prometheus.yml');
   writeFileSync(
     configFile,
-    ['global:', '  scrape_interval: 200ms', '  scrape_timeout: 200ms', 'scrape_configs:', '  - job_name: oruel', '    static_configs:', `      - targets: ['${target}']`, ''].join('\n'),
+    [
+      'global:',
+      '  scrape_interval: 200ms',
+      '  scrape_timeout: 200ms',
+      'scrape_configs:',
+      '  - job_name: oruel',
+      '    static_configs:',
+      `      - targets: ['${target}']`,
+      '',
+    ].join('\n'),
   );
   const port = await freePort();
-  const child = spawn(PROMETHEUS, [`--config.file=${configFile}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    PROMETHEUS,
+    [
+      `--config.file=${configFile}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--log.level=warn',
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const url = `http://127.0.0.1:${port}`;
@@ -44,7 +62,11 @@ export async function startPrometheus(target: string): Promise<PrometheusServer>
     url,
     async query(promql) {
       const response = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(promql)}`);
-      const body = (await response.json()) as { status: string; error?: string; data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+      const body = (await response.json()) as {
+        status: string;
+        error?: string;
+        data: { result: { metric: Record<string, string>; value: [number, string] }[] };
+      };
       if (body.status !== 'success') throw new Error(`PromQL ${promql} failed: ${body.error ?? response.status}`);
       return body.data.result.map((series) => ({ labels: series.metric, value: Number(series.value[1]) }));
     },
@@ -56,7 +78,10 @@ async function waitUntilReady(url: string, child: ChildProcess, stderr: () => st
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`prometheus exited with ${child.exitCode}: ${stderr()}`);
-    const ready = await fetch(`${url}/-/ready`).then((response) => response.ok, () => false);
+    const ready = await fetch(`${url}/-/ready`).then(
+      (response) => response.ok,
+      () => false,
+    );
     if (ready) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

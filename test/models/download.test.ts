@@ -102,14 +102,22 @@ describe('downloadFile', () => {
   });
 
   it('names the URI and explains a 404', async () => {
-    const failure = downloadFile({ url: `${server.url}/owner/repo/resolve/main/missing.gguf`, destination, label: 'hf:owner/repo/missing.gguf' });
+    const failure = downloadFile({
+      url: `${server.url}/owner/repo/resolve/main/missing.gguf`,
+      destination,
+      label: 'hf:owner/repo/missing.gguf',
+    });
     await expect(failure).rejects.toThrow(OperatorError);
-    await expect(failure).rejects.toThrow(/Cannot download hf:owner\/repo\/missing\.gguf .*HTTP 404.*check the owner, repository, revision and file path/);
+    await expect(failure).rejects.toThrow(
+      /Cannot download hf:owner\/repo\/missing\.gguf .*HTTP 404.*check the owner, repository, revision and file path/,
+    );
   });
 
   it('sends the token as a bearer token, and explains a 401 without one', async () => {
     server.behaviour.requiredToken = 'hf_secret';
-    await expect(downloadFile({ url, destination, label: 'hf:owner/repo/model.gguf' })).rejects.toThrow(/HTTP 401.*needs an access token/);
+    await expect(downloadFile({ url, destination, label: 'hf:owner/repo/model.gguf' })).rejects.toThrow(
+      /HTTP 401.*needs an access token/,
+    );
 
     await downloadFile({ url, destination, token: 'hf_secret' });
     expect(sha256(await readFile(destination))).toBe(sha256(fileBytes));
@@ -144,7 +152,7 @@ describe('downloadFile', () => {
 });
 
 describe('an endpoint that never answers', () => {
-  it('fails after the timeout with a message that says so, not after undici\'s 300 s', async () => {
+  it("fails after the timeout with a message that says so, not after undici's 300 s", async () => {
     const { createServer } = await import('node:http');
     // Accepts the connection and reads the request, then stays silent.
     const silent = createServer(() => undefined);
@@ -153,9 +161,15 @@ describe('an endpoint that never answers', () => {
     const directory = await mkdtemp(join(tmpdir(), 'oruel-download-silent-'));
     try {
       const started = performance.now();
-      const error = await downloadFile({ url: `http://127.0.0.1:${port}/model.gguf`, destination: join(directory, 'model.gguf'), timeoutMs: 300 }).catch((caught: unknown) => caught);
+      const error = await downloadFile({
+        url: `http://127.0.0.1:${port}/model.gguf`,
+        destination: join(directory, 'model.gguf'),
+        timeoutMs: 300,
+      }).catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(OperatorError);
-      expect((error as Error).message).toMatch(/failed: timed out waiting for the response .*\(no answer within 300 ms\)\. /);
+      expect((error as Error).message).toMatch(
+        /failed: timed out waiting for the response .*\(no answer within 300 ms\)\. /,
+      );
       // Bounded by the timeout, not by the 300 s default (generous for a loaded machine).
       expect(performance.now() - started).toBeLessThan(20_000);
     } finally {

@@ -38,7 +38,9 @@ describe('parseHfUri', () => {
     ['a file that is not .gguf', 'hf:owner/repo/model.bin'],
   ])('refuses %s with the expected syntax', (_case, uri) => {
     expect(() => parseHfUri(uri)).toThrow(OperatorError);
-    expect(() => parseHfUri(uri)).toThrow(/Malformed model URI .*Expected hf:OWNER\/REPO\[@REVISION\]\/PATH\/TO\/FILE\.gguf/);
+    expect(() => parseHfUri(uri)).toThrow(
+      /Malformed model URI .*Expected hf:OWNER\/REPO\[@REVISION\]\/PATH\/TO\/FILE\.gguf/,
+    );
   });
 });
 
@@ -46,8 +48,12 @@ describe('download URL and local path', () => {
   const ref = parseHfUri('hf:owner/repo/sub/my model.gguf');
 
   it('builds the resolve URL, encoding the path and ignoring a trailing slash on the endpoint', () => {
-    expect(hfDownloadUrl(ref, 'https://hf.example/')).toBe('https://hf.example/owner/repo/resolve/main/sub/my%20model.gguf');
-    expect(hfDownloadUrl(parseHfUri('hf:o/r@refs%2Fpr%2F1/f.gguf'), 'https://hf.example')).toBe('https://hf.example/o/r/resolve/refs%2Fpr%2F1/f.gguf');
+    expect(hfDownloadUrl(ref, 'https://hf.example/')).toBe(
+      'https://hf.example/owner/repo/resolve/main/sub/my%20model.gguf',
+    );
+    expect(hfDownloadUrl(parseHfUri('hf:o/r@refs%2Fpr%2F1/f.gguf'), 'https://hf.example')).toBe(
+      'https://hf.example/o/r/resolve/refs%2Fpr%2F1/f.gguf',
+    );
   });
 
   it('places the default revision at modelsDir/owner/repo/path and others in repo@revision', () => {

@@ -19,14 +19,21 @@ describe('oruel models pull | list', () => {
   let stderr: string[];
 
   beforeEach(async () => {
-    server = await startFixtureFileServer({ '/owner/repo/resolve/main/model.gguf': fileBytes }, { redirect: true, requiredToken: 'hf_token' });
+    server = await startFixtureFileServer(
+      { '/owner/repo/resolve/main/model.gguf': fileBytes },
+      { redirect: true, requiredToken: 'hf_token' },
+    );
     directory = await mkdtemp(join(tmpdir(), 'oruel-models-cli-'));
     configFile = join(directory, 'oruel.yaml');
     await writeFile(configFile, `modelsDir: ${join(directory, 'models')}\nhfEndpoint: ${server.url}\n`);
     stdout = [];
     stderr = [];
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => stdout.push(String(chunk)) > 0);
-    vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => stderr.push(String(chunk)) > 0);
+    vi.spyOn(process.stdout, 'write').mockImplementation(
+      (chunk: string | Uint8Array) => stdout.push(String(chunk)) > 0,
+    );
+    vi.spyOn(process.stderr, 'write').mockImplementation(
+      (chunk: string | Uint8Array) => stderr.push(String(chunk)) > 0,
+    );
   });
 
   afterEach(async () => {
@@ -73,6 +80,8 @@ describe('oruel models pull | list', () => {
 
     await run(['models', 'list', '--config', configFile]);
 
-    expect(stdout.join('')).toMatch(new RegExp(`^URI +SIZE +PATH\\n${URI} +512 KiB +${join(directory, 'models', 'owner', 'repo', 'model.gguf')}\\n$`));
+    expect(stdout.join('')).toMatch(
+      new RegExp(`^URI +SIZE +PATH\\n${URI} +512 KiB +${join(directory, 'models', 'owner', 'repo', 'model.gguf')}\\n$`),
+    );
   });
 });

@@ -35,7 +35,9 @@ describe('local models', () => {
       { uri: 'hf:owner/repo/small.gguf', path: small, bytes: 2048 },
       { uri: 'hf:owner/repo@v2/dir/big.gguf', path: pinned, bytes: 3 * 1024 * 1024 },
     ]);
-    expect(await listPartialDownloads(modelsDir)).toEqual([{ uri: 'hf:other/repo/half.gguf', path: partial, bytes: 512 }]);
+    expect(await listPartialDownloads(modelsDir)).toEqual([
+      { uri: 'hf:other/repo/half.gguf', path: partial, bytes: 512 },
+    ]);
   });
 
   it('lists nothing for a models directory that does not exist yet', async () => {

@@ -48,7 +48,9 @@ describe('resolveModelPath', () => {
     const file = join(directory, 'local.gguf');
     await writeFile(file, fileBytes);
 
-    await expect(resolveModelPath(relative(process.cwd(), file), { modelsDir, hfEndpoint: server.url })).resolves.toBe(file);
+    await expect(resolveModelPath(relative(process.cwd(), file), { modelsDir, hfEndpoint: server.url })).resolves.toBe(
+      file,
+    );
   });
 
   it('says which file is missing', async () => {
@@ -60,16 +62,22 @@ describe('resolveModelPath', () => {
 
   it('refuses a directory as a model file', async () => {
     await mkdir(join(directory, 'dir.gguf'));
-    await expect(resolveModelPath(join(directory, 'dir.gguf'), { modelsDir, hfEndpoint: server.url })).rejects.toThrow(/not a file/);
+    await expect(resolveModelPath(join(directory, 'dir.gguf'), { modelsDir, hfEndpoint: server.url })).rejects.toThrow(
+      /not a file/,
+    );
   });
 
   it('refuses a malformed hf: URI before any request', async () => {
-    await expect(resolveModelPath('hf:owner/repo/../escape.gguf', { modelsDir, hfEndpoint: server.url })).rejects.toThrow(/Malformed model URI/);
+    await expect(
+      resolveModelPath('hf:owner/repo/../escape.gguf', { modelsDir, hfEndpoint: server.url }),
+    ).rejects.toThrow(/Malformed model URI/);
     expect(server.requests).toEqual([]);
   });
 
   it('refuses URLs other than hf:', async () => {
-    await expect(resolveModelPath('https://example.com/model.gguf', { modelsDir, hfEndpoint: server.url })).rejects.toThrow(/Unsupported model location/);
+    await expect(
+      resolveModelPath('https://example.com/model.gguf', { modelsDir, hfEndpoint: server.url }),
+    ).rejects.toThrow(/Unsupported model location/);
   });
 
   it('explains a missing file on the server with the URI', async () => {

@@ -20,7 +20,11 @@ import { jsonEvents, readRawStream } from '../helpers/sse.js';
 const MODEL = 'stories260K';
 const MESSAGES = [{ role: 'user', content: 'Once upon a time' }];
 
-type OpenApiDocument = { openapi: string; paths: Record<string, Record<string, unknown>>; components: { schemas: Record<string, Record<string, unknown>> } };
+type OpenApiDocument = {
+  openapi: string;
+  paths: Record<string, Record<string, unknown>>;
+  components: { schemas: Record<string, Record<string, unknown>> };
+};
 
 let harness: MetricsTestServer;
 let document: OpenApiDocument;
@@ -52,11 +56,30 @@ describe('GET /v1/inference/openapi.json', () => {
   it('describes chat completions with streaming chunks, models, health and the admin API', () => {
     expect(document.openapi).toBe('3.1.0');
     expect(Object.keys(document.paths)).toEqual(
-      expect.arrayContaining(['/v1/inference/chat/completions', '/v1/inference/models', '/v1/inference/models/{model}', '/healthz', '/readyz', '/v1/admin/keys', '/v1/admin/keys/{id}', '/v1/admin/usage']),
+      expect.arrayContaining([
+        '/v1/inference/chat/completions',
+        '/v1/inference/models',
+        '/v1/inference/models/{model}',
+        '/healthz',
+        '/readyz',
+        '/v1/admin/keys',
+        '/v1/admin/keys/{id}',
+        '/v1/admin/usage',
+      ]),
     );
-    const chat = document.paths['/v1/inference/chat/completions']!.post as { responses: Record<string, { content: Record<string, unknown> }> };
+    const chat = document.paths['/v1/inference/chat/completions']!.post as {
+      responses: Record<string, { content: Record<string, unknown> }>;
+    };
     expect(Object.keys(chat.responses['200']!.content)).toEqual(['application/json', 'text/event-stream']);
-    expect(Object.keys(document.components.schemas)).toEqual(expect.arrayContaining(['ChatCompletionRequest', 'ChatCompletionChunk', 'ChatCompletion', 'ModelList', 'ErrorResponse']));
+    expect(Object.keys(document.components.schemas)).toEqual(
+      expect.arrayContaining([
+        'ChatCompletionRequest',
+        'ChatCompletionChunk',
+        'ChatCompletion',
+        'ModelList',
+        'ErrorResponse',
+      ]),
+    );
   });
 
   it('its request schema is the one the server validates with: same verdicts on the same bodies', async () => {

@@ -44,15 +44,30 @@ describe('the interactive API reference in Chromium', () => {
       await expect.poll(() => page.locator('.title').first().textContent()).toContain('Oru-el API');
       const paths = await page.locator('.opblock-summary-path').allTextContents();
       const flat = paths.map((path) => path.replace(/\u200b/g, ''));
-      expect(flat).toEqual(expect.arrayContaining(['/v1/inference/chat/completions', '/v1/inference/models', '/healthz', '/v1/admin/keys']));
+      expect(flat).toEqual(
+        expect.arrayContaining([
+          '/v1/inference/chat/completions',
+          '/v1/inference/models',
+          '/healthz',
+          '/v1/admin/keys',
+        ]),
+      );
 
       // Interactive: open GET /healthz, "Try it out", "Execute": the page calls the server and shows its answer.
-      const health = page.locator('.opblock-get', { has: page.locator('.opblock-summary-path', { hasText: '/healthz' }) }).first();
+      const health = page
+        .locator('.opblock-get', { has: page.locator('.opblock-summary-path', { hasText: '/healthz' }) })
+        .first();
       await health.locator('.opblock-summary').click();
       await health.getByRole('button', { name: 'Try it out' }).click();
       await health.getByRole('button', { name: 'Execute' }).click();
-      await expect.poll(() => health.locator('.live-responses-table tbody .response-col_status').first().textContent(), { timeout: 15_000 }).toContain('200');
-      expect(await health.locator('.live-responses-table .microlight').first().textContent()).toContain('"status": "ok"');
+      await expect
+        .poll(() => health.locator('.live-responses-table tbody .response-col_status').first().textContent(), {
+          timeout: 15_000,
+        })
+        .toContain('200');
+      expect(await health.locator('.live-responses-table .microlight').first().textContent()).toContain(
+        '"status": "ok"',
+      );
 
       const origin = new URL(harness.server.url).origin;
       expect(requested.filter((url) => !url.startsWith(origin) && !url.startsWith('data:'))).toEqual([]);

@@ -21,16 +21,27 @@ export interface StreamAnswer {
   usage: { prompt_tokens: number; completion_tokens: number } | null;
 }
 
-export async function admin<T = Record<string, unknown>>(replica: ReplicaProcess, method: string, path: string, body?: unknown): Promise<{ status: number; json: T }> {
+export async function admin<T = Record<string, unknown>>(
+  replica: ReplicaProcess,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: T }> {
   const response = await fetch(`${replica.origin}/v1/admin${path}`, {
     method,
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${ADMIN_TOKEN}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   return { status: response.status, json: (await response.json()) as T };
 }
 
-export async function createKey(replica: ReplicaProcess, body: Record<string, unknown>): Promise<{ id: string; key: string }> {
+export async function createKey(
+  replica: ReplicaProcess,
+  body: Record<string, unknown>,
+): Promise<{ id: string; key: string }> {
   const created = await admin<{ id: string; key: string }>(replica, 'POST', '/keys', body);
   if (created.status !== 201) throw new Error(`key creation failed: ${created.status} ${JSON.stringify(created.json)}`);
   return created.json;
@@ -42,7 +53,12 @@ export async function chat(replica: ReplicaProcess, key: string, body: Record<st
     headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
-  return { status: response.status, headers: response.headers, requestId: response.headers.get('x-request-id'), json: parseJson(await response.text()) };
+  return {
+    status: response.status,
+    headers: response.headers,
+    requestId: response.headers.get('x-request-id'),
+    json: parseJson(await response.text()),
+  };
 }
 
 function parseJson(text: string): Record<string, unknown> | null {
@@ -54,7 +70,12 @@ function parseJson(text: string): Record<string, unknown> | null {
 }
 
 /** A streamed chat read event by event; with `abortAfterFirstContent`, the client goes away after its first token. */
-export async function chatStream(replica: ReplicaProcess, key: string, body: Record<string, unknown>, abortAfterFirstContent: boolean): Promise<StreamAnswer> {
+export async function chatStream(
+  replica: ReplicaProcess,
+  key: string,
+  body: Record<string, unknown>,
+  abortAfterFirstContent: boolean,
+): Promise<StreamAnswer> {
   const controller = new AbortController();
   const response = await fetch(`${replica.baseURL}/chat/completions`, {
     method: 'POST',
@@ -62,7 +83,14 @@ export async function chatStream(replica: ReplicaProcess, key: string, body: Rec
     body: JSON.stringify({ ...body, stream: true }),
     signal: controller.signal,
   });
-  const answer: StreamAnswer = { status: response.status, requestId: response.headers.get('x-request-id'), contentChunks: 0, sawDone: false, aborted: false, usage: null };
+  const answer: StreamAnswer = {
+    status: response.status,
+    requestId: response.headers.get('x-request-id'),
+    contentChunks: 0,
+    sawDone: false,
+    aborted: false,
+    usage: null,
+  };
   const reader = response.body!.getReader();
   const decoder = new TextDecoder();
   let buffer = '';
@@ -87,13 +115,19 @@ export async function chatStream(replica: ReplicaProcess, key: string, body: Rec
 }
 
 function readEvent(event: string, answer: StreamAnswer): void {
-  const data = event.split('\n').find((line) => line.startsWith('data: '))?.slice('data: '.length);
+  const data = event
+    .split('\n')
+    .find((line) => line.startsWith('data: '))
+    ?.slice('data: '.length);
   if (data === undefined) return;
   if (data === '[DONE]') {
     answer.sawDone = true;
     return;
   }
-  const chunk = JSON.parse(data) as { choices?: Array<{ delta?: { content?: string } }>; usage?: StreamAnswer['usage'] };
+  const chunk = JSON.parse(data) as {
+    choices?: Array<{ delta?: { content?: string } }>;
+    usage?: StreamAnswer['usage'];
+  };
   if (chunk.choices?.[0]?.delta?.content) answer.contentChunks += 1;
   if (chunk.usage) answer.usage = chunk.usage;
 }

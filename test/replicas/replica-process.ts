@@ -21,7 +21,10 @@ export class ReplicaProcess {
   #exit: Promise<number | null>;
   origin = '';
 
-  private constructor(child: ChildProcess, readonly name: string) {
+  private constructor(
+    child: ChildProcess,
+    readonly name: string,
+  ) {
     this.#child = child;
     this.#exit = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
   }
@@ -31,7 +34,10 @@ export class ReplicaProcess {
     await writeFile(file, stringify(options.config));
     const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('ORUEL_')));
     // node --import tsx is one process; the tsx wrapper would leave its child orphaned by a SIGKILL.
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'serve', '--config', file], { cwd: REPO_ROOT, env });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'serve', '--config', file], {
+      cwd: REPO_ROOT,
+      env,
+    });
     const replica = new ReplicaProcess(child, options.name);
     replica.origin = await replica.#waitUntilReady();
     return replica;
@@ -72,7 +78,9 @@ export class ReplicaProcess {
       };
       this.#child.stdout!.on('data', onData);
       this.#child.stderr!.on('data', (chunk: Buffer) => this.#output.push(chunk.toString().trimEnd()));
-      void this.#exit.then((code) => reject(new Error(`${this.name} exited with ${code} before it was ready:\n${this.output}`)));
+      void this.#exit.then((code) =>
+        reject(new Error(`${this.name} exited with ${code} before it was ready:\n${this.output}`)),
+      );
     });
   }
 }

@@ -49,7 +49,10 @@ describe('resumable streams across two replicas (Redis)', () => {
         { name: 'slow', engine: 'openai', deployments: [{ url: slow.url, model: 'slow-model' }] },
       ],
     });
-    [a, b] = await Promise.all([ReplicaProcess.start({ name: 'resume-a', dir, config: config('a') }), ReplicaProcess.start({ name: 'resume-b', dir, config: config('b') })]);
+    [a, b] = await Promise.all([
+      ReplicaProcess.start({ name: 'resume-a', dir, config: config('a') }),
+      ReplicaProcess.start({ name: 'resume-b', dir, config: config('b') }),
+    ]);
     database = await openDatabase(target.url);
     ({ key, id: keyId } = await createKey(a, { name: 'resumer' }));
   }, 120_000);
@@ -65,12 +68,22 @@ describe('resumable streams across two replicas (Redis)', () => {
   });
 
   const auth = () => ({ authorization: `Bearer ${key}` });
-  const chatBody = (prompt: string) => ({ model: MODEL, messages: [{ role: 'user', content: prompt }], max_tokens: MAX_TOKENS, temperature: 0, stream: true });
+  const chatBody = (prompt: string) => ({
+    model: MODEL,
+    messages: [{ role: 'user', content: prompt }],
+    max_tokens: MAX_TOKENS,
+    temperature: 0,
+    stream: true,
+  });
 
   it(`${STREAMS} streams dropped on one replica at random points and resumed on the other equal uninterrupted runs`, async () => {
     const reference = new Map<string, string>();
     for (const prompt of PROMPTS) {
-      const plain = await readSse(`${a.baseURL}/chat/completions`, { method: 'POST', headers: auth(), body: chatBody(prompt) });
+      const plain = await readSse(`${a.baseURL}/chat/completions`, {
+        method: 'POST',
+        headers: auth(),
+        body: chatBody(prompt),
+      });
       reference.set(prompt, contentOf(plain.events));
     }
     let drops = 0;
@@ -81,7 +94,12 @@ describe('resumable streams across two replicas (Redis)', () => {
       const prompt = PROMPTS[index % PROMPTS.length]!;
       const [owner, other] = index % 2 === 0 ? [a, b] : [b, a];
       const dropAfter = Math.floor(Math.random() * (MAX_TOKENS + 3));
-      const first = await readSse(`${owner.baseURL}/chat/completions`, { method: 'POST', headers: { ...auth(), 'oruel-resumable': 'true' }, body: chatBody(prompt), dropAfter });
+      const first = await readSse(`${owner.baseURL}/chat/completions`, {
+        method: 'POST',
+        headers: { ...auth(), 'oruel-resumable': 'true' },
+        body: chatBody(prompt),
+        dropAfter,
+      });
       expect(first.status).toBe(200);
       requestIds.push(String(first.headers['x-request-id']));
       let events: SseEvent[] = first.events;
@@ -89,10 +107,16 @@ describe('resumable streams across two replicas (Redis)', () => {
         drops += 1;
         crossReplica += 1;
         const lastId = events.at(-1)?.id;
-        const rest = await readSse(`${other.baseURL}/chat/completions/${String(first.headers['oruel-stream-id'])}/stream`, {
-          method: 'GET',
-          headers: { ...auth(), ...(lastId === undefined || lastId === null ? {} : { 'last-event-id': String(lastId) }) },
-        });
+        const rest = await readSse(
+          `${other.baseURL}/chat/completions/${String(first.headers['oruel-stream-id'])}/stream`,
+          {
+            method: 'GET',
+            headers: {
+              ...auth(),
+              ...(lastId === undefined || lastId === null ? {} : { 'last-event-id': String(lastId) }),
+            },
+          },
+        );
         expect(rest.status, rest.text).toBe(200);
         events = [...events, ...rest.events];
       }
@@ -101,10 +125,14 @@ describe('resumable streams across two replicas (Redis)', () => {
       if (contentOf(events) === reference.get(prompt)) exact += 1;
     };
     const queue = Array.from({ length: STREAMS }, (_, index) => index);
-    await Promise.all(Array.from({ length: 4 }, async () => {
-      for (let index = queue.shift(); index !== undefined; index = queue.shift()) await runOne(index);
-    }));
-    console.info(`[replicas] resumable: ${STREAMS} streams, ${drops} dropped, ${crossReplica} resumed on the other replica, ${exact} exact matches`);
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        for (let index = queue.shift(); index !== undefined; index = queue.shift()) await runOne(index);
+      }),
+    );
+    console.info(
+      `[replicas] resumable: ${STREAMS} streams, ${drops} dropped, ${crossReplica} resumed on the other replica, ${exact} exact matches`,
+    );
     expect(drops).toBeGreaterThan(STREAMS / 2);
     expect(exact).toBe(STREAMS);
     // Usage counted once: one completed row per stream, on the replica that generated it.
@@ -123,11 +151,20 @@ describe('resumable streams across two replicas (Redis)', () => {
 
   it('a reader on the other replica keeps the owner generating; when it leaves too, the window cancels the work and both replicas answer 404', async () => {
     const body = { model: 'slow', messages: [{ role: 'user', content: 'hi' }], stream: true };
-    const first = await readSse(`${a.baseURL}/chat/completions`, { method: 'POST', headers: { ...auth(), 'oruel-resumable': 'true' }, body, dropAfter: 2 });
+    const first = await readSse(`${a.baseURL}/chat/completions`, {
+      method: 'POST',
+      headers: { ...auth(), 'oruel-resumable': 'true' },
+      body,
+      dropAfter: 2,
+    });
     const id = String(first.headers['oruel-stream-id']);
     // 300 tokens at 20 ms: about 6 s. The reader on B stays 3 s (longer than the 2 s window), then leaves.
     const started = Date.now();
-    const onB = await readSse(`${b.baseURL}/chat/completions/${id}/stream`, { method: 'GET', headers: { ...auth(), 'last-event-id': '2' }, dropAfter: 150 });
+    const onB = await readSse(`${b.baseURL}/chat/completions/${id}/stream`, {
+      method: 'GET',
+      headers: { ...auth(), 'last-event-id': '2' },
+      dropAfter: 150,
+    });
     const readOnB = onB.events.length;
     expect(onB.events[0]!.id).toBe(3);
     expect(Date.now() - started).toBeGreaterThan(2_000);
@@ -146,9 +183,14 @@ describe('resumable streams across two replicas (Redis)', () => {
     expect(slow.requests.at(-1)!.aborted).toBe(true);
     expect(readOnB).toBeLessThan(300);
     for (const replica of [a, b]) {
-      const late = await readSse(`${replica.baseURL}/chat/completions/${id}/stream`, { method: 'GET', headers: { ...auth(), 'last-event-id': '2' } });
+      const late = await readSse(`${replica.baseURL}/chat/completions/${id}/stream`, {
+        method: 'GET',
+        headers: { ...auth(), 'last-event-id': '2' },
+      });
       expect(late.status).toBe(404);
     }
-    console.info(`[replicas] resumable window: reader on B for ${readOnB} events kept A generating past the 2 s window; then cancelled (${row.completionTokens} tokens), 404 on both`);
+    console.info(
+      `[replicas] resumable window: reader on B for ${readOnB} events kept A generating past the 2 s window; then cancelled (${row.completionTokens} tokens), 404 on both`,
+    );
   }, 60_000);
 });

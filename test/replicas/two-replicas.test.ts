@@ -10,7 +10,16 @@ import { FakeUpstream } from '../fakes/fake-upstream.js';
 import { STORIES_MODEL } from '../helpers/paths.js';
 import { deleteRedisPrefix, REDIS_TEST_URL, uniqueRedisPrefix } from '../limits/redis-test.js';
 import { createTestDatabaseUrl, POSTGRES_TEST_URL, type TestDatabaseUrl } from '../storage/test-databases.js';
-import { ADMIN_TOKEN, admin, chat, chatStream, createKey, inPool, type ChatAnswer, type StreamAnswer } from './replica-client.js';
+import {
+  ADMIN_TOKEN,
+  admin,
+  chat,
+  chatStream,
+  createKey,
+  inPool,
+  type ChatAnswer,
+  type StreamAnswer,
+} from './replica-client.js';
 import { ReplicaProcess } from './replica-process.js';
 import { TcpProxy } from './tcp-proxy.js';
 
@@ -19,8 +28,19 @@ import { TcpProxy } from './tcp-proxy.js';
 // one else using the server). An in-process fake upstream serves a model that always fails.
 
 const MODEL = 'stories260K';
-const prompt = (content = 'Once upon a time') => ({ model: MODEL, messages: [{ role: 'user', content }], max_tokens: 4 });
-const RATE_LIMIT_HEADERS = ['x-ratelimit-limit-requests', 'x-ratelimit-remaining-requests', 'x-ratelimit-reset-requests', 'x-ratelimit-limit-tokens', 'x-ratelimit-remaining-tokens', 'x-ratelimit-reset-tokens'];
+const prompt = (content = 'Once upon a time') => ({
+  model: MODEL,
+  messages: [{ role: 'user', content }],
+  max_tokens: 4,
+});
+const RATE_LIMIT_HEADERS = [
+  'x-ratelimit-limit-requests',
+  'x-ratelimit-remaining-requests',
+  'x-ratelimit-reset-requests',
+  'x-ratelimit-limit-tokens',
+  'x-ratelimit-remaining-tokens',
+  'x-ratelimit-reset-tokens',
+];
 
 describe('two replicas on one Postgres and one Redis', () => {
   let dir: string;
@@ -96,16 +116,21 @@ describe('two replicas on one Postgres and one Redis', () => {
 
   it('a limit of 10 requests per minute admits exactly 10 of 15 concurrent requests across both', async () => {
     const { key } = await createKey(a, { name: 'rpm-10', rpm: 10, tpm: 1_000_000 });
-    const answers = await Promise.all(Array.from({ length: 15 }, (_, index) => chat(index % 2 === 0 ? a : b, key, { ...prompt(), max_tokens: 1 })));
+    const answers = await Promise.all(
+      Array.from({ length: 15 }, (_, index) => chat(index % 2 === 0 ? a : b, key, { ...prompt(), max_tokens: 1 })),
+    );
     const statuses = answers.map((answer) => answer.status);
     expect(statuses.filter((status) => status === 200)).toHaveLength(10);
     expect(statuses.filter((status) => status === 429)).toHaveLength(5);
     for (const refused of answers.filter((answer) => answer.status === 429)) {
       expect((refused.json as { error: { code: string } }).error.code).toBe('rate_limit_exceeded');
-      for (const name of ['retry-after', 'retry-after-ms', ...RATE_LIMIT_HEADERS]) expect(refused.headers.get(name), name).not.toBeNull();
+      for (const name of ['retry-after', 'retry-after-ms', ...RATE_LIMIT_HEADERS])
+        expect(refused.headers.get(name), name).not.toBeNull();
       expect(refused.headers.get('x-ratelimit-remaining-requests')).toBe('0');
     }
-    console.info(`[replicas] rpm 10, 15 concurrent over A and B: ${statuses.filter((status) => status === 200).length} admitted, ${statuses.filter((status) => status === 429).length} refused`);
+    console.info(
+      `[replicas] rpm 10, 15 concurrent over A and B: ${statuses.filter((status) => status === 200).length} admitted, ${statuses.filter((status) => status === 429).length} refused`,
+    );
   });
 
   it('revoking a key on A blocks it on B within 5 s', async () => {
@@ -126,7 +151,9 @@ describe('two replicas on one Postgres and one Redis', () => {
 
   it('the openai SDK on B waits the retry-after-ms of a limit reached through A and B, then succeeds', async () => {
     const { key } = await createKey(a, { name: 'sdk', rpm: 20, tpm: 1_000_000 });
-    const burst = await Promise.all(Array.from({ length: 20 }, (_, index) => chat(index % 2 === 0 ? a : b, key, { ...prompt(), max_tokens: 1 })));
+    const burst = await Promise.all(
+      Array.from({ length: 20 }, (_, index) => chat(index % 2 === 0 ? a : b, key, { ...prompt(), max_tokens: 1 })),
+    );
     expect(burst.every((answer) => answer.status === 200)).toBe(true);
     const attempts: Array<{ sentAt: number; answeredAt: number; status: number; retryAfterMs: string | null }> = [];
     const client = new OpenAI({
@@ -136,11 +163,20 @@ describe('two replicas on one Postgres and one Redis', () => {
       fetch: async (input, init) => {
         const sentAt = performance.now();
         const response = await fetch(input, init);
-        attempts.push({ sentAt, answeredAt: performance.now(), status: response.status, retryAfterMs: response.headers.get('retry-after-ms') });
+        attempts.push({
+          sentAt,
+          answeredAt: performance.now(),
+          status: response.status,
+          retryAfterMs: response.headers.get('retry-after-ms'),
+        });
         return response;
       },
     });
-    const completion = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], max_tokens: 1 });
+    const completion = await client.chat.completions.create({
+      model: MODEL,
+      messages: [{ role: 'user', content: 'hi' }],
+      max_tokens: 1,
+    });
     expect(completion.choices[0]?.message.role).toBe('assistant');
     expect(attempts.map((attempt) => attempt.status)).toEqual([429, 200]);
     const asked = Number(attempts[0]!.retryAfterMs);
@@ -156,12 +192,24 @@ describe('two replicas on one Postgres and one Redis', () => {
     const kinds: Array<(replica: ReplicaProcess) => Promise<Sent>> = [
       async (replica) => ({ kind: 'completed', answer: await chat(replica, key, prompt()) }),
       async (replica) => ({ kind: 'streamed', answer: await chatStream(replica, key, prompt(), false) }),
-      async (replica) => ({ kind: 'aborted', answer: await chatStream(replica, key, { ...prompt('Tell me a long story'), max_tokens: 200 }, true) }),
-      async (replica) => ({ kind: 'unknown-model', answer: await chat(replica, key, { ...prompt(), model: 'no-such-model' }) }),
-      async (replica) => ({ kind: 'upstream-failure', answer: await chat(replica, key, { ...prompt(), model: 'flaky' }) }),
+      async (replica) => ({
+        kind: 'aborted',
+        answer: await chatStream(replica, key, { ...prompt('Tell me a long story'), max_tokens: 200 }, true),
+      }),
+      async (replica) => ({
+        kind: 'unknown-model',
+        answer: await chat(replica, key, { ...prompt(), model: 'no-such-model' }),
+      }),
+      async (replica) => ({
+        kind: 'upstream-failure',
+        answer: await chat(replica, key, { ...prompt(), model: 'flaky' }),
+      }),
       async (replica) => ({ kind: 'invalid', answer: await chat(replica, key, { model: MODEL, messages: [] }) }),
     ];
-    const tasks = Array.from({ length: 200 }, (_, index) => () => kinds[index % kinds.length]!(index % 2 === 0 ? a : b));
+    const tasks = Array.from(
+      { length: 200 },
+      (_, index) => () => kinds[index % kinds.length]!(index % 2 === 0 ? a : b),
+    );
     const sent = await inPool(tasks, 6);
 
     const rows = await ledgerRowsOf(id, 200);
@@ -200,7 +248,10 @@ describe('two replicas on one Postgres and one Redis', () => {
     proxy.resume();
     const resumedAt = performance.now();
 
-    expect(statuses.every((status) => status === 200), JSON.stringify(statuses)).toBe(true);
+    expect(
+      statuses.every((status) => status === 200),
+      JSON.stringify(statuses),
+    ).toBe(true);
     expect(spilled.length).toBeGreaterThan(0);
     const rows = await ledgerRowsOf(id, requestIds.length);
     const storedAfter = performance.now() - resumedAt;
@@ -226,7 +277,9 @@ describe('two replicas on one Postgres and one Redis', () => {
 
     b = await ReplicaProcess.start({ name: 'replica-b-again', dir, config: configB });
     const rows = await ledgerRowsOf(id, 7);
-    expect(rows.map((row) => row.requestId).sort()).toEqual(expect.arrayContaining(answers.map((answer) => answer.requestId!)));
+    expect(rows.map((row) => row.requestId).sort()).toEqual(
+      expect.arrayContaining(answers.map((answer) => answer.requestId!)),
+    );
     expect(rows).toHaveLength(7);
     expect((await readdir(spillDirB)).filter((name) => name.endsWith('.jsonl'))).toEqual([]);
   });
@@ -238,13 +291,26 @@ function expectRowMatches(kind: string, answer: ChatAnswer | StreamAnswer, row: 
   switch (kind) {
     case 'completed': {
       const usage = (answer as ChatAnswer).json?.usage as { prompt_tokens: number; completion_tokens: number };
-      expect(row, label).toMatchObject({ outcome: 'completed', status: 200, stream: false, promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens, usageSource: 'engine' });
+      expect(row, label).toMatchObject({
+        outcome: 'completed',
+        status: 200,
+        stream: false,
+        promptTokens: usage.prompt_tokens,
+        completionTokens: usage.completion_tokens,
+        usageSource: 'engine',
+      });
       return;
     }
     case 'streamed': {
       const stream = answer as StreamAnswer;
       expect(stream.sawDone, label).toBe(true);
-      expect(row, label).toMatchObject({ outcome: 'completed', status: 200, stream: true, promptTokens: stream.usage!.prompt_tokens, completionTokens: stream.usage!.completion_tokens });
+      expect(row, label).toMatchObject({
+        outcome: 'completed',
+        status: 200,
+        stream: true,
+        promptTokens: stream.usage!.prompt_tokens,
+        completionTokens: stream.usage!.completion_tokens,
+      });
       return;
     }
     case 'aborted': {
@@ -261,11 +327,24 @@ function expectRowMatches(kind: string, answer: ChatAnswer | StreamAnswer, row: 
     }
     case 'unknown-model':
       expect(answer.status).toBe(404);
-      expect(row, label).toMatchObject({ outcome: 'error', status: 404, errorCode: 'model_not_found', promptTokens: 0, completionTokens: 0, model: 'no-such-model' });
+      expect(row, label).toMatchObject({
+        outcome: 'error',
+        status: 404,
+        errorCode: 'model_not_found',
+        promptTokens: 0,
+        completionTokens: 0,
+        model: 'no-such-model',
+      });
       return;
     case 'upstream-failure':
       expect(answer.status).toBeGreaterThanOrEqual(500);
-      expect(row, label).toMatchObject({ outcome: 'error', status: answer.status, promptTokens: 0, completionTokens: 0, model: 'flaky' });
+      expect(row, label).toMatchObject({
+        outcome: 'error',
+        status: answer.status,
+        promptTokens: 0,
+        completionTokens: 0,
+        model: 'flaky',
+      });
       return;
     case 'invalid':
       expect(answer.status).toBe(400);

@@ -17,9 +17,18 @@ beforeAll(async () => {
 });
 afterAll(async () => redis?.dispose());
 
-const event = (seq: number, terminal = false): LoggedEvent => ({ seq, data: terminal ? '[DONE]' : `{"n":${seq}}`, terminal });
+const event = (seq: number, terminal = false): LoggedEvent => ({
+  seq,
+  data: terminal ? '[DONE]' : `{"n":${seq}}`,
+  terminal,
+});
 
-async function readAll(log: EventLog, id: string, after: number, signal = new AbortController().signal): Promise<number[]> {
+async function readAll(
+  log: EventLog,
+  id: string,
+  after: number,
+  signal = new AbortController().signal,
+): Promise<number[]> {
   const seen: number[] = [];
   for await (const item of log.read(id, after, signal)) seen.push(item.seq);
   return seen;
@@ -45,7 +54,10 @@ describe.each(logs)('%s event log', (_name, create) => {
   it('says a stream is gone once deleted, and when events asked for were trimmed by the cap', async () => {
     const log = create();
     await log.create('s2', { keyId: null });
-    await log.append('s2', Array.from({ length: 250 }, (_, index) => event(index + 1)));
+    await log.append(
+      's2',
+      Array.from({ length: 250 }, (_, index) => event(index + 1)),
+    );
     await expect(readAll(log, 's2', 0)).rejects.toBeInstanceOf(StreamGoneError);
     await log.delete('s2');
     expect(await log.owner('s2')).toBeNull();

@@ -32,11 +32,21 @@ export interface SseRequest {
 export function readSse(url: string, options: SseRequest): Promise<SseRead> {
   return new Promise((resolve, reject) => {
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
-    const request = httpRequest(url, { method: options.method, headers: { ...options.headers, ...(body ? { 'content-type': 'application/json' } : {}) }, agent: false });
+    const request = httpRequest(url, {
+      method: options.method,
+      headers: { ...options.headers, ...(body ? { 'content-type': 'application/json' } : {}) },
+      agent: false,
+    });
     request.on('error', (error) => (settled ? undefined : reject(error)));
     let settled = false;
     request.on('response', (response) => {
-      const read: SseRead = { status: response.statusCode ?? 0, headers: response.headers, events: [], text: '', dropped: false };
+      const read: SseRead = {
+        status: response.statusCode ?? 0,
+        headers: response.headers,
+        events: [],
+        text: '',
+        dropped: false,
+      };
       const finish = () => {
         if (settled) return;
         settled = true;
@@ -83,7 +93,8 @@ export function contentOf(events: readonly SseEvent[]): string {
   for (const event of events) {
     if (event.data === '[DONE]') continue;
     const chunk = JSON.parse(event.data) as { choices?: { index: number; delta?: { content?: string | null } }[] };
-    for (const choice of chunk.choices ?? []) if (choice.index === 0 && choice.delta?.content) text += choice.delta.content;
+    for (const choice of chunk.choices ?? [])
+      if (choice.index === 0 && choice.delta?.content) text += choice.delta.content;
   }
   return text;
 }

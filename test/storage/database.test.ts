@@ -12,7 +12,10 @@ describe('parseDatabaseUrl', () => {
   it('accepts sqlite:PATH, sqlite::memory: and postgres URLs', () => {
     expect(parseDatabaseUrl('sqlite:./data/oruel.db')).toEqual({ dialect: 'sqlite', path: './data/oruel.db' });
     expect(parseDatabaseUrl('sqlite::memory:')).toEqual({ dialect: 'sqlite', path: ':memory:' });
-    expect(parseDatabaseUrl('postgres://u@h:5432/db')).toEqual({ dialect: 'postgres', connectionString: 'postgres://u@h:5432/db' });
+    expect(parseDatabaseUrl('postgres://u@h:5432/db')).toEqual({
+      dialect: 'postgres',
+      connectionString: 'postgres://u@h:5432/db',
+    });
     expect(parseDatabaseUrl('postgresql://u@h/db').dialect).toBe('postgres');
   });
 
@@ -86,8 +89,15 @@ describe('openDatabase on Postgres', () => {
     const second = await openDatabase(target.url);
     try {
       const tables = await sql<{ table_name: string }>`
-        select table_name from information_schema.tables where table_schema = ${target.schema} order by table_name`.execute(second.db);
-      expect(tables.rows.map((row) => row.table_name)).toEqual(['api_keys', 'kysely_migration', 'kysely_migration_lock', 'usage_ledger']);
+        select table_name from information_schema.tables where table_schema = ${target.schema} order by table_name`.execute(
+        second.db,
+      );
+      expect(tables.rows.map((row) => row.table_name)).toEqual([
+        'api_keys',
+        'kysely_migration',
+        'kysely_migration_lock',
+        'usage_ledger',
+      ]);
       const applied = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(second.db);
       expect(applied.rows.map((row) => row.name)).toEqual(['0001_initial', '0002_key_budgets']);
     } finally {
@@ -98,9 +108,26 @@ describe('openDatabase on Postgres', () => {
   it('returns bigint columns as numbers, as SQLite does', async () => {
     const { database, dispose } = await openTestDatabase('postgres');
     try {
-      const row = { id: 'key_x', name: 'n', prefix: 'oruel_abcd', key_hash: 'h', models: null, rpm: null, tpm: null, max_concurrent: null, expires_at: null, revoked_at: null, created_at: 1_700_000_000_123, budget_tokens: 5_000_000_000, budget_period: 'month' };
+      const row = {
+        id: 'key_x',
+        name: 'n',
+        prefix: 'oruel_abcd',
+        key_hash: 'h',
+        models: null,
+        rpm: null,
+        tpm: null,
+        max_concurrent: null,
+        expires_at: null,
+        revoked_at: null,
+        created_at: 1_700_000_000_123,
+        budget_tokens: 5_000_000_000,
+        budget_period: 'month',
+      };
       await database.db.insertInto('api_keys').values(row).execute();
-      const stored = await database.db.selectFrom('api_keys').select(['created_at', 'budget_tokens']).executeTakeFirstOrThrow();
+      const stored = await database.db
+        .selectFrom('api_keys')
+        .select(['created_at', 'budget_tokens'])
+        .executeTakeFirstOrThrow();
       expect(stored.created_at).toBe(1_700_000_000_123);
       // Budgets beyond 2^31 need the bigint column (0002_key_budgets) and still come back as numbers.
       expect(stored.budget_tokens).toBe(5_000_000_000);
@@ -112,6 +139,8 @@ describe('openDatabase on Postgres', () => {
   it('reports an unreachable server clearly, without the password', async () => {
     const attempt = openDatabase('postgres://app:hunter2@127.0.0.1:1/nothing');
     await expect(attempt).rejects.toThrow(DatabaseConfigError);
-    await expect(attempt).rejects.toThrow(/Cannot open the database postgres:\/\/app:\*\*\*@127\.0\.0\.1:1\/nothing: .*ECONNREFUSED/);
+    await expect(attempt).rejects.toThrow(
+      /Cannot open the database postgres:\/\/app:\*\*\*@127\.0\.0\.1:1\/nothing: .*ECONNREFUSED/,
+    );
   });
 });

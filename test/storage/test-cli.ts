@@ -13,7 +13,11 @@ export interface SpawnedCliResult {
  * lookup), against one database (null: the default one) and with no other ORUEL_* variable from the
  * test's environment.
  */
-export function spawnCli(args: string[], databaseUrl: string | null, options: { cwd?: string; env?: Record<string, string> } = {}): Promise<SpawnedCliResult> {
+export function spawnCli(
+  args: string[],
+  databaseUrl: string | null,
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<SpawnedCliResult> {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('ORUEL_')));
   const database = databaseUrl === null ? {} : { ORUEL_DATABASE_URL: databaseUrl };
   // Absolute paths, so a test may run the CLI from another working directory.

@@ -25,7 +25,11 @@ export async function createTestDatabaseUrl(dialect: TestDialect): Promise<TestD
 
 async function createSqliteUrl(): Promise<TestDatabaseUrl> {
   const dir = await mkdtemp(join(tmpdir(), 'oruel-test-'));
-  return { url: `sqlite:${join(dir, 'test.db')}`, schema: null, cleanup: () => rm(dir, { recursive: true, force: true }) };
+  return {
+    url: `sqlite:${join(dir, 'test.db')}`,
+    schema: null,
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  };
 }
 
 async function createPostgresSchemaUrl(): Promise<TestDatabaseUrl> {
@@ -46,7 +50,9 @@ async function runAdmin(statement: string): Promise<void> {
 }
 
 /** Opens a database for one test file and gives it back with the function that removes it. */
-export async function openTestDatabase(dialect: TestDialect): Promise<{ database: Database; target: TestDatabaseUrl; dispose(): Promise<void> }> {
+export async function openTestDatabase(
+  dialect: TestDialect,
+): Promise<{ database: Database; target: TestDatabaseUrl; dispose(): Promise<void> }> {
   const target = await createTestDatabaseUrl(dialect);
   const database = await openDatabase(target.url);
   return {

@@ -28,7 +28,9 @@ import {
 
 const MODEL = toolsModel.name;
 const TOOLS = [weatherTool, timeTool, bookingTool];
-const checks = new Map<string, Check>(TOOLS.map((tool) => [tool.function.name, schemaCheck(tool.function.parameters as Record<string, unknown>)]));
+const checks = new Map<string, Check>(
+  TOOLS.map((tool) => [tool.function.name, schemaCheck(tool.function.parameters as Record<string, unknown>)]),
+);
 
 let harness: TestServer;
 let client: OpenAI;
@@ -58,7 +60,17 @@ describe('parallel calls', () => {
     const finishes: string[] = [];
     for (const seed of SEEDS) {
       const chunks = await collect(
-        await client.chat.completions.create({ model: MODEL, messages: question, tools: PARALLEL_TOOLS, tool_choice: 'required', parallel_tool_calls: true, stream: true, seed, temperature: 1, max_tokens: 600 }),
+        await client.chat.completions.create({
+          model: MODEL,
+          messages: question,
+          tools: PARALLEL_TOOLS,
+          tool_choice: 'required',
+          parallel_tool_calls: true,
+          stream: true,
+          seed,
+          temperature: 1,
+          max_tokens: 600,
+        }),
       );
       const reading = readToolStream(chunks);
       // readToolStream checks that indexes are 0..n-1 (distinct) and that ids are distinct.
@@ -74,7 +86,9 @@ describe('parallel calls', () => {
       finishes.push(reading.finishReason ?? 'none');
     }
     const multi = callCounts.filter((count) => count > 1).length;
-    console.info(`[tools] parallel_tool_calls true: calls per turn over ${SEEDS.length} seeds = ${callCounts.join(',')}; turns with >1 call: ${multi}; finish reasons: ${finishes.join(',')}`);
+    console.info(
+      `[tools] parallel_tool_calls true: calls per turn over ${SEEDS.length} seeds = ${callCounts.join(',')}; turns with >1 call: ${multi}; finish reasons: ${finishes.join(',')}`,
+    );
     expect(multi).toBeGreaterThan(0);
     // A turn that finished cleanly is one the client can run: at least one multi-call turn ends with tool_calls.
     expect(callCounts.some((count, position) => count > 1 && finishes[position] === 'tool_calls')).toBe(true);
@@ -83,7 +97,16 @@ describe('parallel calls', () => {
   it('parallel_tool_calls true, non-streaming: several calls with distinct ids in message.tool_calls', async () => {
     let multi = 0;
     for (const seed of seeds(6)) {
-      const completion = await client.chat.completions.create({ model: MODEL, messages: question, tools: PARALLEL_TOOLS, tool_choice: 'required', parallel_tool_calls: true, seed, temperature: 1, max_tokens: 600 });
+      const completion = await client.chat.completions.create({
+        model: MODEL,
+        messages: question,
+        tools: PARALLEL_TOOLS,
+        tool_choice: 'required',
+        parallel_tool_calls: true,
+        seed,
+        temperature: 1,
+        max_tokens: 600,
+      });
       assertCompletionMatchesOpenAi(completion);
       const calls = functionCalls(completion);
       expect(new Set(calls.map((call) => call.id)).size).toBe(calls.length);
@@ -99,7 +122,17 @@ describe('parallel calls', () => {
     let finished = 0;
     for (const seed of FALSE_SEEDS) {
       const chunks = await collect(
-        await client.chat.completions.create({ model: MODEL, messages: question, tools: PARALLEL_TOOLS, tool_choice: 'required', parallel_tool_calls: false, stream: true, seed, temperature: 1, max_tokens: 400 }),
+        await client.chat.completions.create({
+          model: MODEL,
+          messages: question,
+          tools: PARALLEL_TOOLS,
+          tool_choice: 'required',
+          parallel_tool_calls: false,
+          stream: true,
+          seed,
+          temperature: 1,
+          max_tokens: 400,
+        }),
       );
       const reading = readToolStream(chunks);
       expect(reading.problems, `seed ${seed}`).toEqual([]);
@@ -108,7 +141,10 @@ describe('parallel calls', () => {
       expect(['tool_calls', 'length']).toContain(reading.finishReason);
       if (reading.finishReason === 'tool_calls') {
         finished += 1;
-        expect(argumentsProblem(reading.calls[0]?.name ?? '', reading.calls[0]?.arguments ?? ''), `seed ${seed}`).toBeNull();
+        expect(
+          argumentsProblem(reading.calls[0]?.name ?? '', reading.calls[0]?.arguments ?? ''),
+          `seed ${seed}`,
+        ).toBeNull();
       }
     }
     expect(finished).toBeGreaterThanOrEqual(FALSE_SEEDS.length - 3);
@@ -117,7 +153,19 @@ describe('parallel calls', () => {
 
 describe('forced calls with other request fields', () => {
   it('n 2, streamed: each choice numbers its own calls from 0; ids are distinct across the response', async () => {
-    const chunks = await collect(await client.chat.completions.create({ model: MODEL, messages: WEATHER_QUESTION, tools: [weatherTool], tool_choice: 'required', n: 2, stream: true, seed: 1, temperature: 1, max_tokens: 400 }));
+    const chunks = await collect(
+      await client.chat.completions.create({
+        model: MODEL,
+        messages: WEATHER_QUESTION,
+        tools: [weatherTool],
+        tool_choice: 'required',
+        n: 2,
+        stream: true,
+        seed: 1,
+        temperature: 1,
+        max_tokens: 400,
+      }),
+    );
     assertChunksMatchOpenAi(chunks);
     const perChoice = new Map<number, Map<number, { id: string; arguments: string }>>();
     const finishes = new Map<number, string>();
@@ -138,7 +186,8 @@ describe('forced calls with other request fields', () => {
     for (const [choice, calls] of perChoice) {
       expect([...calls.keys()], `choice ${choice}`).toEqual([...calls.keys()].map((_, position) => position));
       for (const call of calls.values()) ids.push(call.id);
-      if (finishes.get(choice) === 'tool_calls') for (const call of calls.values()) expect(argumentsProblem('get_weather', call.arguments)).toBeNull();
+      if (finishes.get(choice) === 'tool_calls')
+        for (const call of calls.values()) expect(argumentsProblem('get_weather', call.arguments)).toBeNull();
     }
     expect(new Set(ids).size).toBe(ids.length);
     expect(finishes.size).toBe(2);
@@ -150,7 +199,16 @@ describe('forced calls with other request fields', () => {
     // call is whole and valid), or the answer says why it failed; "The model failed while generating."
     // (internal_error) blames the server for what the request asked.
     for (const stream of [false, true]) {
-      const request = { model: MODEL, messages: WEATHER_QUESTION, tools: [weatherTool], tool_choice: 'required' as const, parallel_tool_calls: false, stop: ['"'], seed: 1, max_tokens: 300 };
+      const request = {
+        model: MODEL,
+        messages: WEATHER_QUESTION,
+        tools: [weatherTool],
+        tool_choice: 'required' as const,
+        parallel_tool_calls: false,
+        stop: ['"'],
+        seed: 1,
+        max_tokens: 300,
+      };
       if (!stream) {
         const outcome = await client.chat.completions.create(request).then(
           (completion) => ({ completion, error: null }),
@@ -174,7 +232,15 @@ describe('forced calls with other request fields', () => {
 
   it('a tool without parameters: forced arguments are an empty JSON object', async () => {
     const ping: Tool = { type: 'function', function: { name: 'ping', description: 'Check the line' } };
-    const completion = await client.chat.completions.create({ model: MODEL, messages: WEATHER_QUESTION, tools: [ping], tool_choice: 'required', parallel_tool_calls: false, seed: 1, max_tokens: 100 });
+    const completion = await client.chat.completions.create({
+      model: MODEL,
+      messages: WEATHER_QUESTION,
+      tools: [ping],
+      tool_choice: 'required',
+      parallel_tool_calls: false,
+      seed: 1,
+      max_tokens: 100,
+    });
     expect(completion.choices[0]?.finish_reason).toBe('tool_calls');
     const [call] = functionCalls(completion);
     expect(call?.name).toBe('ping');

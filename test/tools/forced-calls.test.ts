@@ -28,7 +28,9 @@ import {
 
 const MODEL = toolsModel.name;
 const TOOLS = [weatherTool, timeTool, bookingTool];
-const checks = new Map<string, Check>(TOOLS.map((tool) => [tool.function.name, schemaCheck(tool.function.parameters as Record<string, unknown>)]));
+const checks = new Map<string, Check>(
+  TOOLS.map((tool) => [tool.function.name, schemaCheck(tool.function.parameters as Record<string, unknown>)]),
+);
 const named = (tool: Tool) => ({ type: 'function' as const, function: { name: tool.function.name } });
 
 let harness: TestServer;
@@ -49,7 +51,16 @@ function argumentsProblem(name: string, text: string): string | null {
 describe('non-streaming forced calls', () => {
   for (const seed of seeds(4)) {
     it(`required (one call), seed ${seed}: message.tool_calls, content null, finish_reason tool_calls`, async () => {
-      const completion = await client.chat.completions.create({ model: MODEL, messages: WEATHER_QUESTION, tools: TOOLS, tool_choice: 'required', parallel_tool_calls: false, seed, temperature: 1, max_tokens: 400 });
+      const completion = await client.chat.completions.create({
+        model: MODEL,
+        messages: WEATHER_QUESTION,
+        tools: TOOLS,
+        tool_choice: 'required',
+        parallel_tool_calls: false,
+        seed,
+        temperature: 1,
+        max_tokens: 400,
+      });
       assertCompletionMatchesOpenAi(completion);
       const choice = completion.choices[0];
       expect(choice?.finish_reason).toBe('tool_calls');
@@ -69,7 +80,15 @@ describe('non-streaming forced calls', () => {
   for (const tool of TOOLS) {
     it(`named ${tool.function.name} among ${TOOLS.length} tools: only that function is called, arguments valid (5 seeds)`, async () => {
       for (const seed of seeds(5)) {
-        const completion = await client.chat.completions.create({ model: MODEL, messages: WEATHER_QUESTION, tools: TOOLS, tool_choice: named(tool), seed, temperature: 1, max_tokens: 400 });
+        const completion = await client.chat.completions.create({
+          model: MODEL,
+          messages: WEATHER_QUESTION,
+          tools: TOOLS,
+          tool_choice: named(tool),
+          seed,
+          temperature: 1,
+          max_tokens: 400,
+        });
         assertCompletionMatchesOpenAi(completion);
         const choice = completion.choices[0];
         expect(choice?.finish_reason, `seed ${seed}`).toBe('tool_calls');
@@ -94,7 +113,16 @@ describe('streamed forced calls', () => {
   for (const [label, toolChoice, expectedName] of cases) {
     it(`${label}, 3 seeds: contract fragments, valid arguments, the same call as non-streaming`, async () => {
       for (const seed of seeds(3)) {
-        const request = { model: MODEL, messages: WEATHER_QUESTION, tools: TOOLS, tool_choice: toolChoice, parallel_tool_calls: false, seed, temperature: 1, max_tokens: 400 };
+        const request = {
+          model: MODEL,
+          messages: WEATHER_QUESTION,
+          tools: TOOLS,
+          tool_choice: toolChoice,
+          parallel_tool_calls: false,
+          seed,
+          temperature: 1,
+          max_tokens: 400,
+        };
         const chunks = await collect(await client.chat.completions.create({ ...request, stream: true }));
         const reading = readToolStream(chunks);
         expect(reading.problems).toEqual([]);

@@ -2,7 +2,19 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonEvents, readRawStream } from '../helpers/sse.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
-import { assertChunksMatchOpenAi, assertCompletionMatchesOpenAi, checkJsonText, collect, jsonObjectPrefixProblem, plainModel, randomModel, readToolStream, schemaCheck, seeds, toolsModel } from './tool-helpers.js';
+import {
+  assertChunksMatchOpenAi,
+  assertCompletionMatchesOpenAi,
+  checkJsonText,
+  collect,
+  jsonObjectPrefixProblem,
+  plainModel,
+  randomModel,
+  readToolStream,
+  schemaCheck,
+  seeds,
+  toolsModel,
+} from './tool-helpers.js';
 
 /**
  * `response_format` on the embedded engine: `json_object` and `json_schema` outputs judged by the
@@ -38,7 +50,14 @@ const STORY_SCHEMA = {
 /** $defs / $ref, a type union, const, boolean, number, additionalProperties false. */
 const REF_SCHEMA = {
   type: 'object',
-  $defs: { point: { type: 'object', properties: { x: { type: 'number' }, y: { type: 'number' } }, required: ['x', 'y'], additionalProperties: false } },
+  $defs: {
+    point: {
+      type: 'object',
+      properties: { x: { type: 'number' }, y: { type: 'number' } },
+      required: ['x', 'y'],
+      additionalProperties: false,
+    },
+  },
   properties: {
     kind: { const: 'route' },
     start: { $ref: '#/$defs/point' },
@@ -59,7 +78,10 @@ beforeAll(async () => {
 });
 afterAll(async () => harness?.close());
 
-const jsonSchema = (schema: Record<string, unknown>, name = 'story') => ({ type: 'json_schema' as const, json_schema: { name, schema } });
+const jsonSchema = (schema: Record<string, unknown>, name = 'story') => ({
+  type: 'json_schema' as const,
+  json_schema: { name, schema },
+});
 
 interface Tally {
   valid: number;
@@ -71,7 +93,14 @@ async function runSchema(schema: Record<string, unknown>, count: number, maxToke
   const check = schemaCheck(schema);
   const tally: Tally = { valid: 0, truncated: 0, outputs: [] };
   for (const seed of seeds(count)) {
-    const completion = await client.chat.completions.create({ model: MODEL, messages: ASK, response_format: jsonSchema(schema), seed, temperature: 1, max_tokens: maxTokens });
+    const completion = await client.chat.completions.create({
+      model: MODEL,
+      messages: ASK,
+      response_format: jsonSchema(schema),
+      seed,
+      temperature: 1,
+      max_tokens: maxTokens,
+    });
     assertCompletionMatchesOpenAi(completion);
     const choice = completion.choices[0];
     const content = choice?.message.content ?? '';
@@ -91,7 +120,9 @@ async function runSchema(schema: Record<string, unknown>, count: number, maxToke
 describe('json_schema', () => {
   it('nested object, enum, array, integer: every finished output valid by ajv over 20 seeds at temperature 1', async () => {
     const tally = await runSchema(STORY_SCHEMA, 20, 300);
-    console.info(`[tools] json_schema story: ${tally.valid}/20 finished and valid, ${tally.truncated}/20 cut by max_tokens 300 (valid JSON prefixes)`);
+    console.info(
+      `[tools] json_schema story: ${tally.valid}/20 finished and valid, ${tally.truncated}/20 cut by max_tokens 300 (valid JSON prefixes)`,
+    );
     expect(tally.valid + tally.truncated).toBe(20);
     expect(tally.valid).toBeGreaterThanOrEqual(10);
   });
@@ -105,7 +136,14 @@ describe('json_schema', () => {
   it('streamed: the content deltas concatenate to the same valid JSON, every chunk valid', async () => {
     const check = schemaCheck(STORY_SCHEMA);
     for (const seed of seeds(4)) {
-      const request = { model: MODEL, messages: ASK, response_format: jsonSchema(STORY_SCHEMA), seed, temperature: 1, max_tokens: 300 };
+      const request = {
+        model: MODEL,
+        messages: ASK,
+        response_format: jsonSchema(STORY_SCHEMA),
+        seed,
+        temperature: 1,
+        max_tokens: 300,
+      };
       const chunks = await collect(await client.chat.completions.create({ ...request, stream: true }));
       assertChunksMatchOpenAi(chunks);
       const reading = readToolStream(chunks);
@@ -124,7 +162,14 @@ describe('json_object', () => {
   it('12 seeds at temperature 1: every output is a JSON object or, cut short, a prefix of one', async () => {
     let closed = 0;
     for (const seed of seeds(12)) {
-      const completion = await client.chat.completions.create({ model: MODEL, messages: ASK, response_format: { type: 'json_object' }, seed, temperature: 1, max_tokens: 150 });
+      const completion = await client.chat.completions.create({
+        model: MODEL,
+        messages: ASK,
+        response_format: { type: 'json_object' },
+        seed,
+        temperature: 1,
+        max_tokens: 150,
+      });
       const choice = completion.choices[0];
       const content = choice?.message.content ?? '';
       expect(['stop', 'length']).toContain(choice?.finish_reason);
@@ -143,20 +188,39 @@ describe('json_object', () => {
   it('a json_object run that finishes (finish_reason stop) is a parseable object, on the model that closes them', async () => {
     const finished: string[] = [];
     for (const seed of seeds(8)) {
-      const completion = await client.chat.completions.create({ model: randomModel.name, messages: ASK, response_format: { type: 'json_object' }, seed, temperature: 0.3, max_tokens: 200 });
+      const completion = await client.chat.completions.create({
+        model: randomModel.name,
+        messages: ASK,
+        response_format: { type: 'json_object' },
+        seed,
+        temperature: 0.3,
+        max_tokens: 200,
+      });
       const choice = completion.choices[0];
       const content = choice?.message.content ?? '';
       expect(jsonObjectPrefixProblem(content), `seed ${seed}: ${content}`).toBeNull();
       if (choice?.finish_reason !== 'stop') continue;
       const value: unknown = JSON.parse(content);
-      expect(typeof value === 'object' && value !== null && !Array.isArray(value), `seed ${seed}: ${content}`).toBe(true);
+      expect(typeof value === 'object' && value !== null && !Array.isArray(value), `seed ${seed}: ${content}`).toBe(
+        true,
+      );
       finished.push(content);
     }
     expect(finished.length, 'no run of 8 seeds closed its object').toBeGreaterThan(0);
   }, 120_000);
 
   it('streamed: a valid stream whose text is a JSON object prefix', async () => {
-    const chunks = await collect(await client.chat.completions.create({ model: MODEL, messages: ASK, response_format: { type: 'json_object' }, stream: true, seed: 2, temperature: 1, max_tokens: 60 }));
+    const chunks = await collect(
+      await client.chat.completions.create({
+        model: MODEL,
+        messages: ASK,
+        response_format: { type: 'json_object' },
+        stream: true,
+        seed: 2,
+        temperature: 1,
+        max_tokens: 60,
+      }),
+    );
     assertChunksMatchOpenAi(chunks);
     const reading = readToolStream(chunks);
     expect(reading.problems).toEqual([]);
@@ -167,7 +231,13 @@ describe('json_object', () => {
 
 describe('truncation by max_tokens', () => {
   it('json_schema with max_tokens 5: 200, finish_reason length, a JSON prefix, no error', async () => {
-    const completion = await client.chat.completions.create({ model: MODEL, messages: ASK, response_format: jsonSchema(STORY_SCHEMA), seed: 1, max_tokens: 5 });
+    const completion = await client.chat.completions.create({
+      model: MODEL,
+      messages: ASK,
+      response_format: jsonSchema(STORY_SCHEMA),
+      seed: 1,
+      max_tokens: 5,
+    });
     assertCompletionMatchesOpenAi(completion);
     expect(completion.choices[0]?.finish_reason).toBe('length');
     expect(completion.usage?.completion_tokens).toBe(5);
@@ -178,7 +248,14 @@ describe('truncation by max_tokens', () => {
     const raw = await readRawStream(`${harness.baseURL}/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${harness.apiKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: MODEL, messages: ASK, response_format: jsonSchema(STORY_SCHEMA), stream: true, seed: 1, max_tokens: 5 }),
+      body: JSON.stringify({
+        model: MODEL,
+        messages: ASK,
+        response_format: jsonSchema(STORY_SCHEMA),
+        stream: true,
+        seed: 1,
+        max_tokens: 5,
+      }),
     });
     expect(raw.status).toBe(200);
     expect(raw.events.at(-1)).toBe('[DONE]');
@@ -191,15 +268,31 @@ describe('truncation by max_tokens', () => {
   });
 
   it('a forced tool call with max_tokens 5: finish_reason length, no error', async () => {
-    const tool = { type: 'function' as const, function: { name: 'get_weather', parameters: { type: 'object', properties: { location: { type: 'string' } }, required: ['location'] } } };
-    const completion = await client.chat.completions.create({ model: toolsModel.name, messages: ASK, tools: [tool], tool_choice: 'required', seed: 1, max_tokens: 5 });
+    const tool = {
+      type: 'function' as const,
+      function: {
+        name: 'get_weather',
+        parameters: { type: 'object', properties: { location: { type: 'string' } }, required: ['location'] },
+      },
+    };
+    const completion = await client.chat.completions.create({
+      model: toolsModel.name,
+      messages: ASK,
+      tools: [tool],
+      tool_choice: 'required',
+      seed: 1,
+      max_tokens: 5,
+    });
     expect(completion.choices[0]?.finish_reason).toBe('length');
   });
 });
 
 describe('unusable schemas', () => {
   const UNUSABLE: [string, Record<string, unknown>][] = [
-    ['allOf inside a property', { type: 'object', properties: { a: { allOf: [{ type: 'string' }, { minLength: 2 }] } } }],
+    [
+      'allOf inside a property',
+      { type: 'object', properties: { a: { allOf: [{ type: 'string' }, { minLength: 2 }] } } },
+    ],
     ['an unknown type', { type: 'wat' }],
     ['not', { type: 'object', properties: { a: { not: { type: 'string' } } } }],
     ['if/then', { type: 'object', if: { properties: { a: { const: 1 } } }, then: { required: ['b'] } }],
@@ -208,7 +301,9 @@ describe('unusable schemas', () => {
   for (const [label, schema] of UNUSABLE) {
     it(`${label}: 400 naming response_format, streamed or not`, async () => {
       for (const stream of [false, true]) {
-        const error = await client.chat.completions.create({ model: MODEL, messages: ASK, response_format: jsonSchema(schema), stream, max_tokens: 5 }).catch((caught: unknown) => caught);
+        const error = await client.chat.completions
+          .create({ model: MODEL, messages: ASK, response_format: jsonSchema(schema), stream, max_tokens: 5 })
+          .catch((caught: unknown) => caught);
         expect(error, `stream ${stream}`).toBeInstanceOf(OpenAI.BadRequestError);
         const apiError = error as InstanceType<typeof OpenAI.BadRequestError>;
         expect(apiError.param).toBe('response_format');
@@ -221,7 +316,11 @@ describe('unusable schemas', () => {
     const response = await fetch(`${harness.baseURL}/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${harness.apiKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: MODEL, messages: ASK, response_format: { type: 'json_schema', json_schema: { schema: STORY_SCHEMA } } }),
+      body: JSON.stringify({
+        model: MODEL,
+        messages: ASK,
+        response_format: { type: 'json_schema', json_schema: { schema: STORY_SCHEMA } },
+      }),
     });
     expect(response.status).toBe(400);
     const body = (await response.json()) as { error: { param: string } };
@@ -229,9 +328,14 @@ describe('unusable schemas', () => {
   });
 
   it('an unusable tool parameters schema: 400 naming tools', async () => {
-    const tool = { type: 'function' as const, function: { name: 'f', parameters: { type: 'object', properties: { a: { allOf: [{ type: 'string' }] } } } } };
+    const tool = {
+      type: 'function' as const,
+      function: { name: 'f', parameters: { type: 'object', properties: { a: { allOf: [{ type: 'string' }] } } } },
+    };
     for (const toolChoice of ['required', 'auto'] as const) {
-      const error = await client.chat.completions.create({ model: toolsModel.name, messages: ASK, tools: [tool], tool_choice: toolChoice, max_tokens: 5 }).catch((caught: unknown) => caught);
+      const error = await client.chat.completions
+        .create({ model: toolsModel.name, messages: ASK, tools: [tool], tool_choice: toolChoice, max_tokens: 5 })
+        .catch((caught: unknown) => caught);
       expect(error, toolChoice).toBeInstanceOf(OpenAI.BadRequestError);
       expect((error as InstanceType<typeof OpenAI.BadRequestError>).param).toBe('tools');
     }

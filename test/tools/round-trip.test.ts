@@ -48,14 +48,27 @@ const SHORT = 'sunny';
 const LONG = 'sunny and twenty five degrees with a light wind from the north and no clouds at all';
 
 async function promptTokens(messages: Message[]): Promise<number> {
-  const completion = await client.chat.completions.create({ model: MODEL, messages, tools: TOOLS, max_tokens: 1, seed: 1 });
+  const completion = await client.chat.completions.create({
+    model: MODEL,
+    messages,
+    tools: TOOLS,
+    max_tokens: 1,
+    seed: 1,
+  });
   return completion.usage?.prompt_tokens ?? -1;
 }
 
 describe('a turn after tool results', () => {
   for (const toolChoice of ['auto', 'none'] as const) {
     it(`tool_choice ${toolChoice}: 200 with a normal finish (text, or a valid call)`, async () => {
-      const completion = await client.chat.completions.create({ model: MODEL, messages: withResult(SHORT), tools: TOOLS, tool_choice: toolChoice, seed: 2, max_tokens: 40 });
+      const completion = await client.chat.completions.create({
+        model: MODEL,
+        messages: withResult(SHORT),
+        tools: TOOLS,
+        tool_choice: toolChoice,
+        seed: 2,
+        max_tokens: 40,
+      });
       assertCompletionMatchesOpenAi(completion);
       const choice = completion.choices[0];
       const calls = functionCalls(completion);
@@ -70,7 +83,18 @@ describe('a turn after tool results', () => {
   }
 
   it('required: the next turn is a new valid call, streamed by the contract', async () => {
-    const chunks = await collect(await client.chat.completions.create({ model: MODEL, messages: withResult(SHORT), tools: TOOLS, tool_choice: 'required', parallel_tool_calls: false, stream: true, seed: 3, max_tokens: 400 }));
+    const chunks = await collect(
+      await client.chat.completions.create({
+        model: MODEL,
+        messages: withResult(SHORT),
+        tools: TOOLS,
+        tool_choice: 'required',
+        parallel_tool_calls: false,
+        stream: true,
+        seed: 3,
+        max_tokens: 400,
+      }),
+    );
     const reading = readToolStream(chunks);
     expect(reading.problems).toEqual([]);
     assertChunksMatchOpenAi(chunks);
@@ -81,7 +105,16 @@ describe('a turn after tool results', () => {
   });
 
   it('streamed with auto: a valid stream', async () => {
-    const chunks = await collect(await client.chat.completions.create({ model: MODEL, messages: withResult(LONG), tools: TOOLS, stream: true, seed: 4, max_tokens: 40 }));
+    const chunks = await collect(
+      await client.chat.completions.create({
+        model: MODEL,
+        messages: withResult(LONG),
+        tools: TOOLS,
+        stream: true,
+        seed: 4,
+        max_tokens: 40,
+      }),
+    );
     const reading = readToolStream(chunks);
     expect(reading.problems).toEqual([]);
     assertChunksMatchOpenAi(chunks);
@@ -105,7 +138,17 @@ describe('the tool result is rendered into the prompt', () => {
     const short = await promptTokens(withResult(SHORT));
     const json = await promptTokens(withResult('{"temperature":25,"sky":"clear","wind":{"speed":3,"from":"north"}}'));
     expect(json).toBeGreaterThan(short);
-    const parts: Message[] = [...withoutResult, { role: 'tool', tool_call_id: CALL_ID, content: [{ type: 'text', text: 'sunny' }, { type: 'text', text: ' and warm' }] }];
+    const parts: Message[] = [
+      ...withoutResult,
+      {
+        role: 'tool',
+        tool_call_id: CALL_ID,
+        content: [
+          { type: 'text', text: 'sunny' },
+          { type: 'text', text: ' and warm' },
+        ],
+      },
+    ];
     const partsTokens = await promptTokens(parts);
     expect(partsTokens).toBeGreaterThan(short);
   });
@@ -119,25 +162,55 @@ describe('the tool result is rendered into the prompt', () => {
         { id: 'call_two', type: 'function', function: { name: 'get_time', arguments: '{"city":"Tokyo","utc":false}' } },
       ],
     };
-    const first: Message[] = [...WEATHER_QUESTION, twoCalls, { role: 'tool', tool_call_id: 'call_one', content: 'sunny and warm' }];
-    const both: Message[] = [...first, { role: 'tool', tool_call_id: 'call_two', content: 'ten past three in the afternoon' }];
+    const first: Message[] = [
+      ...WEATHER_QUESTION,
+      twoCalls,
+      { role: 'tool', tool_call_id: 'call_one', content: 'sunny and warm' },
+    ];
+    const both: Message[] = [
+      ...first,
+      { role: 'tool', tool_call_id: 'call_two', content: 'ten past three in the afternoon' },
+    ];
     const oneTokens = await promptTokens(first);
     const bothTokens = await promptTokens(both);
     expect(bothTokens).toBeGreaterThan(oneTokens);
-    const completion = await client.chat.completions.create({ model: MODEL, messages: both, tools: TOOLS, seed: 5, max_tokens: 30 });
+    const completion = await client.chat.completions.create({
+      model: MODEL,
+      messages: both,
+      tools: TOOLS,
+      seed: 5,
+      max_tokens: 30,
+    });
     expect(['stop', 'length', 'tool_calls']).toContain(completion.choices[0]?.finish_reason);
   });
 });
 
 describe('the SDK agent loop', () => {
   it("a forced call, the SDK's own message appended as is, the result by its id, the next turn", async () => {
-    const first = await client.chat.completions.create({ model: MODEL, messages: WEATHER_QUESTION, tools: TOOLS, tool_choice: { type: 'function', function: { name: 'get_weather' } }, seed: 6, max_tokens: 400 });
+    const first = await client.chat.completions.create({
+      model: MODEL,
+      messages: WEATHER_QUESTION,
+      tools: TOOLS,
+      tool_choice: { type: 'function', function: { name: 'get_weather' } },
+      seed: 6,
+      max_tokens: 400,
+    });
     const [call] = functionCalls(first);
     expect(call).toBeDefined();
     expect(checkJsonText(call?.arguments ?? '', weatherArguments)).toBeNull();
     const message = first.choices[0]?.message as OpenAI.Chat.Completions.ChatCompletionMessage;
-    const messages: Message[] = [...WEATHER_QUESTION, message, { role: 'tool', tool_call_id: call?.id ?? '', content: 'sunny, 25 degrees' }];
-    const next = await client.chat.completions.create({ model: MODEL, messages, tools: TOOLS, seed: 6, max_tokens: 30 });
+    const messages: Message[] = [
+      ...WEATHER_QUESTION,
+      message,
+      { role: 'tool', tool_call_id: call?.id ?? '', content: 'sunny, 25 degrees' },
+    ];
+    const next = await client.chat.completions.create({
+      model: MODEL,
+      messages,
+      tools: TOOLS,
+      seed: 6,
+      max_tokens: 30,
+    });
     assertCompletionMatchesOpenAi(next);
     expect(['stop', 'length', 'tool_calls']).toContain(next.choices[0]?.finish_reason);
     expect(next.usage?.prompt_tokens).toBeGreaterThan(first.usage?.prompt_tokens ?? 0);
@@ -148,7 +221,9 @@ describe('a tool message that answers no call', () => {
   const unknownId: Message[] = [...withoutResult, { role: 'tool', tool_call_id: 'call_nope', content: 'sunny' }];
 
   it('400 naming messages[2].tool_call_id (non-streaming)', async () => {
-    const error = await client.chat.completions.create({ model: MODEL, messages: unknownId, tools: TOOLS, max_tokens: 5 }).catch((caught: unknown) => caught);
+    const error = await client.chat.completions
+      .create({ model: MODEL, messages: unknownId, tools: TOOLS, max_tokens: 5 })
+      .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
     const apiError = error as InstanceType<typeof OpenAI.BadRequestError>;
     expect(apiError.status).toBe(400);
@@ -159,7 +234,16 @@ describe('a tool message that answers no call', () => {
 
   it('400 before any event when streaming, with tool_choice none too', async () => {
     for (const toolChoice of ['auto', 'none'] as const) {
-      const error = await client.chat.completions.create({ model: MODEL, messages: unknownId, tools: TOOLS, tool_choice: toolChoice, stream: true, max_tokens: 5 }).catch((caught: unknown) => caught);
+      const error = await client.chat.completions
+        .create({
+          model: MODEL,
+          messages: unknownId,
+          tools: TOOLS,
+          tool_choice: toolChoice,
+          stream: true,
+          max_tokens: 5,
+        })
+        .catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(OpenAI.BadRequestError);
       expect((error as InstanceType<typeof OpenAI.BadRequestError>).param).toBe('messages[2].tool_call_id');
     }
@@ -167,7 +251,9 @@ describe('a tool message that answers no call', () => {
 
   it('a tool message with no assistant call before it at all: 400 naming it', async () => {
     const messages: Message[] = [...WEATHER_QUESTION, { role: 'tool', tool_call_id: CALL_ID, content: 'sunny' }];
-    const error = await client.chat.completions.create({ model: MODEL, messages, tools: TOOLS, max_tokens: 5 }).catch((caught: unknown) => caught);
+    const error = await client.chat.completions
+      .create({ model: MODEL, messages, tools: TOOLS, max_tokens: 5 })
+      .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
     expect((error as InstanceType<typeof OpenAI.BadRequestError>).param).toBe('messages[1].tool_call_id');
   });
@@ -175,11 +261,21 @@ describe('a tool message that answers no call', () => {
   it('assistant tool_call arguments that are not JSON: 400 naming them', async () => {
     const messages: Message[] = [
       ...WEATHER_QUESTION,
-      { role: 'assistant', content: null, tool_calls: [{ id: CALL_ID, type: 'function', function: { name: 'get_weather', arguments: '{location: Tokyo' } }] },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [
+          { id: CALL_ID, type: 'function', function: { name: 'get_weather', arguments: '{location: Tokyo' } },
+        ],
+      },
       { role: 'tool', tool_call_id: CALL_ID, content: 'sunny' },
     ];
-    const error = await client.chat.completions.create({ model: MODEL, messages, tools: TOOLS, max_tokens: 5 }).catch((caught: unknown) => caught);
+    const error = await client.chat.completions
+      .create({ model: MODEL, messages, tools: TOOLS, max_tokens: 5 })
+      .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
-    expect((error as InstanceType<typeof OpenAI.BadRequestError>).param).toBe('messages[1].tool_calls[0].function.arguments');
+    expect((error as InstanceType<typeof OpenAI.BadRequestError>).param).toBe(
+      'messages[1].tool_calls[0].function.arguments',
+    );
   });
 });

@@ -3,7 +3,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openApiValidator } from '../helpers/openapi.js';
 import { jsonEvents, readRawStream } from '../helpers/sse.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
-import { assertChunksMatchOpenAi, checkJsonText, collect, functionCalls, jsonObjectPrefixProblem, randomModel, readToolStream, schemaCheck, seeds, toolsModel, type Chunk, type Tool } from './tool-helpers.js';
+import {
+  assertChunksMatchOpenAi,
+  checkJsonText,
+  collect,
+  functionCalls,
+  jsonObjectPrefixProblem,
+  randomModel,
+  readToolStream,
+  schemaCheck,
+  seeds,
+  toolsModel,
+  type Chunk,
+  type Tool,
+} from './tool-helpers.js';
 
 /**
  * What a grammar cannot promise, the server must still keep: node-llama-cpp's JSON grammar lets an
@@ -35,7 +48,11 @@ const alarmTool: Tool = {
     description: 'Set an alarm',
     parameters: {
       type: 'object',
-      properties: { hour: { type: 'integer', minimum: 0, maximum: 23 }, minute: { type: 'integer', minimum: 0, maximum: 59 }, label: { type: 'string', maxLength: 12 } },
+      properties: {
+        hour: { type: 'integer', minimum: 0, maximum: 23 },
+        minute: { type: 'integer', minimum: 0, maximum: 59 },
+        label: { type: 'string', maxLength: 12 },
+      },
       required: ['hour', 'minute', 'label'],
     },
   },
@@ -52,7 +69,11 @@ beforeAll(async () => {
 afterAll(async () => harness?.close());
 
 function post(body: Record<string, unknown>): RequestInit {
-  return { method: 'POST', headers: { authorization: `Bearer ${harness.apiKey}`, 'content-type': 'application/json' }, body: JSON.stringify(body) };
+  return {
+    method: 'POST',
+    headers: { authorization: `Bearer ${harness.apiKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  };
 }
 
 interface Outcome {
@@ -62,7 +83,10 @@ interface Outcome {
 }
 
 /** The clear error: invalid_model_output, a server_error, a message that says the schema was broken and where. */
-function expectClearError(error: { type?: unknown; code?: unknown; message?: unknown; param?: unknown }, path: RegExp): void {
+function expectClearError(
+  error: { type?: unknown; code?: unknown; message?: unknown; param?: unknown },
+  path: RegExp,
+): void {
   expect(error.code).toBe('invalid_model_output');
   expect(error.type).toBe('server_error');
   expect(String(error.message)).toMatch(/schema/);
@@ -80,8 +104,21 @@ describe('json_schema integers on llama-2-tiny-random', () => {
   it(`non-streaming, ${SEEDS.length} seeds: schema-valid, cut by max_tokens, or a 500 invalid_model_output; never broken output as success`, async () => {
     const outcomes: Outcome[] = [];
     for (const seed of SEEDS) {
-      const response = await fetch(`${harness.baseURL}/chat/completions`, post({ model: RANDOM, messages: ASK, response_format: { type: 'json_schema', json_schema: { name: 'person', schema: INTEGERS } }, seed, temperature: 1, max_tokens: 40 }));
-      const body = (await response.json()) as { choices?: { finish_reason: string; message: { content: string } }[]; error?: Record<string, unknown> };
+      const response = await fetch(
+        `${harness.baseURL}/chat/completions`,
+        post({
+          model: RANDOM,
+          messages: ASK,
+          response_format: { type: 'json_schema', json_schema: { name: 'person', schema: INTEGERS } },
+          seed,
+          temperature: 1,
+          max_tokens: 40,
+        }),
+      );
+      const body = (await response.json()) as {
+        choices?: { finish_reason: string; message: { content: string } }[];
+        error?: Record<string, unknown>;
+      };
       if (response.status === 500) {
         expectClearError(body.error ?? {}, /age|count/);
         openApiValidator().assertValid('ErrorResponse', body);
@@ -110,7 +147,18 @@ describe('json_schema integers on llama-2-tiny-random', () => {
   it('streaming, 15 seeds: a valid finish, a length finish, or the error event without [DONE]', async () => {
     const outcomes: Outcome[] = [];
     for (const seed of seeds(15)) {
-      const raw = await readRawStream(`${harness.baseURL}/chat/completions`, post({ model: RANDOM, messages: ASK, response_format: { type: 'json_schema', json_schema: { name: 'person', schema: INTEGERS } }, stream: true, seed, temperature: 1, max_tokens: 40 }));
+      const raw = await readRawStream(
+        `${harness.baseURL}/chat/completions`,
+        post({
+          model: RANDOM,
+          messages: ASK,
+          response_format: { type: 'json_schema', json_schema: { name: 'person', schema: INTEGERS } },
+          stream: true,
+          seed,
+          temperature: 1,
+          max_tokens: 40,
+        }),
+      );
       expect(raw.status).toBe(200);
       const chunks = jsonEvents(raw) as unknown as (Chunk & { error?: Record<string, unknown> })[];
       const last = chunks.at(-1);
@@ -137,7 +185,11 @@ describe('json_schema integers on llama-2-tiny-random', () => {
       outcomes.push({ seed, kind: problem === null ? 'valid' : 'BROKEN', detail: problem ?? content });
     }
     console.info(`[tools] tiny-random integers, streaming: ${summary(outcomes)}`);
-    expect(outcomes.filter((outcome) => outcome.kind === 'BROKEN').map((outcome) => `seed ${outcome.seed}: ${outcome.detail}`)).toEqual([]);
+    expect(
+      outcomes
+        .filter((outcome) => outcome.kind === 'BROKEN')
+        .map((outcome) => `seed ${outcome.seed}: ${outcome.detail}`),
+    ).toEqual([]);
     expect(outcomes.some((outcome) => outcome.kind === 'error')).toBe(true);
   });
 
@@ -145,7 +197,15 @@ describe('json_schema integers on llama-2-tiny-random', () => {
     // minimum: 0 with a model that writes negative numbers: some seed among the first ten breaks it.
     let raised: unknown = null;
     for (const seed of seeds(10)) {
-      const stream = await client.chat.completions.create({ model: RANDOM, messages: ASK, response_format: { type: 'json_schema', json_schema: { name: 'person', schema: INTEGERS } }, stream: true, seed, temperature: 1, max_tokens: 40 });
+      const stream = await client.chat.completions.create({
+        model: RANDOM,
+        messages: ASK,
+        response_format: { type: 'json_schema', json_schema: { name: 'person', schema: INTEGERS } },
+        stream: true,
+        seed,
+        temperature: 1,
+        max_tokens: 40,
+      });
       raised = await collect(stream).then(
         () => null,
         (error: unknown) => error,
@@ -164,7 +224,17 @@ describe('json_schema integers on llama-2-tiny-random', () => {
     // the server must not pass off as valid.
     const offending: string[] = [];
     for (const seed of seeds(30)) {
-      const response = await fetch(`${harness.baseURL}/chat/completions`, post({ model: RANDOM, messages: ASK, response_format: { type: 'json_schema', json_schema: { name: 'person', schema: INTEGERS } }, seed, temperature: 1, max_tokens: 40 }));
+      const response = await fetch(
+        `${harness.baseURL}/chat/completions`,
+        post({
+          model: RANDOM,
+          messages: ASK,
+          response_format: { type: 'json_schema', json_schema: { name: 'person', schema: INTEGERS } },
+          seed,
+          temperature: 1,
+          max_tokens: 40,
+        }),
+      );
       if (response.status !== 200) continue;
       const body = (await response.json()) as { choices: { finish_reason: string; message: { content: string } }[] };
       const choice = body.choices[0];
@@ -182,7 +252,16 @@ describe('forced tool arguments with integer bounds on stories260K-chatml-tools'
     const outcomes: Outcome[] = [];
     for (const seed of seeds(15)) {
       try {
-        const completion = await client.chat.completions.create({ model: TOOLS_MODEL, messages: [{ role: 'user', content: 'Wake me at seven' }], tools: [alarmTool], tool_choice: 'required', parallel_tool_calls: false, seed, temperature: 1, max_tokens: 200 });
+        const completion = await client.chat.completions.create({
+          model: TOOLS_MODEL,
+          messages: [{ role: 'user', content: 'Wake me at seven' }],
+          tools: [alarmTool],
+          tool_choice: 'required',
+          parallel_tool_calls: false,
+          seed,
+          temperature: 1,
+          max_tokens: 200,
+        });
         const choice = completion.choices[0];
         const [call] = functionCalls(completion);
         if (choice?.finish_reason === 'length') {
@@ -202,7 +281,11 @@ describe('forced tool arguments with integer bounds on stories260K-chatml-tools'
       }
     }
     console.info(`[tools] forced set_alarm arguments, non-streaming: ${summary(outcomes)}`);
-    expect(outcomes.filter((outcome) => outcome.kind === 'BROKEN').map((outcome) => `seed ${outcome.seed}: ${outcome.detail}`)).toEqual([]);
+    expect(
+      outcomes
+        .filter((outcome) => outcome.kind === 'BROKEN')
+        .map((outcome) => `seed ${outcome.seed}: ${outcome.detail}`),
+    ).toEqual([]);
     expect(outcomes.some((outcome) => outcome.kind === 'valid' || outcome.kind === 'error')).toBe(true);
   });
 
@@ -211,7 +294,17 @@ describe('forced tool arguments with integer bounds on stories260K-chatml-tools'
     for (const seed of seeds(10)) {
       const raw = await readRawStream(
         `${harness.baseURL}/chat/completions`,
-        post({ model: TOOLS_MODEL, messages: [{ role: 'user', content: 'Wake me at seven' }], tools: [alarmTool], tool_choice: 'required', parallel_tool_calls: false, stream: true, seed, temperature: 1, max_tokens: 200 }),
+        post({
+          model: TOOLS_MODEL,
+          messages: [{ role: 'user', content: 'Wake me at seven' }],
+          tools: [alarmTool],
+          tool_choice: 'required',
+          parallel_tool_calls: false,
+          stream: true,
+          seed,
+          temperature: 1,
+          max_tokens: 200,
+        }),
       );
       expect(raw.status).toBe(200);
       const chunks = jsonEvents(raw) as unknown as (Chunk & { error?: Record<string, unknown> })[];
@@ -239,6 +332,10 @@ describe('forced tool arguments with integer bounds on stories260K-chatml-tools'
       outcomes.push({ seed, kind: problem === null ? 'valid' : 'BROKEN', detail: problem ?? '' });
     }
     console.info(`[tools] forced set_alarm arguments, streaming: ${summary(outcomes)}`);
-    expect(outcomes.filter((outcome) => outcome.kind === 'BROKEN').map((outcome) => `seed ${outcome.seed}: ${outcome.detail}`)).toEqual([]);
+    expect(
+      outcomes
+        .filter((outcome) => outcome.kind === 'BROKEN')
+        .map((outcome) => `seed ${outcome.seed}: ${outcome.detail}`),
+    ).toEqual([]);
   });
 });

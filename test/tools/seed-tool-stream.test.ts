@@ -87,7 +87,8 @@ describe('the seed weather-tool stream with a forced call', () => {
         expect(checkJsonText(call?.arguments ?? '', weatherArguments)).toBeNull();
         // Streamed as generated: several fragments, none of them the whole arguments text.
         expect(call?.argumentFragments.length).toBeGreaterThanOrEqual(3);
-        for (const fragment of call?.argumentFragments ?? []) expect(fragment.length).toBeLessThan(call?.arguments.length ?? 0);
+        for (const fragment of call?.argumentFragments ?? [])
+          expect(fragment.length).toBeLessThan(call?.arguments.length ?? 0);
 
         const usage = reading.usage;
         expect(usage?.completion_tokens).toBeGreaterThan(0);
@@ -104,7 +105,17 @@ describe('the seed weather-tool stream with a forced call', () => {
   it('parallel calls allowed (required, default parallel_tool_calls): every call keeps the rules', async () => {
     let finished = 0;
     for (const seed of [1, 2, 3, 4]) {
-      const chunks = await collect(await client.chat.completions.create({ model: MODEL, messages: WEATHER_QUESTION, tools: [weatherTool], tool_choice: 'required', stream: true, seed, max_tokens: 500 }));
+      const chunks = await collect(
+        await client.chat.completions.create({
+          model: MODEL,
+          messages: WEATHER_QUESTION,
+          tools: [weatherTool],
+          tool_choice: 'required',
+          stream: true,
+          seed,
+          max_tokens: 500,
+        }),
+      );
       const reading = readToolStream(chunks);
       expect(reading.problems).toEqual([]);
       assertChunksMatchOpenAi(chunks);
@@ -154,11 +165,22 @@ describe('the seed weather-tool stream with a forced call', () => {
     const raw = await readRawStream(`${harness.baseURL}/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${harness.apiKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: MODEL, messages: WEATHER_QUESTION, tools: [weatherTool], tool_choice: 'required', parallel_tool_calls: false, stream: true, seed: 5, max_tokens: 400 }),
+      body: JSON.stringify({
+        model: MODEL,
+        messages: WEATHER_QUESTION,
+        tools: [weatherTool],
+        tool_choice: 'required',
+        parallel_tool_calls: false,
+        stream: true,
+        seed: 5,
+        max_tokens: 400,
+      }),
     });
     expect(raw.status).toBe(200);
     expect(raw.events.at(-1)).toBe('[DONE]');
-    const fragments = jsonEvents(raw).flatMap((chunk) => ((chunk.choices as { delta: { tool_calls?: Record<string, unknown>[] } }[])[0]?.delta.tool_calls ?? []));
+    const fragments = jsonEvents(raw).flatMap(
+      (chunk) => (chunk.choices as { delta: { tool_calls?: Record<string, unknown>[] } }[])[0]?.delta.tool_calls ?? [],
+    );
     expect(fragments.length).toBeGreaterThan(2);
     const [first, ...later] = fragments;
     expect(Object.keys(first ?? {}).sort()).toEqual(['function', 'id', 'index', 'type']);
@@ -176,10 +198,22 @@ describe('arguments stream as they are generated', () => {
       method: 'POST',
       headers: { authorization: `Bearer ${harness.apiKey}`, 'content-type': 'application/json' },
       // A long string argument (no maxLength) so that generation takes a while.
-      body: JSON.stringify({ model: MODEL, messages: WEATHER_QUESTION, tools: [weatherTool], tool_choice: 'required', parallel_tool_calls: false, stream: true, seed: 6, temperature: 1, max_tokens: 400 }),
+      body: JSON.stringify({
+        model: MODEL,
+        messages: WEATHER_QUESTION,
+        tools: [weatherTool],
+        tool_choice: 'required',
+        parallel_tool_calls: false,
+        stream: true,
+        seed: 6,
+        temperature: 1,
+        max_tokens: 400,
+      }),
     });
     expect(timed.status).toBe(200);
-    const argumentEvents = timed.events.filter((event) => event.data.includes('"arguments":"') && !event.data.includes('"arguments":""'));
+    const argumentEvents = timed.events.filter(
+      (event) => event.data.includes('"arguments":"') && !event.data.includes('"arguments":""'),
+    );
     expect(argumentEvents.length).toBeGreaterThanOrEqual(5);
     const reads = new Set(argumentEvents.map((event) => event.read));
     // Not one burst: the fragments came in several reads (a loaded machine may merge some).
@@ -196,7 +230,17 @@ describe('the seed weather-tool stream with tool_choice "auto"', () => {
   // stories260K never starts a `<tool_call>` on its own: auto gives text. That must be a valid stream.
   for (const seed of [1, 2]) {
     it(`seed ${seed}: text, no tool call, a normal finish, a valid stream`, async () => {
-      const chunks = await collect(await client.chat.completions.create({ model: MODEL, messages: WEATHER_QUESTION, tools: [weatherTool], tool_choice: 'auto', stream: true, seed, max_tokens: 80 }));
+      const chunks = await collect(
+        await client.chat.completions.create({
+          model: MODEL,
+          messages: WEATHER_QUESTION,
+          tools: [weatherTool],
+          tool_choice: 'auto',
+          stream: true,
+          seed,
+          max_tokens: 80,
+        }),
+      );
       const reading = readToolStream(chunks);
       expect(reading.problems).toEqual([]);
       assertChunksMatchOpenAi(chunks);
@@ -209,7 +253,16 @@ describe('the seed weather-tool stream with tool_choice "auto"', () => {
   }
 
   it('without tool_choice (the seed sends none): the same, tools offered, text back', async () => {
-    const chunks = await collect(await client.chat.completions.create({ model: MODEL, messages: WEATHER_QUESTION, tools: [weatherTool], stream: true, seed: 3, max_tokens: 80 }));
+    const chunks = await collect(
+      await client.chat.completions.create({
+        model: MODEL,
+        messages: WEATHER_QUESTION,
+        tools: [weatherTool],
+        stream: true,
+        seed: 3,
+        max_tokens: 80,
+      }),
+    );
     const reading = readToolStream(chunks);
     expect(reading.problems).toEqual([]);
     assertChunksMatchOpenAi(chunks);

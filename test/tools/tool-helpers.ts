@@ -16,11 +16,29 @@ export type Completion = OpenAI.Chat.Completions.ChatCompletion;
 export type Message = OpenAI.Chat.Completions.ChatCompletionMessageParam;
 
 /** Same weights as stories260K with a ChatML template that has a tools section and `<tool_call>` syntax. */
-export const toolsModel = { name: 'stories-tools', engine: 'llama-cpp' as const, path: STORIES_TOOLS_MODEL, sequences: 2, contextSize: 2048 };
+export const toolsModel = {
+  name: 'stories-tools',
+  engine: 'llama-cpp' as const,
+  path: STORIES_TOOLS_MODEL,
+  sequences: 2,
+  contextSize: 2048,
+};
 /** No chat template with tools (node-llama-cpp falls back to Llama2Chat): tools must be refused. */
-export const plainModel = { name: 'stories260K', engine: 'llama-cpp' as const, path: STORIES_MODEL, sequences: 1, contextSize: 512 };
+export const plainModel = {
+  name: 'stories260K',
+  engine: 'llama-cpp' as const,
+  path: STORIES_MODEL,
+  sequences: 1,
+  contextSize: 512,
+};
 /** Random weights, 32k vocabulary, no template: the one that writes integers with wild exponents. */
-export const randomModel = { name: 'tiny-random', engine: 'llama-cpp' as const, path: TINY_RANDOM_MODEL, sequences: 1, contextSize: 512 };
+export const randomModel = {
+  name: 'tiny-random',
+  engine: 'llama-cpp' as const,
+  path: TINY_RANDOM_MODEL,
+  sequences: 1,
+  contextSize: 512,
+};
 
 /** The seed's streamed tool example, verbatim ("Streaming with tool calls"). */
 export const weatherTool: Tool = {
@@ -75,7 +93,8 @@ export const bookingTool: Tool = {
 export const WEATHER_QUESTION: Message[] = [{ role: 'user', content: "What's the weather in Tokyo?" }];
 
 // ajv-formats is CommonJS with a default export; under NodeNext the callable sits on `.default`.
-const addFormats = ((addFormatsModule as unknown as { default?: FormatsPlugin }).default ?? addFormatsModule) as FormatsPlugin;
+const addFormats = ((addFormatsModule as unknown as { default?: FormatsPlugin }).default ??
+  addFormatsModule) as FormatsPlugin;
 
 /**
  * The tests' own judge of "valid against the schema". ajv with `strictNumbers` on: JSON text such as
@@ -180,15 +199,28 @@ export function readToolStream(chunks: Chunk[]): ToolStreamReading {
   const ids = [...calls.values()].map((call) => call.id);
   if (new Set(ids).size !== ids.length) problems.push(`tool call ids repeat: ${ids.join(', ')}`);
   const indexes = [...calls.keys()].sort((a, b) => a - b);
-  if (indexes.some((index, position) => index !== position)) problems.push(`call indexes are not 0..n-1: ${indexes.join(', ')}`);
+  if (indexes.some((index, position) => index !== position))
+    problems.push(`call indexes are not 0..n-1: ${indexes.join(', ')}`);
   const last = chunks.at(-1);
   if (last && !last.usage) problems.push('the last chunk carries no usage');
-  return { calls: indexes.map((index) => calls.get(index) as StreamedCall), content, hasText, finishReason, usage: last?.usage, problems };
+  return {
+    calls: indexes.map((index) => calls.get(index) as StreamedCall),
+    content,
+    hasText,
+    finishReason,
+    usage: last?.usage,
+    problems,
+  };
 }
 
 type Fragment = NonNullable<Chunk['choices'][number]['delta']['tool_calls']>[number];
 
-function readFragment(fragment: Fragment, position: number, calls: Map<number, StreamedCall>, problems: string[]): void {
+function readFragment(
+  fragment: Fragment,
+  position: number,
+  calls: Map<number, StreamedCall>,
+  problems: string[],
+): void {
   const where = `chunk ${position}, call ${fragment.index}`;
   if (!Number.isInteger(fragment.index)) problems.push(`${where}: no integer index`);
   if (typeof fragment.function !== 'object' || fragment.function === null) {
@@ -197,17 +229,27 @@ function readFragment(fragment: Fragment, position: number, calls: Map<number, S
   }
   const known = calls.get(fragment.index);
   if (!known) {
-    if (typeof fragment.id !== 'string' || !/^call_[A-Za-z0-9]{8,}$/.test(fragment.id)) problems.push(`${where}: first fragment id ${String(fragment.id)} is not call_<random>`);
+    if (typeof fragment.id !== 'string' || !/^call_[A-Za-z0-9]{8,}$/.test(fragment.id))
+      problems.push(`${where}: first fragment id ${String(fragment.id)} is not call_<random>`);
     if (fragment.type !== 'function') problems.push(`${where}: first fragment type ${String(fragment.type)}`);
-    if (typeof fragment.function.name !== 'string' || fragment.function.name === '') problems.push(`${where}: first fragment without function.name`);
-    if (fragment.function.arguments !== '') problems.push(`${where}: first fragment arguments ${JSON.stringify(fragment.function.arguments)}, expected ""`);
-    calls.set(fragment.index, { index: fragment.index, id: fragment.id, name: fragment.function.name, arguments: fragment.function.arguments ?? '', argumentFragments: [] });
+    if (typeof fragment.function.name !== 'string' || fragment.function.name === '')
+      problems.push(`${where}: first fragment without function.name`);
+    if (fragment.function.arguments !== '')
+      problems.push(`${where}: first fragment arguments ${JSON.stringify(fragment.function.arguments)}, expected ""`);
+    calls.set(fragment.index, {
+      index: fragment.index,
+      id: fragment.id,
+      name: fragment.function.name,
+      arguments: fragment.function.arguments ?? '',
+      argumentFragments: [],
+    });
     return;
   }
   const keys = Object.keys(fragment).sort().join(',');
   if (keys !== 'function,index') problems.push(`${where}: later fragment has keys ${keys}, expected function,index`);
   const functionKeys = Object.keys(fragment.function).join(',');
-  if (functionKeys !== 'arguments') problems.push(`${where}: later fragment's function has keys ${functionKeys}, expected arguments`);
+  if (functionKeys !== 'arguments')
+    problems.push(`${where}: later fragment's function has keys ${functionKeys}, expected arguments`);
   if (typeof fragment.function.arguments !== 'string') {
     problems.push(`${where}: later fragment without function.arguments`);
     return;
@@ -242,8 +284,13 @@ export function seeds(count: number): number[] {
   return Array.from({ length: count }, (_, index) => index + 1);
 }
 
-type Container = { kind: 'object'; expect: 'key-or-end' | 'key' | 'colon' | 'value' | 'comma-or-end' } | { kind: 'array'; expect: 'value-or-end' | 'value' | 'comma-or-end' };
-type Scalar = { kind: 'string'; escape: '' | '\\' | 'u0' | 'u1' | 'u2' | 'u3'; isKey: boolean } | { kind: 'number'; text: string } | { kind: 'literal'; text: string };
+type Container =
+  | { kind: 'object'; expect: 'key-or-end' | 'key' | 'colon' | 'value' | 'comma-or-end' }
+  | { kind: 'array'; expect: 'value-or-end' | 'value' | 'comma-or-end' };
+type Scalar =
+  | { kind: 'string'; escape: '' | '\\' | 'u0' | 'u1' | 'u2' | 'u3'; isKey: boolean }
+  | { kind: 'number'; text: string }
+  | { kind: 'literal'; text: string };
 
 const NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
 const LITERALS = ['true', 'false', 'null'];
@@ -348,7 +395,8 @@ export function jsonObjectPrefixProblem(text: string): string | null {
         const top = stack.at(-1);
         if (open.isKey && top?.kind === 'object') top.expect = 'colon';
         else valueEnded();
-      } else if (char.charCodeAt(0) < 0x20) return `at ${offset}: raw control character ${JSON.stringify(char)} inside a string`;
+      } else if (char.charCodeAt(0) < 0x20)
+        return `at ${offset}: raw control character ${JSON.stringify(char)} inside a string`;
       if (open.escape === '\\' && !/["\\/bfnrtu]/.test(text[offset + 1] ?? '"')) return `at ${offset + 1}: bad escape`;
       continue;
     }
@@ -376,6 +424,7 @@ export function jsonObjectPrefixProblem(text: string): string | null {
     if (problem !== null) return `at ${offset}: ${problem}`;
   }
   const open = scalar as Scalar | null;
-  if (open?.kind === 'number' && !NUMBER.test(open.text) && !NUMBER.test(`${open.text}0`)) return `a number that cannot be completed: ${open.text}`;
+  if (open?.kind === 'number' && !NUMBER.test(open.text) && !NUMBER.test(`${open.text}0`))
+    return `a number that cannot be completed: ${open.text}`;
   return null;
 }

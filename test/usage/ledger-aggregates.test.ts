@@ -44,8 +44,17 @@ describe.each(DIALECTS)('ledger aggregates on %s', (dialect) => {
 
   it('groups requests, tokens and outcomes per UTC hour or day, key and model', async () => {
     ledger.record(record({ startedAt: new Date('2025-03-01T10:05:00Z'), promptTokens: 1, completionTokens: 2 }));
-    ledger.record(record({ startedAt: new Date('2025-03-01T10:59:59.999Z'), outcome: 'cancelled', promptTokens: 3, completionTokens: 4 }));
-    ledger.record(record({ startedAt: new Date('2025-03-01T11:00:00Z'), outcome: 'error', promptTokens: 0, completionTokens: 0 }));
+    ledger.record(
+      record({
+        startedAt: new Date('2025-03-01T10:59:59.999Z'),
+        outcome: 'cancelled',
+        promptTokens: 3,
+        completionTokens: 4,
+      }),
+    );
+    ledger.record(
+      record({ startedAt: new Date('2025-03-01T11:00:00Z'), outcome: 'error', promptTokens: 0, completionTokens: 0 }),
+    );
     ledger.record(record({ startedAt: new Date('2025-03-01T11:30:00Z'), keyId: 'key_b', model: 'big' }));
     ledger.record(record({ startedAt: new Date('2025-03-02T00:00:00Z'), keyId: null }));
     await ledger.flush();
@@ -57,17 +66,29 @@ describe.each(DIALECTS)('ledger aggregates on %s', (dialect) => {
       ['2025-03-01T11:00:00.000Z', 'key_b', 'big', 1],
       ['2025-03-02T00:00:00.000Z', null, 'tiny', 1],
     ]);
-    expect(hourly[0]).toMatchObject({ promptTokens: 4, completionTokens: 6, totalTokens: 10, completed: 1, cancelled: 1, errors: 0 });
+    expect(hourly[0]).toMatchObject({
+      promptTokens: 4,
+      completionTokens: 6,
+      totalTokens: 10,
+      completed: 1,
+      cancelled: 1,
+      errors: 0,
+    });
     expect(hourly[1]).toMatchObject({ completed: 0, cancelled: 0, errors: 1 });
 
-    const daily = await ledger.series({ since: new Date('2025-03-01T00:00:00Z'), until: new Date('2025-03-03T00:00:00Z') }, 'day');
+    const daily = await ledger.series(
+      { since: new Date('2025-03-01T00:00:00Z'), until: new Date('2025-03-03T00:00:00Z') },
+      'day',
+    );
     expect(daily.map((row) => [row.start.toISOString(), row.keyId, row.model, row.requests])).toEqual([
       ['2025-03-01T00:00:00.000Z', 'key_a', 'tiny', 3],
       ['2025-03-01T00:00:00.000Z', 'key_b', 'big', 1],
       ['2025-03-02T00:00:00.000Z', null, 'tiny', 1],
     ]);
     expect(await ledger.series({ keyId: 'key_b' }, 'day')).toHaveLength(1);
-    expect(await ledger.series({ since: new Date('2025-03-01T11:00:00Z'), until: new Date('2025-03-01T12:00:00Z') }, 'hour')).toHaveLength(2);
+    expect(
+      await ledger.series({ since: new Date('2025-03-01T11:00:00Z'), until: new Date('2025-03-01T12:00:00Z') }, 'hour'),
+    ).toHaveLength(2);
   });
 
   it('ranks TTFT and duration per model by nearest rank, over completed requests only', async () => {
@@ -85,11 +106,25 @@ describe.each(DIALECTS)('ledger aggregates on %s', (dialect) => {
 
     const latency = await ledger.latency({});
     expect(latency).toEqual([
-      { model: 'big', ttftMs: { samples: 1, p50: 3, p90: 3, p99: 3 }, durationMs: { samples: 2, p50: 7, p90: 9, p99: 9 } },
-      { model: 'tiny', ttftMs: { samples: 100, p50: 50, p90: 90, p99: 99 }, durationMs: { samples: 100, p50: 500, p90: 900, p99: 990 } },
+      {
+        model: 'big',
+        ttftMs: { samples: 1, p50: 3, p90: 3, p99: 3 },
+        durationMs: { samples: 2, p50: 7, p90: 9, p99: 9 },
+      },
+      {
+        model: 'tiny',
+        ttftMs: { samples: 100, p50: 50, p90: 90, p99: 99 },
+        durationMs: { samples: 100, p50: 500, p90: 900, p99: 990 },
+      },
     ]);
     const filtered = await ledger.latency({ model: 'tiny', since: new Date(start + 91_000) });
-    expect(filtered).toEqual([{ model: 'tiny', ttftMs: { samples: 10, p50: 95, p90: 99, p99: 100 }, durationMs: { samples: 10, p50: 950, p90: 990, p99: 1000 } }]);
+    expect(filtered).toEqual([
+      {
+        model: 'tiny',
+        ttftMs: { samples: 10, p50: 95, p90: 99, p99: 100 },
+        durationMs: { samples: 10, p50: 950, p90: 990, p99: 1000 },
+      },
+    ]);
     expect(await ledger.latency({ keyId: 'nobody' })).toEqual([]);
   });
 });

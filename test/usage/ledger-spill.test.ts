@@ -1,7 +1,14 @@
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
+import type {
+  KyselyPlugin,
+  PluginTransformQueryArgs,
+  PluginTransformResultArgs,
+  QueryResult,
+  RootOperationNode,
+  UnknownRow,
+} from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/storage/database.js';
 import type { LedgerRecord } from '../../src/usage/ledger.js';
@@ -32,8 +39,22 @@ function ledgerRecord(): LedgerRecord {
   sequence += 1;
   const startedAt = new Date(Date.UTC(2025, 0, 1, 0, 0, 0, sequence));
   return {
-    requestId: `req_spill_${sequence}`, keyId: 'key_a', model: 'tiny', engine: 'e', stream: false, promptTokens: sequence, completionTokens: 1,
-    usageSource: 'engine', finishReason: 'stop', outcome: 'completed', errorCode: null, status: 200, ttftMs: 1, durationMs: 2, startedAt, finishedAt: startedAt,
+    requestId: `req_spill_${sequence}`,
+    keyId: 'key_a',
+    model: 'tiny',
+    engine: 'e',
+    stream: false,
+    promptTokens: sequence,
+    completionTokens: 1,
+    usageSource: 'engine',
+    finishReason: 'stop',
+    outcome: 'completed',
+    errorCode: null,
+    status: 200,
+    ttftMs: 1,
+    durationMs: 2,
+    startedAt,
+    finishedAt: startedAt,
   };
 }
 
@@ -68,8 +89,16 @@ describe.each(DIALECTS)('SqlLedger spilling to disk on %s', (dialect) => {
   });
 
   const newLedger = (options: { maxQueued?: number; spillAfterMs?: number; flushTimeoutMs?: number } = {}) =>
-    new SqlLedger(database.db.withPlugin(outage), { logger, retryBaseMs: 5, retryMaxMs: 20, spillDir: dir, spillAfterMs: 50, ...options });
-  const storedIds = async () => (await database.db.selectFrom('usage_ledger').select('request_id').execute()).map((row) => row.request_id).sort();
+    new SqlLedger(database.db.withPlugin(outage), {
+      logger,
+      retryBaseMs: 5,
+      retryMaxMs: 20,
+      spillDir: dir,
+      spillAfterMs: 50,
+      ...options,
+    });
+  const storedIds = async () =>
+    (await database.db.selectFrom('usage_ledger').select('request_id').execute()).map((row) => row.request_id).sort();
 
   it('moves the queue to disk during a long outage and stores it, once, when the database is back', async () => {
     outage.down = true;
@@ -97,7 +126,9 @@ describe.each(DIALECTS)('SqlLedger spilling to disk on %s', (dialect) => {
     const records = Array.from({ length: 5 }, ledgerRecord);
     for (const record of records) first.record(record);
     await expect(first.close()).resolves.toBeUndefined();
-    expect(logger.lines).toContain('database unavailable at shutdown; usage records saved to disk, stored at the next start');
+    expect(logger.lines).toContain(
+      'database unavailable at shutdown; usage records saved to disk, stored at the next start',
+    );
     expect(await spillFiles(dir)).toHaveLength(1);
     expect(await storedIds()).toEqual([]);
 
@@ -126,7 +157,10 @@ describe.each(DIALECTS)('SqlLedger spilling to disk on %s', (dialect) => {
 
   it('replays files another replica left in a shared directory, skipping unreadable lines', async () => {
     const foreign = [ledgerRecord(), ledgerRecord()].map(toLedgerRow);
-    await writeFile(join(dir, 'ledger-1700000000000-abcdef012345.jsonl'), `${JSON.stringify(foreign[0])}\n{"half a line\n${JSON.stringify(foreign[1])}\n`);
+    await writeFile(
+      join(dir, 'ledger-1700000000000-abcdef012345.jsonl'),
+      `${JSON.stringify(foreign[0])}\n{"half a line\n${JSON.stringify(foreign[1])}\n`,
+    );
     const ledger = newLedger();
     await waitFor(async () => (await spillFiles(dir)).length === 0);
     expect(await storedIds()).toEqual(foreign.map((row) => row.request_id).sort());

@@ -3,8 +3,28 @@ import type { UsageTotalsRow } from '../../src/usage/ledger.js';
 import { formatCsv, formatTable, formatTotals, isReportFormat } from '../../src/usage/report-format.js';
 
 const rows: UsageTotalsRow[] = [
-  { keyId: 'key_a', model: 'tiny', requests: 12, promptTokens: 1200, completionTokens: 34, totalTokens: 1234, completed: 10, cancelled: 1, errors: 1 },
-  { keyId: null, model: 'a "quoted", model', requests: 1, promptTokens: 5, completionTokens: 5, totalTokens: 10, completed: 1, cancelled: 0, errors: 0 },
+  {
+    keyId: 'key_a',
+    model: 'tiny',
+    requests: 12,
+    promptTokens: 1200,
+    completionTokens: 34,
+    totalTokens: 1234,
+    completed: 10,
+    cancelled: 1,
+    errors: 1,
+  },
+  {
+    keyId: null,
+    model: 'a "quoted", model',
+    requests: 1,
+    promptTokens: 5,
+    completionTokens: 5,
+    totalTokens: 10,
+    completed: 1,
+    cancelled: 0,
+    errors: 0,
+  },
 ];
 
 describe('formatTotals', () => {
@@ -19,7 +39,9 @@ describe('formatTotals', () => {
   it('says so when there is nothing to show', () => {
     expect(formatTotals([], 'table')).toBe('No usage recorded for this selection.\n');
     expect(formatTotals([], 'json')).toBe('[]\n');
-    expect(formatTotals([], 'csv')).toBe('key,model,requests,prompt_tokens,completion_tokens,total_tokens,completed,cancelled,errors\r\n');
+    expect(formatTotals([], 'csv')).toBe(
+      'key,model,requests,prompt_tokens,completion_tokens,total_tokens,completed,cancelled,errors\r\n',
+    );
   });
 
   it('prints JSON that parses back to the rows', () => {
@@ -37,11 +59,21 @@ describe('formatTotals', () => {
 
 describe('formatCsv', () => {
   it('quotes fields with commas, quotes and line breaks', () => {
-    expect(formatCsv(['a', 'b'], [['x,y', 'line\nbreak'], ['cr\rhere', 'plain']])).toBe('a,b\r\n"x,y","line\nbreak"\r\n"cr\rhere",plain\r\n');
+    expect(
+      formatCsv(
+        ['a', 'b'],
+        [
+          ['x,y', 'line\nbreak'],
+          ['cr\rhere', 'plain'],
+        ],
+      ),
+    ).toBe('a,b\r\n"x,y","line\nbreak"\r\n"cr\rhere",plain\r\n');
   });
 
   it('defuses text a spreadsheet would run as a formula, but not numbers', () => {
-    expect(formatCsv(['m'], [['=HYPERLINK("x")'], ['+1'], ['-1'], ['@sum'], [-5]])).toBe('m\r\n"\'=HYPERLINK(""x"")"\r\n\'+1\r\n\'-1\r\n\'@sum\r\n-5\r\n');
+    expect(formatCsv(['m'], [['=HYPERLINK("x")'], ['+1'], ['-1'], ['@sum'], [-5]])).toBe(
+      'm\r\n"\'=HYPERLINK(""x"")"\r\n\'+1\r\n\'-1\r\n\'@sum\r\n-5\r\n',
+    );
   });
 });
 

@@ -1,4 +1,11 @@
-import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
+import type {
+  KyselyPlugin,
+  PluginTransformQueryArgs,
+  PluginTransformResultArgs,
+  QueryResult,
+  RootOperationNode,
+  UnknownRow,
+} from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/storage/database.js';
 import type { LedgerRecord } from '../../src/usage/ledger.js';
@@ -80,7 +87,16 @@ describe.each(DIALECTS)('SqlLedger on %s', (dialect) => {
   it('stores every field and returns rows newest first', async () => {
     const ledger = newLedger();
     const first = ledgerRecord({ stream: false, finishReason: null, ttftMs: null, usageSource: 'counted' });
-    const second = ledgerRecord({ keyId: null, engine: null, outcome: 'error', errorCode: 'model_not_found', status: 404, usageSource: 'none', promptTokens: 0, completionTokens: 0 });
+    const second = ledgerRecord({
+      keyId: null,
+      engine: null,
+      outcome: 'error',
+      errorCode: 'model_not_found',
+      status: 404,
+      usageSource: 'none',
+      promptTokens: 0,
+      completionTokens: 0,
+    });
     ledger.record(first);
     ledger.record(second);
     await ledger.flush();
@@ -90,23 +106,88 @@ describe.each(DIALECTS)('SqlLedger on %s', (dialect) => {
 
   it('totals per key and model, with key, model and time filters', async () => {
     const ledger = newLedger();
-    ledger.record(ledgerRecord({ keyId: 'key_a', model: 'tiny', promptTokens: 1, completionTokens: 2, startedAt: new Date('2025-02-01T00:00:00Z') }));
-    ledger.record(ledgerRecord({ keyId: 'key_a', model: 'tiny', promptTokens: 10, completionTokens: 20, outcome: 'cancelled', startedAt: new Date('2025-02-02T00:00:00Z') }));
-    ledger.record(ledgerRecord({ keyId: 'key_a', model: 'big', promptTokens: 100, completionTokens: 200, outcome: 'error', startedAt: new Date('2025-02-03T00:00:00Z') }));
-    ledger.record(ledgerRecord({ keyId: 'key_b', model: 'tiny', promptTokens: 1000, completionTokens: 0, startedAt: new Date('2025-02-04T00:00:00Z') }));
-    ledger.record(ledgerRecord({ keyId: null, model: 'tiny', promptTokens: 7, completionTokens: 7, startedAt: new Date('2025-02-05T00:00:00Z') }));
+    ledger.record(
+      ledgerRecord({
+        keyId: 'key_a',
+        model: 'tiny',
+        promptTokens: 1,
+        completionTokens: 2,
+        startedAt: new Date('2025-02-01T00:00:00Z'),
+      }),
+    );
+    ledger.record(
+      ledgerRecord({
+        keyId: 'key_a',
+        model: 'tiny',
+        promptTokens: 10,
+        completionTokens: 20,
+        outcome: 'cancelled',
+        startedAt: new Date('2025-02-02T00:00:00Z'),
+      }),
+    );
+    ledger.record(
+      ledgerRecord({
+        keyId: 'key_a',
+        model: 'big',
+        promptTokens: 100,
+        completionTokens: 200,
+        outcome: 'error',
+        startedAt: new Date('2025-02-03T00:00:00Z'),
+      }),
+    );
+    ledger.record(
+      ledgerRecord({
+        keyId: 'key_b',
+        model: 'tiny',
+        promptTokens: 1000,
+        completionTokens: 0,
+        startedAt: new Date('2025-02-04T00:00:00Z'),
+      }),
+    );
+    ledger.record(
+      ledgerRecord({
+        keyId: null,
+        model: 'tiny',
+        promptTokens: 7,
+        completionTokens: 7,
+        startedAt: new Date('2025-02-05T00:00:00Z'),
+      }),
+    );
     await ledger.flush();
 
     const all = await ledger.totals({});
-    expect(all.map((row) => [row.keyId, row.model])).toEqual([['key_a', 'big'], ['key_a', 'tiny'], ['key_b', 'tiny'], [null, 'tiny']]);
-    expect(all[1]).toEqual({ keyId: 'key_a', model: 'tiny', requests: 2, promptTokens: 11, completionTokens: 22, totalTokens: 33, completed: 1, cancelled: 1, errors: 0 });
+    expect(all.map((row) => [row.keyId, row.model])).toEqual([
+      ['key_a', 'big'],
+      ['key_a', 'tiny'],
+      ['key_b', 'tiny'],
+      [null, 'tiny'],
+    ]);
+    expect(all[1]).toEqual({
+      keyId: 'key_a',
+      model: 'tiny',
+      requests: 2,
+      promptTokens: 11,
+      completionTokens: 22,
+      totalTokens: 33,
+      completed: 1,
+      cancelled: 1,
+      errors: 0,
+    });
     expect(all[0]).toMatchObject({ requests: 1, errors: 1, completed: 0 });
 
     expect((await ledger.totals({ keyId: 'key_b' })).map((row) => row.keyId)).toEqual(['key_b']);
     expect((await ledger.totals({ model: 'big' })).map((row) => row.model)).toEqual(['big']);
-    const window = await ledger.totals({ since: new Date('2025-02-02T00:00:00Z'), until: new Date('2025-02-04T00:00:00Z') });
-    expect(window.map((row) => [row.keyId, row.model, row.requests])).toEqual([['key_a', 'big', 1], ['key_a', 'tiny', 1]]);
-    expect(await ledger.rows({ keyId: 'key_a', model: 'tiny', since: new Date('2025-02-02T00:00:00Z') })).toHaveLength(1);
+    const window = await ledger.totals({
+      since: new Date('2025-02-02T00:00:00Z'),
+      until: new Date('2025-02-04T00:00:00Z'),
+    });
+    expect(window.map((row) => [row.keyId, row.model, row.requests])).toEqual([
+      ['key_a', 'big', 1],
+      ['key_a', 'tiny', 1],
+    ]);
+    expect(await ledger.rows({ keyId: 'key_a', model: 'tiny', since: new Date('2025-02-02T00:00:00Z') })).toHaveLength(
+      1,
+    );
     expect(await ledger.totals({ keyId: 'nobody' })).toEqual([]);
   });
 
@@ -151,7 +232,10 @@ describe.each(DIALECTS)('SqlLedger on %s', (dialect) => {
     spy.failuresLeft = 0;
     await ledger.flush();
     expect(await ledger.rows({})).toHaveLength(3);
-    expect(logger.errors).toEqual(['usage ledger queue is full; dropping new records until the database recovers', 'usage ledger dropped records while its queue was full']);
+    expect(logger.errors).toEqual([
+      'usage ledger queue is full; dropping new records until the database recovers',
+      'usage ledger dropped records while its queue was full',
+    ]);
   });
 
   it('ignores a request id it already stored', async () => {
@@ -167,7 +251,15 @@ describe.each(DIALECTS)('SqlLedger on %s', (dialect) => {
 
   it('stores awkward values instead of blocking the queue on them', async () => {
     const ledger = newLedger();
-    ledger.record(ledgerRecord({ requestId: 'req_awkward', model: 'bad\u0000name', promptTokens: Number.NaN, completionTokens: -3, durationMs: 1.6 }));
+    ledger.record(
+      ledgerRecord({
+        requestId: 'req_awkward',
+        model: 'bad\u0000name',
+        promptTokens: Number.NaN,
+        completionTokens: -3,
+        durationMs: 1.6,
+      }),
+    );
     await ledger.flush();
     const [row] = await ledger.rows({});
     expect(row).toMatchObject({ model: 'badname', promptTokens: 0, completionTokens: 0, durationMs: 2 });

@@ -68,7 +68,9 @@ describe('sqliteRowWriter', () => {
   });
 
   it('stores a batch all or nothing, so a failed batch can be retried whole', async () => {
-    const rows = (await ledgerRows([record(1), record(2), record(3)])).map((row, index): UsageLedgerTable => (index === 2 ? { ...row, model: null as unknown as string } : row));
+    const rows = (await ledgerRows([record(1), record(2), record(3)])).map((row, index): UsageLedgerTable =>
+      index === 2 ? { ...row, model: null as unknown as string } : row,
+    );
     await expect(writer(rows)).rejects.toThrow(/NOT NULL/);
     expect(await countRows()).toBe(0);
     await writer(rows.slice(0, 2));
@@ -91,7 +93,10 @@ describe('sqliteRowWriter', () => {
   });
 
   async function countRows(): Promise<number> {
-    const result = await database.db.selectFrom('usage_ledger').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const result = await database.db
+      .selectFrom('usage_ledger')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     return Number(result.n);
   }
 

@@ -10,17 +10,41 @@ import type { LedgerRecord } from '../../src/usage/ledger.js';
 import { SqlLedger } from '../../src/usage/sql-ledger.js';
 import { spawnCli } from '../storage/test-cli.js';
 
-function ledgerRecord(requestId: string, keyId: string | null, model: string, startedAt: string, promptTokens: number): LedgerRecord {
+function ledgerRecord(
+  requestId: string,
+  keyId: string | null,
+  model: string,
+  startedAt: string,
+  promptTokens: number,
+): LedgerRecord {
   const start = new Date(startedAt);
   return {
-    requestId, keyId, model, engine: 'llama-cpp/x', stream: false, promptTokens, completionTokens: 1, usageSource: 'engine',
-    finishReason: 'stop', outcome: 'completed', errorCode: null, status: 200, ttftMs: 5, durationMs: 10, startedAt: start, finishedAt: start,
+    requestId,
+    keyId,
+    model,
+    engine: 'llama-cpp/x',
+    stream: false,
+    promptTokens,
+    completionTokens: 1,
+    usageSource: 'engine',
+    finishReason: 'stop',
+    outcome: 'completed',
+    errorCode: null,
+    status: 200,
+    ttftMs: 5,
+    durationMs: 10,
+    startedAt: start,
+    finishedAt: start,
   };
 }
 
 async function runUsage(args: string[], databaseUrl: string): Promise<{ out: string; error: unknown }> {
   const result = { out: '', error: undefined as unknown };
-  const io: CliIo = { out: (text) => void (result.out += text), err: () => undefined, env: { ORUEL_DATABASE_URL: databaseUrl } };
+  const io: CliIo = {
+    out: (text) => void (result.out += text),
+    err: () => undefined,
+    env: { ORUEL_DATABASE_URL: databaseUrl },
+  };
   const program = new Command('oruel').exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err });
   registerUsageCommand(program, io);
   await program.parseAsync(['usage', ...args], { from: 'user' }).catch((error: unknown) => (result.error = error));
@@ -57,9 +81,18 @@ describe('oruel usage', () => {
   });
 
   it('filters by key, model and time, and prints JSON', async () => {
-    const byKey = JSON.parse((await runUsage(['--key', 'key_a', '--format', 'json'], url)).out) as Array<{ requests: number }>;
+    const byKey = JSON.parse((await runUsage(['--key', 'key_a', '--format', 'json'], url)).out) as Array<{
+      requests: number;
+    }>;
     expect(byKey).toEqual([expect.objectContaining({ keyId: 'key_a', requests: 2, promptTokens: 30 })]);
-    const byModel = JSON.parse((await runUsage(['--model', 'tiny', '--since', '2025-03-02', '--until', '2025-03-04T10:00:00Z', '--format', 'json'], url)).out) as unknown[];
+    const byModel = JSON.parse(
+      (
+        await runUsage(
+          ['--model', 'tiny', '--since', '2025-03-02', '--until', '2025-03-04T10:00:00Z', '--format', 'json'],
+          url,
+        )
+      ).out,
+    ) as unknown[];
     expect(byModel).toEqual([expect.objectContaining({ keyId: 'key_a', requests: 1, promptTokens: 20 })]);
   });
 
@@ -71,7 +104,10 @@ describe('oruel usage', () => {
       [['--format', 'xml'], /--format must be one of table, json, csv/],
     ] as Array<[string[], RegExp]>) {
       const result = await runUsage(args, url);
-      expect(result.error, args.join(' ')).toMatchObject({ operatorFacing: true, message: expect.stringMatching(message) });
+      expect(result.error, args.join(' ')).toMatchObject({
+        operatorFacing: true,
+        message: expect.stringMatching(message),
+      });
     }
   });
 

@@ -69,7 +69,9 @@ export interface Probe {
 }
 
 export async function recordedExchanges(page: Page): Promise<RecordedExchange[]> {
-  return (await page.evaluate(`Promise.all(window.__recorded.map(async (entry) => ({ url: entry.url, body: entry.body, status: entry.status, text: entry.text ? await entry.text : null })))`)) as RecordedExchange[];
+  return (await page.evaluate(
+    `Promise.all(window.__recorded.map(async (entry) => ({ url: entry.url, body: entry.body, status: entry.status, text: entry.text ? await entry.text : null })))`,
+  )) as RecordedExchange[];
 }
 
 export async function probe(page: Page): Promise<Probe> {

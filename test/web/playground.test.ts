@@ -37,7 +37,10 @@ interface Settings {
 }
 
 /** A fresh page with the key entered (kept in localStorage) and the settings filled in. */
-async function openPlayground(settings: Settings, viewport: { width: number; height: number } = VIEWPORTS.desktop): Promise<{ page: Page; problems: string[] }> {
+async function openPlayground(
+  settings: Settings,
+  viewport: { width: number; height: number } = VIEWPORTS.desktop,
+): Promise<{ page: Page; problems: string[] }> {
   const { page, problems } = await harness.newPage(viewport);
   await installProbes(page);
   await page.goto(`${harness.origin}/`);
@@ -59,7 +62,10 @@ async function send(page: Page, text: string): Promise<void> {
 /** Waits until the newest answer card is finished (its stats line replaced "waiting"). */
 async function lastAnswerDone(page: Page, count = 1): Promise<void> {
   // Locators, not waitForFunction: the page's CSP forbids the eval that string predicates need.
-  await page.locator('.msg.assistant:not([aria-busy])').nth(count - 1).waitFor({ timeout: 60_000 });
+  await page
+    .locator('.msg.assistant:not([aria-busy])')
+    .nth(count - 1)
+    .waitFor({ timeout: 60_000 });
 }
 
 function chatExchanges(exchanges: RecordedExchange[]): RecordedExchange[] {
@@ -67,7 +73,10 @@ function chatExchanges(exchanges: RecordedExchange[]): RecordedExchange[] {
 }
 
 interface WireChunk {
-  choices: { delta: { content?: string; tool_calls?: { index: number; function?: { name?: string; arguments?: string } }[] }; finish_reason: string | null }[];
+  choices: {
+    delta: { content?: string; tool_calls?: { index: number; function?: { name?: string; arguments?: string } }[] };
+    finish_reason: string | null;
+  }[];
   usage?: { completion_tokens: number; prompt_tokens: number } | null;
   error?: { message: string };
 }
@@ -77,7 +86,10 @@ function chunksOf(text: string): WireChunk[] {
   return strict.events.filter((event) => event.data !== '[DONE]').map((event) => JSON.parse(event.data) as WireChunk);
 }
 
-async function ledgerRow(requestId: string, predicate: (row: LedgerRecord) => boolean = () => true): Promise<LedgerRecord | undefined> {
+async function ledgerRow(
+  requestId: string,
+  predicate: (row: LedgerRecord) => boolean = () => true,
+): Promise<LedgerRecord | undefined> {
   const rows = await eventually(
     async () => {
       await harness.server.ledger.flush();
@@ -120,12 +132,16 @@ describe('serving the pages', () => {
 describe('the playground in Chromium', () => {
   it('lists the models with what the server says about them and remembers the key in localStorage', async () => {
     const { page, problems } = await openPlayground({ model: MODELS.tools });
-    const ids = await page.locator('#model option').evaluateAll((options) => options.map((option) => option.getAttribute('value')));
+    const ids = await page
+      .locator('#model option')
+      .evaluateAll((options) => options.map((option) => option.getAttribute('value')));
     expect(ids.sort()).toEqual(Object.values(MODELS).sort());
     // The info line shows only fields the server sent; with none of them it is empty, never "undefined".
     const info = (await page.textContent('#model-info')) ?? '';
     expect(info).not.toMatch(/undefined|null|NaN/);
-    const models = (await (await fetch(`${harness.origin}/v1/inference/models`, { headers: { authorization: `Bearer ${apiKey}` } })).json()) as { data: { id: string; context_length?: number; engine?: string }[] };
+    const models = (await (
+      await fetch(`${harness.origin}/v1/inference/models`, { headers: { authorization: `Bearer ${apiKey}` } })
+    ).json()) as { data: { id: string; context_length?: number; engine?: string }[] };
     const tools = models.data.find((model) => model.id === MODELS.tools)!;
     if (tools.engine !== undefined) expect(info).toContain(tools.engine);
     if (typeof tools.context_length === 'number') expect(info).toContain(tools.context_length.toLocaleString('en-US'));
@@ -145,7 +161,13 @@ describe('the playground in Chromium', () => {
       const real = (await (await route.fetch()).json()) as { data: Record<string, unknown>[] };
       const data = real.data.map((entry) =>
         entry['id'] === MODELS.stories
-          ? { ...entry, context_length: null, capabilities: { tools: false, json_schema: false }, engine: 'llama-cpp', status: 'loading' }
+          ? {
+              ...entry,
+              context_length: null,
+              capabilities: { tools: false, json_schema: false },
+              engine: 'llama-cpp',
+              status: 'loading',
+            }
           : entry['id'] === MODELS.flaky
             ? { id: entry['id'], object: entry['object'], created: entry['created'], owned_by: entry['owned_by'] }
             : entry,
@@ -157,7 +179,9 @@ describe('the playground in Chromium', () => {
     await page.press('#api-key', 'Tab');
     await expect.poll(() => page.locator('#model option').count()).toBe(Object.keys(MODELS).length);
     await page.selectOption('#model', MODELS.tools);
-    expect(await page.textContent('#model-info')).toMatch(/^llama-cpp · loaded · [\d,]+ tokens context · tools, json_schema$/);
+    expect(await page.textContent('#model-info')).toMatch(
+      /^llama-cpp · loaded · [\d,]+ tokens context · tools, json_schema$/,
+    );
     await page.selectOption('#model', MODELS.stories);
     expect(await page.textContent('#model-info')).toBe('llama-cpp · loading · text only');
     await page.selectOption('#model', MODELS.flaky);
@@ -167,14 +191,25 @@ describe('the playground in Chromium', () => {
   });
 
   it('streams the answer one SSE event at a time and shows TTFT, speed, usage and the finish reason', async () => {
-    const { page, problems } = await openPlayground({ model: MODELS.stories, temperature: '0', maxTokens: '40', system: 'You tell stories.' });
+    const { page, problems } = await openPlayground({
+      model: MODELS.stories,
+      temperature: '0',
+      maxTokens: '40',
+      system: 'You tell stories.',
+    });
     await send(page, 'Once upon a time');
     await lastAnswerDone(page);
 
     const [exchange] = chatExchanges(await recordedExchanges(page));
     expect(exchange!.status).toBe(200);
     const body = JSON.parse(exchange!.body!) as Record<string, unknown>;
-    expect(body).toMatchObject({ model: MODELS.stories, stream: true, stream_options: { include_usage: true }, temperature: 0, max_tokens: 40 });
+    expect(body).toMatchObject({
+      model: MODELS.stories,
+      stream: true,
+      stream_options: { include_usage: true },
+      temperature: 0,
+      max_tokens: 40,
+    });
     expect(body['messages']).toEqual([
       { role: 'system', content: 'You tell stories.' },
       { role: 'user', content: 'Once upon a time' },
@@ -203,7 +238,11 @@ describe('the playground in Chromium', () => {
   it('Escape stops a long answer mid-stream and the ledger records the request as cancelled', async () => {
     const { page, problems } = await openPlayground({ model: MODELS.long, temperature: '1', maxTokens: '3500' });
     await send(page, 'Tell me everything');
-    await expect.poll(async () => ((await page.locator('.msg.assistant .content').textContent()) ?? '').length, { timeout: 30_000 }).toBeGreaterThan(20);
+    await expect
+      .poll(async () => ((await page.locator('.msg.assistant .content').textContent()) ?? '').length, {
+        timeout: 30_000,
+      })
+      .toBeGreaterThan(20);
     expect(await page.isEnabled('#stop')).toBe(true);
     await page.keyboard.press('Escape');
     await lastAnswerDone(page);
@@ -222,7 +261,11 @@ describe('the playground in Chromium', () => {
   it('the Stop button aborts the stream too, and the next message works', async () => {
     const { page, problems } = await openPlayground({ model: MODELS.long, temperature: '1', maxTokens: '3500' });
     await send(page, 'Keep going');
-    await expect.poll(async () => ((await page.locator('.msg.assistant .content').textContent()) ?? '').length, { timeout: 30_000 }).toBeGreaterThan(20);
+    await expect
+      .poll(async () => ((await page.locator('.msg.assistant .content').textContent()) ?? '').length, {
+        timeout: 30_000,
+      })
+      .toBeGreaterThan(20);
     await page.click('#stop');
     await lastAnswerDone(page);
     expect(await statText(page, 'finish')).toBe('finish stopped');
@@ -256,7 +299,8 @@ describe('the playground in Chromium', () => {
     const lengths = toolEvents.slice(1).map((event) => event.length);
     expect(toolEvents.slice(1).every((event) => event.kind === 'arguments')).toBe(true);
     expect(lengths.length).toBeGreaterThan(1);
-    for (let index = 1; index < lengths.length; index += 1) expect(lengths[index]!).toBeGreaterThan(lengths[index - 1]!);
+    for (let index = 1; index < lengths.length; index += 1)
+      expect(lengths[index]!).toBeGreaterThan(lengths[index - 1]!);
     const argumentsText = (await page.textContent('.tool-args'))!;
     expect(lengths.at(-1)).toBe(argumentsText.length);
     expect(JSON.parse(argumentsText)).toHaveProperty('location');
@@ -269,7 +313,11 @@ describe('the playground in Chromium', () => {
     const second = chatExchanges(await recordedExchanges(page))[1]!;
     const messages = (JSON.parse(second.body!) as { messages: Record<string, unknown>[] }).messages;
     expect(messages.slice(-2)).toEqual([
-      { role: 'assistant', content: null, tool_calls: [{ id: callId, type: 'function', function: { name: 'get_weather', arguments: argumentsText } }] },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [{ id: callId, type: 'function', function: { name: 'get_weather', arguments: argumentsText } }],
+      },
       { role: 'tool', tool_call_id: callId, content: '{"temperature_c": 21}' },
     ]);
     expect(second.status).toBe(200);
@@ -282,11 +330,21 @@ describe('the playground in Chromium', () => {
     const { page, problems } = await openPlayground({ model: MODELS.stories, temperature: '0', maxTokens: '100' });
     await page.click('#format-panel summary');
     await page.selectOption('#response-format', 'json_schema');
-    await page.fill('#json-schema', JSON.stringify({ type: 'object', properties: { ok: { type: 'boolean' } }, required: ['ok'], additionalProperties: false }));
+    await page.fill(
+      '#json-schema',
+      JSON.stringify({
+        type: 'object',
+        properties: { ok: { type: 'boolean' } },
+        required: ['ok'],
+        additionalProperties: false,
+      }),
+    );
     await send(page, 'Is it sunny?');
     await lastAnswerDone(page);
     const [exchange] = chatExchanges(await recordedExchanges(page));
-    expect(JSON.parse(exchange!.body!)).toMatchObject({ response_format: { type: 'json_schema', json_schema: { name: 'answer', strict: true } } });
+    expect(JSON.parse(exchange!.body!)).toMatchObject({
+      response_format: { type: 'json_schema', json_schema: { name: 'answer', strict: true } },
+    });
     const raw = chunksOf(exchange!.text!)
       .map((chunk) => chunk.choices[0]?.delta.content ?? '')
       .join('');
@@ -297,7 +355,7 @@ describe('the playground in Chromium', () => {
     await page.context().close();
   });
 
-  it('shows the API\'s errors: a wrong key, a refused request, and an error event in the middle of a stream', async () => {
+  it("shows the API's errors: a wrong key, a refused request, and an error event in the middle of a stream", async () => {
     const { page } = await openPlayground({ model: MODELS.flaky, maxTokens: '50' });
     harness.upstream.failNext({ kind: 'error-event', afterEvents: 3, message: 'slot unavailable: KV cache full' });
     await send(page, 'Hello');
@@ -362,7 +420,10 @@ describe('the playground in Chromium', () => {
 describe('the playground layout', () => {
   for (const [name, viewport] of Object.entries(VIEWPORTS)) {
     it(`has no overlapping, cut-off or off-screen text at ${viewport.width}x${viewport.height}, with an answer and a tool call shown`, async () => {
-      const { page, problems } = await openPlayground({ model: MODELS.tools, temperature: '1', maxTokens: '60' }, viewport);
+      const { page, problems } = await openPlayground(
+        { model: MODELS.tools, temperature: '1', maxTokens: '60' },
+        viewport,
+      );
       await send(page, 'Once upon a time');
       await lastAnswerDone(page);
       await page.click('#tools-panel summary');

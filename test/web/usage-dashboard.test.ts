@@ -2,7 +2,15 @@ import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/api.js';
-import { ADMIN_TOKEN, layoutProblems, MODELS, screenshot, startWebHarness, VIEWPORTS, type WebHarness } from './web-harness.js';
+import {
+  ADMIN_TOKEN,
+  layoutProblems,
+  MODELS,
+  screenshot,
+  startWebHarness,
+  VIEWPORTS,
+  type WebHarness,
+} from './web-harness.js';
 
 /**
  * The usage dashboard at `/usage`, in real Chromium, after requests this test makes through the
@@ -27,7 +35,12 @@ async function cancelledRequest(key: string): Promise<void> {
   const response = await fetch(`${harness.origin}/v1/inference/chat/completions`, {
     method: 'POST',
     headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ model: MODELS.long, messages: [{ role: 'user', content: 'Go on' }], max_tokens: 3500, stream: true }),
+    body: JSON.stringify({
+      model: MODELS.long,
+      messages: [{ role: 'user', content: 'Go on' }],
+      max_tokens: 3500,
+      stream: true,
+    }),
     signal: controller.signal,
   });
   const reader = response.body!.getReader();
@@ -55,7 +68,9 @@ beforeAll(async () => {
 });
 afterAll(() => harness?.close());
 
-async function openDashboard(viewport: { width: number; height: number } = VIEWPORTS.desktop): Promise<{ page: Page; problems: string[] }> {
+async function openDashboard(
+  viewport: { width: number; height: number } = VIEWPORTS.desktop,
+): Promise<{ page: Page; problems: string[] }> {
   const { page, problems } = await harness.newPage(viewport);
   await page.goto(`${harness.origin}/usage`);
   await page.fill('#admin-token', ADMIN_TOKEN);
@@ -65,7 +80,9 @@ async function openDashboard(viewport: { width: number; height: number } = VIEWP
 }
 
 async function tableRows(page: Page, selector: string): Promise<string[][]> {
-  return page.locator(`${selector} tbody tr`).evaluateAll((rows) => rows.map((row) => [...row.querySelectorAll('td')].map((cell) => cell.textContent ?? '')));
+  return page
+    .locator(`${selector} tbody tr`)
+    .evaluateAll((rows) => rows.map((row) => [...row.querySelectorAll('td')].map((cell) => cell.textContent ?? '')));
 }
 
 async function legend(page: Page, chart: string): Promise<string[]> {
@@ -88,7 +105,19 @@ describe('the usage dashboard in Chromium', () => {
     // Key, Model, Requests, Prompt, Completion, Total, Completed, Cancelled, Errors: the ledger's numbers, keys by name.
     expect(rows.sort()).toEqual(
       totals
-        .map((row) => [names.get(row.keyId!)!, row.model, ...[row.requests, row.promptTokens, row.completionTokens, row.totalTokens, row.completed, row.cancelled, row.errors].map((value) => value.toLocaleString('en-US'))])
+        .map((row) => [
+          names.get(row.keyId!)!,
+          row.model,
+          ...[
+            row.requests,
+            row.promptTokens,
+            row.completionTokens,
+            row.totalTokens,
+            row.completed,
+            row.cancelled,
+            row.errors,
+          ].map((value) => value.toLocaleString('en-US')),
+        ])
         .sort(),
     );
     expect(rows.find((row) => row[0] === 'alice' && row[1] === MODELS.stories)?.slice(2, 3)).toEqual(['2']);
@@ -106,19 +135,25 @@ describe('the usage dashboard in Chromium', () => {
     expect((await legend(page, 'chart-requests')).sort()).toEqual(['UTC', 'alice', 'bob']);
     expect(await legend(page, 'chart-failures')).toEqual(['UTC', 'errors', 'cancelled']);
     await page.selectOption('#group', 'model');
-    expect((await legend(page, 'chart-tokens')).sort()).toEqual(['UTC', MODELS.long, MODELS.stories, 'unknown-model'].sort());
+    expect((await legend(page, 'chart-tokens')).sort()).toEqual(
+      ['UTC', MODELS.long, MODELS.stories, 'unknown-model'].sort(),
+    );
     expect(problems).toEqual([]);
     await page.context().close();
   });
 
-  it('charts the counts per hour: hovering the current hour shows each key\'s requests in the legend', async () => {
+  it("charts the counts per hour: hovering the current hour shows each key's requests in the legend", async () => {
     const { page } = await openDashboard();
     // The range ends now, so the last hourly point is the current hour, which holds every request made here.
     const plot = page.locator('#chart-requests .u-over');
     const box = (await plot.boundingBox())!;
     await page.mouse.move(box.x + box.width - 2, box.y + box.height / 2);
     const values = async () =>
-      page.locator('#chart-requests .u-legend .u-series').evaluateAll((rows) => rows.map((row) => [row.querySelector('.u-label')?.textContent, row.querySelector('.u-value')?.textContent]));
+      page
+        .locator('#chart-requests .u-legend .u-series')
+        .evaluateAll((rows) =>
+          rows.map((row) => [row.querySelector('.u-label')?.textContent, row.querySelector('.u-value')?.textContent]),
+        );
     // alice: two completed and one refused (unknown model); bob: one completed, one cancelled.
     await expect.poll(async () => Object.fromEntries(await values())).toMatchObject({ alice: '3', bob: '2' });
     await page.context().close();
@@ -128,15 +163,19 @@ describe('the usage dashboard in Chromium', () => {
     const { page } = await openDashboard();
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
     expect(download.suggestedFilename()).toMatch(/^oruel-usage-hour-\d{4}-\d{2}-\d{2}\.csv$/);
-    const lines = readFileSync((await download.path())!, 'utf8').trimEnd().split('\r\n');
-    expect(lines[0]).toBe('bucket_start,key_id,key_name,model,requests,prompt_tokens,completion_tokens,total_tokens,completed,cancelled,errors');
+    const lines = readFileSync((await download.path())!, 'utf8')
+      .trimEnd()
+      .split('\r\n');
+    expect(lines[0]).toBe(
+      'bucket_start,key_id,key_name,model,requests,prompt_tokens,completion_tokens,total_tokens,completed,cancelled,errors',
+    );
     const requests = lines.slice(1).reduce((sum, line) => sum + Number(line.split(',')[4]), 0);
     expect(requests).toBe(5);
     expect(lines.some((line) => line.includes(`,${alice.id},alice,${MODELS.stories},2,`))).toBe(true);
     await page.context().close();
   });
 
-  it('per day over the last 7 days gives the same counts; a wrong admin token shows the API\'s message', async () => {
+  it("per day over the last 7 days gives the same counts; a wrong admin token shows the API's message", async () => {
     const { page } = await openDashboard();
     await page.selectOption('#range', '168');
     expect(await page.inputValue('#bucket')).toBe('day');

@@ -11,14 +11,27 @@ import { REPO_ROOT, STORIES_TOOLS_MODEL, TINY_RANDOM_MODEL } from '../helpers/pa
 import { storiesModel } from '../helpers/test-server.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 export const ADMIN_TOKEN = 'web-admin-token-0123456789';
 /** Screenshots land here (git-ignored), for people to look at. */
 const ARTIFACTS_DIR = resolve(REPO_ROOT, 'test-artifacts/web');
 export const VIEWPORTS = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } } as const;
 
 /** Served models: stories260K (text), the tools fixture, a long-talking random model, and a gateway model in front of a fake upstream. */
-export const MODELS = { stories: storiesModel.name, tools: 'stories-tools', long: 'tiny-random', flaky: 'flaky-upstream' } as const;
+export const MODELS = {
+  stories: storiesModel.name,
+  tools: 'stories-tools',
+  long: 'tiny-random',
+  flaky: 'flaky-upstream',
+} as const;
 
 export interface WebHarness {
   server: RunningServer;
@@ -28,7 +41,10 @@ export interface WebHarness {
   /** A key named `name`; returns its id and secret. */
   createKey(name: string): Promise<{ id: string; key: string }>;
   /** A fresh browser context (own storage) at this viewport, collecting page errors. */
-  newPage(viewport?: { width: number; height: number }): Promise<{ page: Page; context: BrowserContext; problems: string[] }>;
+  newPage(viewport?: {
+    width: number;
+    height: number;
+  }): Promise<{ page: Page; context: BrowserContext; problems: string[] }>;
   close(): Promise<void>;
 }
 
@@ -37,7 +53,10 @@ export interface WebHarness {
  * build:web` makes), serves them from a real server with the fixture models and opens Chromium.
  */
 export async function startWebHarness(): Promise<WebHarness> {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM}; the web tests need it. Install it with: apt-get install -y chromium`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `Chromium is not installed at ${CHROMIUM}; the web tests need it. Install it with: apt-get install -y chromium`,
+    );
   const dataDir = mkdtempSync(join(tmpdir(), 'oruel-web-test-'));
   const webRoot = join(dataDir, 'web');
   await buildWeb(webRoot);

@@ -16,16 +16,21 @@ export class EmbeddingRunner {
     private readonly model: LlamaModel,
     private readonly options: { name: string; contextSize: number; threads: number },
   ) {
-    const tokens = (model.fileInfo.metadata as { tokenizer?: { ggml?: { tokens?: readonly unknown[] } } }).tokenizer?.ggml?.tokens;
+    const tokens = (model.fileInfo.metadata as { tokenizer?: { ggml?: { tokens?: readonly unknown[] } } }).tokenizer
+      ?.ggml?.tokens;
     this.vocabularySize = Array.isArray(tokens) ? tokens.length : null;
   }
 
   async embed(request: EmbeddingRequest, signal: AbortSignal): Promise<EmbeddingResult> {
     const size = this.model.embeddingVectorSize;
     if (request.dimensions !== null && request.dimensions !== size) {
-      throw new EngineError('invalid_request', `Model "${this.options.name}" produces ${size}-dimensional embeddings and cannot shorten them; omit "dimensions" or send ${size}.`, {
-        param: 'dimensions',
-      });
+      throw new EngineError(
+        'invalid_request',
+        `Model "${this.options.name}" produces ${size}-dimensional embeddings and cannot shorten them; omit "dimensions" or send ${size}.`,
+        {
+          param: 'dimensions',
+        },
+      );
     }
     const inputs = request.input.map((input, index) => this.toModelInput(input, index));
     const context = await this.embeddingContext();
@@ -35,9 +40,13 @@ export class EmbeddingRunner {
       if (signal.aborted) throw signal.reason;
       const length = context.calculateInputLength(input);
       if (length >= this.options.contextSize) {
-        throw new EngineError('context_length_exceeded', `Input ${index} takes ${length} tokens; model "${this.options.name}" embeds at most ${this.options.contextSize - 1}.`, {
-          param: 'input',
-        });
+        throw new EngineError(
+          'context_length_exceeded',
+          `Input ${index} takes ${length} tokens; model "${this.options.name}" embeds at most ${this.options.contextSize - 1}.`,
+          {
+            param: 'input',
+          },
+        );
       }
       promptTokens += length;
       vectors.push(normalize((await context.getEmbeddingFor(input)).vector));
@@ -52,7 +61,10 @@ export class EmbeddingRunner {
   }
 
   private embeddingContext(): Promise<LlamaEmbeddingContext> {
-    this.context ??= this.model.createEmbeddingContext({ contextSize: this.options.contextSize, threads: this.options.threads });
+    this.context ??= this.model.createEmbeddingContext({
+      contextSize: this.options.contextSize,
+      threads: this.options.threads,
+    });
     // A failed creation is not cached: the next request tries again.
     this.context.catch(() => (this.context = null));
     return this.context;
@@ -64,9 +76,15 @@ export class EmbeddingRunner {
     const limit = this.vocabularySize;
     const bad = input.find((token) => limit === null || token >= limit);
     if (bad !== undefined) {
-      throw new EngineError('invalid_request', limit === null ? `Model "${this.options.name}" does not accept token-array inputs.` : `Token ${bad} is outside the vocabulary of model "${this.options.name}" (${limit} tokens).`, {
-        param: `input[${index}]`,
-      });
+      throw new EngineError(
+        'invalid_request',
+        limit === null
+          ? `Model "${this.options.name}" does not accept token-array inputs.`
+          : `Token ${bad} is outside the vocabulary of model "${this.options.name}" (${limit} tokens).`,
+        {
+          param: `input[${index}]`,
+        },
+      );
     }
     return input as Token[];
   }

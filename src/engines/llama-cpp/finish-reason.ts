@@ -1,7 +1,8 @@
 import type { FinishReason } from '../engine.js';
 
 /** node-llama-cpp's stop reasons in the contract's vocabulary. */
-export type LlamaStopReason = 'eogToken' | 'stopGenerationTrigger' | 'functionCalls' | 'maxTokens' | 'abort' | 'customStopTrigger';
+export type LlamaStopReason =
+  'eogToken' | 'stopGenerationTrigger' | 'functionCalls' | 'maxTokens' | 'abort' | 'customStopTrigger';
 
 export function toFinishReason(stopReason: LlamaStopReason): FinishReason {
   switch (stopReason) {

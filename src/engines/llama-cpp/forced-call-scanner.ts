@@ -5,7 +5,8 @@ export interface ForcedCallEvents {
   onArguments(callIndex: number, text: string): void;
 }
 
-type State = 'outside' | 'expect-key' | 'in-key' | 'expect-colon' | 'expect-value' | 'in-name' | 'in-arguments' | 'after-value';
+type State =
+  'outside' | 'expect-key' | 'in-key' | 'expect-colon' | 'expect-value' | 'in-name' | 'in-arguments' | 'after-value';
 
 /**
  * Reads grammar-forced tool calls as they are generated, `{"name": "...", "arguments": {...}}` (or an

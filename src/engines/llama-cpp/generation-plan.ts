@@ -27,7 +27,11 @@ const MAX_PARALLEL_FORCED_CALLS = 8;
  * schemas (bounded by REQUEST_LIMITS): each step runs in its own turn of the event loop, so a large
  * schema costs other clients a few short waits instead of one long one.
  */
-export async function planGeneration(request: ChatRequest, llama: Llama, validator: SchemaValidator): Promise<GenerationPlan> {
+export async function planGeneration(
+  request: ChatRequest,
+  llama: Llama,
+  validator: SchemaValidator,
+): Promise<GenerationPlan> {
   const offered = request.toolChoice.type === 'none' ? [] : request.tools;
   const argumentChecks = new Map<string, SchemaCheck | null>();
   for (const tool of offered) {
@@ -39,18 +43,31 @@ export async function planGeneration(request: ChatRequest, llama: Llama, validat
   return { functions, output: await outputMode(request, offered, llama, validator), checkArguments };
 }
 
-async function outputMode(request: ChatRequest, offered: ToolDefinition[], llama: Llama, validator: SchemaValidator): Promise<OutputMode> {
+async function outputMode(
+  request: ChatRequest,
+  offered: ToolDefinition[],
+  llama: Llama,
+  validator: SchemaValidator,
+): Promise<OutputMode> {
   const choice = request.toolChoice;
   if (offered.length > 0 && (choice.type === 'required' || choice.type === 'function')) {
     const candidates = choice.type === 'function' ? offered.filter((tool) => tool.name === choice.name) : offered;
     const parallel = choice.type === 'required' && request.parallelToolCalls;
     const call: GbnfJsonSchema = { oneOf: candidates.map(callSchema) } as GbnfJsonSchema;
-    const schema = parallel ? ({ type: 'array', items: call, minItems: 1, maxItems: MAX_PARALLEL_FORCED_CALLS } as GbnfJsonSchema) : call;
-    return { kind: 'forced-tools', grammar: await grammarForSchema(llama, schema, 'tools'), callDepth: parallel ? 2 : 1 };
+    const schema = parallel
+      ? ({ type: 'array', items: call, minItems: 1, maxItems: MAX_PARALLEL_FORCED_CALLS } as GbnfJsonSchema)
+      : call;
+    return {
+      kind: 'forced-tools',
+      grammar: await grammarForSchema(llama, schema, 'tools'),
+      callDepth: parallel ? 2 : 1,
+    };
   }
-  if (offered.length > 0) return { kind: 'auto-tools', maxParallelCalls: request.parallelToolCalls ? MAX_PARALLEL_FORCED_CALLS : 1 };
+  if (offered.length > 0)
+    return { kind: 'auto-tools', maxParallelCalls: request.parallelToolCalls ? MAX_PARALLEL_FORCED_CALLS : 1 };
   const format = request.responseFormat;
-  if (format.type === 'json_object') return { kind: 'text', grammar: await llama.getGrammarFor('json'), check: checkJsonObject };
+  if (format.type === 'json_object')
+    return { kind: 'text', grammar: await llama.getGrammarFor('json'), check: checkJsonObject };
   if (format.type === 'json_schema') {
     const check = validator.compile(format.schema, 'response_format');
     await nextTurn();
@@ -75,7 +92,10 @@ function toFunctions(tools: ToolDefinition[]): ChatModelFunctions {
 
 /** One forced call: this tool's name, then arguments in its schema (name first, so it can stream first). */
 function callSchema(tool: ToolDefinition): GbnfJsonSchema {
-  return { type: 'object', properties: { name: { const: tool.name }, arguments: argumentsSchema(tool) } } as GbnfJsonSchema;
+  return {
+    type: 'object',
+    properties: { name: { const: tool.name }, arguments: argumentsSchema(tool) },
+  } as GbnfJsonSchema;
 }
 
 function argumentsSchema(tool: ToolDefinition): GbnfJsonSchema {
@@ -84,7 +104,9 @@ function argumentsSchema(tool: ToolDefinition): GbnfJsonSchema {
 }
 
 function checkJsonObject(text: string): string | null {
-  return checkJson(text, (value) => (typeof value === 'object' && value !== null && !Array.isArray(value) ? null : 'value must be a JSON object'));
+  return checkJson(text, (value) =>
+    typeof value === 'object' && value !== null && !Array.isArray(value) ? null : 'value must be a JSON object',
+  );
 }
 
 function checkJson(text: string, check: (value: unknown) => string | null): string | null {

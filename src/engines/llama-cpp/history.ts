@@ -56,12 +56,21 @@ function assistantTurn(
   return { type: 'model', response };
 }
 
-function attachToolResult(toolCallId: string, content: string, callsById: Map<string, ChatModelFunctionCall>, messageIndex: number): void {
+function attachToolResult(
+  toolCallId: string,
+  content: string,
+  callsById: Map<string, ChatModelFunctionCall>,
+  messageIndex: number,
+): void {
   const call = callsById.get(toolCallId);
   if (!call) {
-    throw new EngineError('invalid_request', `No assistant tool call has the id "${echoName(toolCallId)}" that this tool message answers.`, {
-      param: `messages[${messageIndex}].tool_call_id`,
-    });
+    throw new EngineError(
+      'invalid_request',
+      `No assistant tool call has the id "${echoName(toolCallId)}" that this tool message answers.`,
+      {
+        param: `messages[${messageIndex}].tool_call_id`,
+      },
+    );
   }
   call.result = parseResult(content);
 }
@@ -77,7 +86,9 @@ function parseArguments(text: string, param: string): unknown {
     throw new EngineError('invalid_request', 'Tool call arguments must be a JSON string.', { param });
   }
   if (depthOf(value) > MAX_RENDERED_DEPTH) {
-    throw new EngineError('invalid_request', `Tool call arguments may nest at most ${MAX_RENDERED_DEPTH} levels.`, { param });
+    throw new EngineError('invalid_request', `Tool call arguments may nest at most ${MAX_RENDERED_DEPTH} levels.`, {
+      param,
+    });
   }
   return value;
 }

@@ -11,7 +11,8 @@ import { EngineError } from '../engine-error.js';
 const INTEGER_RULE = /^integer-number-rule ::= .*$/m;
 const FRACTIONAL_RULE = /^fractional-number-rule ::= .*$/m;
 const SAFE_INTEGER = 'integer-number-rule ::= "-"? ("0" | [1-9] [0-9]{0,14})';
-const SAFE_FRACTIONAL = 'fractional-number-rule ::= "-"? ("0" | [1-9] [0-9]{0,14}) ("." [0-9]{1,16})? ([eE] [-+]? [0-9]{1,2})?';
+const SAFE_FRACTIONAL =
+  'fractional-number-rule ::= "-"? ("0" | [1-9] [0-9]{0,14}) ("." [0-9]{1,16})? ([eE] [-+]? [0-9]{1,2})?';
 
 /**
  * A grammar for values of `schema`, with the same end-of-output settings node-llama-cpp gives its own.

@@ -1,5 +1,21 @@
-import { LlamaChat, type ChatHistoryItem, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from 'node-llama-cpp';
-import type { ChatRequest, EmbeddingRequest, EmbeddingResult, Engine, EngineCapabilities, EngineSnapshot, TextCompletionRequest } from '../engine.js';
+import {
+  LlamaChat,
+  type ChatHistoryItem,
+  type Llama,
+  type LlamaContext,
+  type LlamaContextSequence,
+  type LlamaModel,
+  type Token,
+} from 'node-llama-cpp';
+import type {
+  ChatRequest,
+  EmbeddingRequest,
+  EmbeddingResult,
+  Engine,
+  EngineCapabilities,
+  EngineSnapshot,
+  TextCompletionRequest,
+} from '../engine.js';
 import { EngineError } from '../engine-error.js';
 import { PartQueue } from '../part-queue.js';
 import { generateChoice, type ChoiceWork } from './choice-generator.js';
@@ -91,7 +107,11 @@ export class LlamaCppEngine implements Engine {
     const promptTokens = prompt.length;
     const maxTokens = resolveMaxTokens(request, promptTokens, loaded.contextSize);
     if (!loaded.pool.canAdmit(request.n)) {
-      throw new EngineError('overloaded', `Model "${this.options.name}" is busy and its request queue is full; retry shortly.`, { retryAfterMs: 1000 });
+      throw new EngineError(
+        'overloaded',
+        `Model "${this.options.name}" is busy and its request queue is full; retry shortly.`,
+        { retryAfterMs: 1000 },
+      );
     }
     // No pause: generation is bounded by max_tokens, and the SSE writer waits for the client's socket.
     const channel = new PartQueue({ highWaterMark: Infinity });
@@ -105,7 +125,11 @@ export class LlamaCppEngine implements Engine {
     const target = { ...loaded, sequences: this.options.sequences };
     const work = prepareTextWork(target, request, this.options.name);
     if (!loaded.pool.canAdmit(textWorkers(target, request))) {
-      throw new EngineError('overloaded', `Model "${this.options.name}" is busy and its request queue is full; retry shortly.`, { retryAfterMs: 1000 });
+      throw new EngineError(
+        'overloaded',
+        `Model "${this.options.name}" is busy and its request queue is full; retry shortly.`,
+        { retryAfterMs: 1000 },
+      );
     }
     // No pause, as for chat: generation is bounded by max_tokens.
     const channel = new PartQueue({ highWaterMark: Infinity });
@@ -116,14 +140,21 @@ export class LlamaCppEngine implements Engine {
   async embed(request: EmbeddingRequest, signal: AbortSignal): Promise<EmbeddingResult> {
     const loaded = this.usable();
     if (!loaded.embeddings) {
-      throw new EngineError('invalid_request', `Model "${this.options.name}" is not configured for embeddings (set \`embeddings: true\` on it).`, { param: 'model' });
+      throw new EngineError(
+        'invalid_request',
+        `Model "${this.options.name}" is not configured for embeddings (set \`embeddings: true\` on it).`,
+        { param: 'model' },
+      );
     }
     return loaded.embeddings.embed(request, signal);
   }
 
   private usable(): Loaded {
     if (this.closed) throw new EngineError('unavailable', `Model "${this.options.name}" is shut down.`);
-    if (!this.loaded) throw new EngineError('unavailable', `Model "${this.options.name}" is still loading; retry shortly.`, { retryAfterMs: 2000 });
+    if (!this.loaded)
+      throw new EngineError('unavailable', `Model "${this.options.name}" is still loading; retry shortly.`, {
+        retryAfterMs: 2000,
+      });
     return this.loaded;
   }
 
@@ -151,17 +182,30 @@ export class LlamaCppEngine implements Engine {
     });
     const sequenceContext = slots[0]?.sequence.contextSize ?? contextSize;
     const chatWrapper = slots[0]?.chat.chatWrapper;
-    const embeddings = this.options.embeddings ? new EmbeddingRunner(model, { name: this.options.name, contextSize, threads }) : null;
+    const embeddings = this.options.embeddings
+      ? new EmbeddingRunner(model, { name: this.options.name, contextSize, threads })
+      : null;
     this.loaded = { model, context, pool: new SequencePool(slots, maxQueue), contextSize: sequenceContext, embeddings };
-    Object.assign(this.capabilities, { contextSize: sequenceContext, tools: chatWrapper ? supportsTools(chatWrapper) : false });
+    Object.assign(this.capabilities, {
+      contextSize: sequenceContext,
+      tools: chatWrapper ? supportsTools(chatWrapper) : false,
+    });
   }
 
   private checkSupported(request: ChatRequest): void {
     if (request.n > this.capabilities.maxChoices) {
-      throw new EngineError('invalid_request', `n must be at most ${this.capabilities.maxChoices} for model "${this.options.name}" (its number of parallel sequences).`, { param: 'n' });
+      throw new EngineError(
+        'invalid_request',
+        `n must be at most ${this.capabilities.maxChoices} for model "${this.options.name}" (its number of parallel sequences).`,
+        { param: 'n' },
+      );
     }
     if (request.tools.length > 0 && request.toolChoice.type !== 'none' && !this.capabilities.tools) {
-      throw new EngineError('invalid_request', `Model "${this.options.name}" does not support tools: its chat template has no tool-call format.`, { param: 'tools' });
+      throw new EngineError(
+        'invalid_request',
+        `Model "${this.options.name}" does not support tools: its chat template has no tool-call format.`,
+        { param: 'tools' },
+      );
     }
   }
 
@@ -180,9 +224,17 @@ export class LlamaCppEngine implements Engine {
    * earlier turns), least recently used among equals. Returns them with the prompt tokens each one
    * will not evaluate again; LlamaChat itself keeps the matching prefix and evaluates only the rest.
    */
-  private async acquireSlots(loaded: Loaded, work: GenerationWork, signal: AbortSignal): Promise<{ slots: Slot[]; cachedTokens: number }> {
+  private async acquireSlots(
+    loaded: Loaded,
+    work: GenerationWork,
+    signal: AbortSignal,
+  ): Promise<{ slots: Slot[]; cachedTokens: number }> {
     const reuse = this.options.reusePrefix ?? true;
-    const slots = await loaded.pool.acquire(work.request.n, signal, reuse ? (slot) => reuseScore(slot, work.prompt) : null);
+    const slots = await loaded.pool.acquire(
+      work.request.n,
+      signal,
+      reuse ? (slot) => reuseScore(slot, work.prompt) : null,
+    );
     if (!reuse) {
       await Promise.all(slots.map((slot) => slot.sequence.clearHistory()));
       return { slots, cachedTokens: 0 };
@@ -226,11 +278,19 @@ export class LlamaCppEngine implements Engine {
   }
 
   /** Generates one choice on one slot; returns the tokens it produced (also when stopped early). */
-  private async generateChoice(slot: Slot, choice: number, work: GenerationWork, controller: AbortController, channel: PartQueue): Promise<number> {
+  private async generateChoice(
+    slot: Slot,
+    choice: number,
+    work: GenerationWork,
+    controller: AbortController,
+    channel: PartQueue,
+  ): Promise<number> {
     const meter = slot.sequence.tokenMeter;
     const tokensBefore = meter.usedOutputTokens;
     try {
-      const finishReason = await generateChoice(slot.chat, choice, work, controller.signal, (part) => channel.push(part));
+      const finishReason = await generateChoice(slot.chat, choice, work, controller.signal, (part) =>
+        channel.push(part),
+      );
       if (!controller.signal.aborted) channel.push({ type: 'finish', choice, finishReason });
     } catch (error) {
       if (!controller.signal.aborted) {
@@ -271,7 +331,11 @@ function resolveMaxTokens(request: ChatRequest, promptTokens: number, contextSiz
   const room = contextSize - promptTokens;
   const ceiling = request.serverMaxTokens ?? Number.POSITIVE_INFINITY;
   if (room <= 0) {
-    throw new EngineError('context_length_exceeded', `This model's maximum context length is ${contextSize} tokens, but the messages take ${promptTokens} tokens.`, { param: 'messages' });
+    throw new EngineError(
+      'context_length_exceeded',
+      `This model's maximum context length is ${contextSize} tokens, but the messages take ${promptTokens} tokens.`,
+      { param: 'messages' },
+    );
   }
   if (request.maxTokens === null) return Math.min(room, ceiling);
   if (request.maxTokens > room) {

@@ -14,7 +14,11 @@ const TOKENS_PER_CUT = 8;
  * as soon as the count (less what the cuts may have added) passes the context: what remains to
  * tokenize exactly afterwards is at most about one context's worth of text.
  */
-export async function assertPromptMayFit(model: LlamaModel, messages: readonly ChatMessage[], contextSize: number): Promise<void> {
+export async function assertPromptMayFit(
+  model: LlamaModel,
+  messages: readonly ChatMessage[],
+  contextSize: number,
+): Promise<void> {
   let tokens = 0;
   let cuts = 0;
   let sinceYield = 0;

@@ -3,7 +3,10 @@ import type { LLamaContextualRepeatPenalty } from 'node-llama-cpp';
 import type { ChatRequest } from '../engine.js';
 
 /** What sampling reads of a request (chat and text completions share it). */
-export type SamplingFields = Pick<ChatRequest, 'temperature' | 'topP' | 'seed' | 'presencePenalty' | 'frequencyPenalty'>;
+export type SamplingFields = Pick<
+  ChatRequest,
+  'temperature' | 'topP' | 'seed' | 'presencePenalty' | 'frequencyPenalty'
+>;
 
 export interface SamplingOptions {
   temperature: number;

@@ -30,7 +30,9 @@ export class SchemaValidator {
       if (result.valid) return null;
       // Short-circuit: the errors run from the outermost keyword to the one that failed.
       const cause = result.errors.at(-1);
-      return cause ? `value${cause.instanceLocation.slice(1)} ${lowerFirst(cause.error)}` : 'value does not match the schema';
+      return cause
+        ? `value${cause.instanceLocation.slice(1)} ${lowerFirst(cause.error)}`
+        : 'value does not match the schema';
     };
   }
 }
@@ -41,7 +43,8 @@ function nonFiniteNumberAt(value: unknown): string | null {
   while (stack.length > 0) {
     const [item, at] = stack.pop()!;
     if (typeof item === 'number' && !Number.isFinite(item)) return at;
-    if (typeof item === 'object' && item !== null) for (const [key, child] of Object.entries(item)) stack.push([child, `${at}/${key}`]);
+    if (typeof item === 'object' && item !== null)
+      for (const [key, child] of Object.entries(item)) stack.push([child, `${at}/${key}`]);
   }
   return null;
 }

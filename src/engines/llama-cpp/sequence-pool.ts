@@ -67,7 +67,12 @@ export class SequencePool<T> {
     if (signal.aborted) return Promise.reject(signal.reason);
     if (this.waiters.length === 0 && this.free.length >= count) return Promise.resolve(this.take(count, score));
     if (this.waiters.length >= this.maxQueue) {
-      return Promise.reject(new EngineError('overloaded', 'The model is busy and its request queue is full; retry shortly.', { retryable: true, retryAfterMs: 1000 }));
+      return Promise.reject(
+        new EngineError('overloaded', 'The model is busy and its request queue is full; retry shortly.', {
+          retryable: true,
+          retryAfterMs: 1000,
+        }),
+      );
     }
     return new Promise<T[]>((resolve, reject) => {
       const waiter: Waiter<T> = {
@@ -102,7 +107,9 @@ export class SequencePool<T> {
   private take(count: number, score: SlotScore<T> | null): T[] {
     if (!score || count >= this.free.length) return this.free.splice(0, count);
     // A stable sort keeps least-recently-used order among equal scores.
-    const ranked = this.free.map((slot, index) => ({ slot, index, score: score(slot) })).sort((a, b) => b.score - a.score || a.index - b.index);
+    const ranked = this.free
+      .map((slot, index) => ({ slot, index, score: score(slot) }))
+      .sort((a, b) => b.score - a.score || a.index - b.index);
     const taken = ranked.slice(0, count).map((entry) => entry.slot);
     for (const slot of taken) this.free.splice(this.free.indexOf(slot), 1);
     return taken;

@@ -25,16 +25,27 @@ export interface TextWork {
  * Checks a text completion before it is accepted: suffix support, prompt sizes against the context.
  * Throws EngineError (a 400) so nothing is streamed for a request that cannot be served.
  */
-export function prepareTextWork<S extends { sequence: LlamaContextSequence }>(target: TextTarget<S>, request: TextCompletionRequest, modelName: string): TextWork {
+export function prepareTextWork<S extends { sequence: LlamaContextSequence }>(
+  target: TextTarget<S>,
+  request: TextCompletionRequest,
+  modelName: string,
+): TextWork {
   if (request.suffix !== null && request.suffix !== '') {
     const probe = new LlamaCompletion({ contextSequence: target.pool.peek().sequence });
     const supported = probe.infillSupported;
     probe.dispose({ disposeSequence: false });
     if (!supported) {
-      throw new EngineError('invalid_request', `Model "${modelName}" cannot fill in the middle (its vocabulary has no infill tokens), so "suffix" is not supported.`, { param: 'suffix' });
+      throw new EngineError(
+        'invalid_request',
+        `Model "${modelName}" cannot fill in the middle (its vocabulary has no infill tokens), so "suffix" is not supported.`,
+        { param: 'suffix' },
+      );
     }
   }
-  const promptTokens = request.prompts.map((prompt) => target.model.tokenize(prompt, false, 'trimLeadingSpace').length + (target.model.tokens.bos === null ? 0 : 1));
+  const promptTokens = request.prompts.map(
+    (prompt) =>
+      target.model.tokenize(prompt, false, 'trimLeadingSpace').length + (target.model.tokens.bos === null ? 0 : 1),
+  );
   const maxTokens = request.maxTokens ?? 0;
   promptTokens.forEach((count, index) => {
     if (count + maxTokens > target.contextSize) {
@@ -53,7 +64,12 @@ export function prepareTextWork<S extends { sequence: LlamaContextSequence }>(ta
  * choice per sequence at a time, and pushes parts as tokens arrive. Ends with the usage: each prompt
  * counted once (as OpenAI does), completion tokens as produced.
  */
-export async function generateTextCompletion<S extends { sequence: LlamaContextSequence }>(target: TextTarget<S>, work: TextWork, signal: AbortSignal, channel: PartQueue): Promise<void> {
+export async function generateTextCompletion<S extends { sequence: LlamaContextSequence }>(
+  target: TextTarget<S>,
+  work: TextWork,
+  signal: AbortSignal,
+  channel: PartQueue,
+): Promise<void> {
   const controller = new AbortController();
   const abort = () => controller.abort(signal.reason);
   signal.addEventListener('abort', abort, { once: true });
@@ -69,7 +85,9 @@ export async function generateTextCompletion<S extends { sequence: LlamaContextS
         const meter = slot.sequence.tokenMeter;
         const before = meter.usedOutputTokens;
         try {
-          const finishReason = await generateOne(slot.sequence, choice, work, controller.signal, (part) => channel.push(part));
+          const finishReason = await generateOne(slot.sequence, choice, work, controller.signal, (part) =>
+            channel.push(part),
+          );
           if (!controller.signal.aborted) channel.push({ type: 'finish', choice, finishReason });
         } finally {
           completionTokens += meter.usedOutputTokens - before;
@@ -86,7 +104,13 @@ export async function generateTextCompletion<S extends { sequence: LlamaContextS
     await Promise.all(slots.map(worker));
   } catch (error) {
     if (!controller.signal.aborted) {
-      channel.push({ type: 'error', error: error instanceof EngineError ? error : new EngineError('internal', 'The model failed while generating.', { cause: error }) });
+      channel.push({
+        type: 'error',
+        error:
+          error instanceof EngineError
+            ? error
+            : new EngineError('internal', 'The model failed while generating.', { cause: error }),
+      });
       controller.abort(error);
     }
   } finally {
@@ -98,11 +122,20 @@ export async function generateTextCompletion<S extends { sequence: LlamaContextS
 }
 
 /** Sequences one text completion runs on: one per choice, at most all of them. */
-export function textWorkers<S extends { sequence: LlamaContextSequence }>(target: TextTarget<S>, request: TextCompletionRequest): number {
+export function textWorkers<S extends { sequence: LlamaContextSequence }>(
+  target: TextTarget<S>,
+  request: TextCompletionRequest,
+): number {
   return Math.min(request.prompts.length * request.n, target.sequences);
 }
 
-async function generateOne(sequence: LlamaContextSequence, choice: number, work: TextWork, signal: AbortSignal, emit: (part: StreamPart) => void): Promise<FinishReason> {
+async function generateOne(
+  sequence: LlamaContextSequence,
+  choice: number,
+  work: TextWork,
+  signal: AbortSignal,
+  emit: (part: StreamPart) => void,
+): Promise<FinishReason> {
   const { request } = work;
   const maxTokens = request.maxTokens ?? 0;
   // max_tokens 0 (with echo, "just show me the prompt") generates nothing; node-llama-cpp would read 0 as "no limit".

@@ -1,7 +1,16 @@
 import { JinjaTemplateChatWrapper, type ChatWrapper } from 'node-llama-cpp';
 
 /** Chat formats with no tool-calling convention of their own (node-llama-cpp wrapper names). */
-const WITHOUT_TOOLS = new Set(['General', 'Llama2Chat', 'AlpacaChat', 'ChatML', 'FalconChat', 'Empty', 'Template', 'Gemma']);
+const WITHOUT_TOOLS = new Set([
+  'General',
+  'Llama2Chat',
+  'AlpacaChat',
+  'ChatML',
+  'FalconChat',
+  'Empty',
+  'Template',
+  'Gemma',
+]);
 
 /**
  * Whether the model's chat format knows tool calls: a Jinja template with a tool-call syntax, or one of

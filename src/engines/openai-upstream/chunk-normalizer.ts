@@ -32,7 +32,10 @@ export class ChunkNormalizer {
       if (part.type === 'tool-call-delta') usage.addGenerated(part.argumentsText);
       emit(part);
     };
-    this.choices = Array.from({ length: choiceCount }, (_, index) => ({ finished: false, tools: new ToolCallRepair(index, emitToolPart) }));
+    this.choices = Array.from({ length: choiceCount }, (_, index) => ({
+      finished: false,
+      tools: new ToolCallRepair(index, emitToolPart),
+    }));
   }
 
   /** True once every choice reported a finish reason: the answer is complete even if `[DONE]` never comes. */
@@ -65,7 +68,9 @@ export class ChunkNormalizer {
   end(sawDone: boolean): void {
     if (this.failed) return;
     if (!this.complete && !sawDone) {
-      this.fail(new EngineError('upstream_error', 'The upstream engine ended the stream before the answer was complete.'));
+      this.fail(
+        new EngineError('upstream_error', 'The upstream engine ended the stream before the answer was complete.'),
+      );
       return;
     }
     this.choices.forEach((choice, index) => {
@@ -97,7 +102,13 @@ export class ChunkNormalizer {
     }
     const finish = readFinishReason(choice.finish_reason, state.tools.callCount > 0);
     if (finish.kind === 'finished') this.finish(state, index, finish.reason);
-    else if (finish.kind === 'aborted') this.fail(new EngineError('upstream_error', `The upstream engine aborted the generation (finish_reason "${finish.reason}").`));
+    else if (finish.kind === 'aborted')
+      this.fail(
+        new EngineError(
+          'upstream_error',
+          `The upstream engine aborted the generation (finish_reason "${finish.reason}").`,
+        ),
+      );
   }
 
   private finish(state: ChoiceState, index: number, reason: FinishReason): void {

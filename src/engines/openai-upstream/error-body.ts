@@ -30,7 +30,8 @@ export function readErrorDetails(value: unknown): UpstreamErrorDetails {
 /** The details of an error body given as text (it may not be JSON at all: a proxy's HTML page). */
 export function readErrorText(text: string): UpstreamErrorDetails {
   const details = readErrorDetails(parseJson(text));
-  if (details.message === null && text.trim() !== '' && !text.trimStart().startsWith('<')) details.message = text.trim().slice(0, 500);
+  if (details.message === null && text.trim() !== '' && !text.trimStart().startsWith('<'))
+    details.message = text.trim().slice(0, 500);
   return details;
 }
 

@@ -1,7 +1,8 @@
 import type { FinishReason } from '../engine.js';
 
 /** An upstream finish_reason read: not finished yet, finished, or a generation the upstream gave up on. */
-export type UpstreamFinish = { kind: 'running' } | { kind: 'finished'; reason: FinishReason } | { kind: 'aborted'; reason: string };
+export type UpstreamFinish =
+  { kind: 'running' } | { kind: 'finished'; reason: FinishReason } | { kind: 'aborted'; reason: string };
 
 const RUNNING: UpstreamFinish = { kind: 'running' };
 

@@ -1,5 +1,13 @@
 import { Pool } from 'undici';
-import type { ChatRequest, EmbeddingRequest, EmbeddingResult, Engine, EngineCapabilities, EngineSnapshot, TextCompletionRequest } from '../engine.js';
+import type {
+  ChatRequest,
+  EmbeddingRequest,
+  EmbeddingResult,
+  Engine,
+  EngineCapabilities,
+  EngineSnapshot,
+  TextCompletionRequest,
+} from '../engine.js';
 import type { PartQueue } from '../part-queue.js';
 import { EngineError } from '../engine-error.js';
 import type { UpstreamOptions } from './options.js';
@@ -51,7 +59,9 @@ export class OpenAIUpstreamEngine implements Engine {
   }
 
   startChat(request: ChatRequest, signal: AbortSignal): Promise<PartQueue> {
-    return this.exchange(request, signal, this.target.path, () => toWireBody(request, { upstreamModel: this.options.upstreamModel, maxTokensField: this.options.maxTokensField }));
+    return this.exchange(request, signal, this.target.path, () =>
+      toWireBody(request, { upstreamModel: this.options.upstreamModel, maxTokensField: this.options.maxTokensField }),
+    );
   }
 
   /** POST {base}/completions, read through the same exchange as chat (its chunks renamed on the way in). */
@@ -100,7 +110,10 @@ export class OpenAIUpstreamEngine implements Engine {
     });
     try {
       const body = wireBody();
-      this.pool.dispatch({ path, method: 'POST', headers: request.stream ? this.streamHeaders : this.jsonHeaders, body }, exchange);
+      this.pool.dispatch(
+        { path, method: 'POST', headers: request.stream ? this.streamHeaders : this.jsonHeaders, body },
+        exchange,
+      );
     } catch (error) {
       exchange.failToDispatch(error);
     }
@@ -112,7 +125,10 @@ export class OpenAIUpstreamEngine implements Engine {
     if (signal.aborted) throw signal.reason;
     const cap = this.options.maxConcurrent;
     if (cap !== null && this.active >= cap) {
-      throw new EngineError('overloaded', `This deployment of "${this.options.publicName}" is at its limit of ${cap} concurrent requests.`);
+      throw new EngineError(
+        'overloaded',
+        `This deployment of "${this.options.publicName}" is at its limit of ${cap} concurrent requests.`,
+      );
     }
     this.active += 1;
   }
@@ -127,7 +143,11 @@ export class OpenAIUpstreamEngine implements Engine {
 }
 
 function buildHeaders(options: UpstreamOptions, accept: string): Record<string, string> {
-  const headers: Record<string, string> = { ...lowerCaseKeys(options.headers), 'content-type': 'application/json', accept };
+  const headers: Record<string, string> = {
+    ...lowerCaseKeys(options.headers),
+    'content-type': 'application/json',
+    accept,
+  };
   if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
   return headers;
 }

@@ -72,7 +72,10 @@ export class ResponseBody {
       case 'completion':
         return { kind: 'completion', completion: mode.body.truncated ? null : asRecord(parseJson(mode.body.text())) };
       case 'status-error':
-        return { kind: 'status-error', error: errorFromStatus(mode.status, readErrorText(mode.body.text()), mode.retryAfterMs) };
+        return {
+          kind: 'status-error',
+          error: errorFromStatus(mode.status, readErrorText(mode.body.text()), mode.retryAfterMs),
+        };
       case 'none':
         return { kind: 'nothing' };
     }

@@ -2,7 +2,11 @@
  * The wait an upstream asks for, in milliseconds: OpenAI's `retry-after-ms` first (finer), then
  * `retry-after` as seconds or an HTTP date. Undefined when absent or unreadable.
  */
-export function parseRetryAfter(retryAfterMs: string | undefined, retryAfter: string | undefined, now: number = Date.now()): number | undefined {
+export function parseRetryAfter(
+  retryAfterMs: string | undefined,
+  retryAfter: string | undefined,
+  now: number = Date.now(),
+): number | undefined {
   if (retryAfterMs !== undefined) {
     const millis = Number(retryAfterMs);
     if (Number.isFinite(millis) && millis >= 0) return millis;

@@ -7,9 +7,17 @@ import type { WireRequestOptions } from './wire-request.js';
  * vendor fields pass through; `echo` is never sent (the gateway prefixes the prompt itself, the same for
  * every engine), and usage is asked for on streams.
  */
-export function toTextCompletionWireBody(request: TextCompletionRequest, options: Pick<WireRequestOptions, 'upstreamModel'>): string {
+export function toTextCompletionWireBody(
+  request: TextCompletionRequest,
+  options: Pick<WireRequestOptions, 'upstreamModel'>,
+): string {
   const prompt = request.prompts.length === 1 ? request.prompts[0] : request.prompts;
-  const body: Record<string, unknown> = { ...request.extraBody, model: options.upstreamModel, prompt, stream: request.stream };
+  const body: Record<string, unknown> = {
+    ...request.extraBody,
+    model: options.upstreamModel,
+    prompt,
+    stream: request.stream,
+  };
   if (request.stream) body.stream_options = { include_usage: true };
   if (request.suffix !== null) body.suffix = request.suffix;
   if (request.maxTokens !== null) body.max_tokens = request.maxTokens;

@@ -33,7 +33,8 @@ export class TokenCounter {
     for (const message of request.messages) {
       total += TOKENS_PER_MESSAGE + count(message.role);
       if (message.content) total += await countInSlices(count, message.content);
-      if (message.role === 'assistant') for (const call of message.toolCalls) total += count(call.name) + (await countInSlices(count, call.arguments));
+      if (message.role === 'assistant')
+        for (const call of message.toolCalls) total += count(call.name) + (await countInSlices(count, call.arguments));
     }
     if (request.tools.length > 0) total += await countInSlices(count, JSON.stringify(request.tools));
     return total;
@@ -45,7 +46,9 @@ export class TokenCounter {
   }
 
   private load(): Promise<CountTokens> {
-    this.loading ??= import('gpt-tokenizer/encoding/o200k_base').then((encoding) => (text: string) => encoding.countTokens(text));
+    this.loading ??= import('gpt-tokenizer/encoding/o200k_base').then(
+      (encoding) => (text: string) => encoding.countTokens(text),
+    );
     return this.loading;
   }
 }
@@ -53,7 +56,7 @@ export class TokenCounter {
 async function countInSlices(count: CountTokens, text: string): Promise<number> {
   if (text.length <= SLICE_CHARACTERS) return count(text);
   let total = 0;
-  for (let start = 0; start < text.length; ) {
+  for (let start = 0; start < text.length;) {
     let end = Math.min(text.length, start + SLICE_CHARACTERS);
     const space = end < text.length ? text.lastIndexOf(' ', end) : -1;
     if (space > start + SLICE_CHARACTERS / 2) end = space;

@@ -64,7 +64,8 @@ export class ToolCallRepair {
       if (name !== null) this.start(call, name);
       return;
     }
-    if (argumentsText !== '') this.emit({ type: 'tool-call-delta', choice: this.choice, callIndex: call.callIndex, argumentsText });
+    if (argumentsText !== '')
+      this.emit({ type: 'tool-call-delta', choice: this.choice, callIndex: call.callIndex, argumentsText });
   }
 
   private resolve(fragment: Record<string, unknown>, name: string | null): CallState {
@@ -91,7 +92,15 @@ export class ToolCallRepair {
   }
 
   private create(id: string, upstreamIndex: number | null): CallState {
-    const call: CallState = { callIndex: this.calls.length, id, name: null, upstreamIndex, pendingArguments: '', started: false, lastDelta: this.deltaSerial };
+    const call: CallState = {
+      callIndex: this.calls.length,
+      id,
+      name: null,
+      upstreamIndex,
+      pendingArguments: '',
+      started: false,
+      lastDelta: this.deltaSerial,
+    };
     this.calls.push(call);
     this.byId.set(id, call);
     return call;
@@ -100,9 +109,20 @@ export class ToolCallRepair {
   private start(call: CallState, name: string): void {
     call.name = name;
     call.started = true;
-    this.emit({ type: 'tool-call-start', choice: this.choice, callIndex: call.callIndex, callId: call.id, toolName: name });
+    this.emit({
+      type: 'tool-call-start',
+      choice: this.choice,
+      callIndex: call.callIndex,
+      callId: call.id,
+      toolName: name,
+    });
     if (call.pendingArguments !== '') {
-      this.emit({ type: 'tool-call-delta', choice: this.choice, callIndex: call.callIndex, argumentsText: call.pendingArguments });
+      this.emit({
+        type: 'tool-call-delta',
+        choice: this.choice,
+        callIndex: call.callIndex,
+        argumentsText: call.pendingArguments,
+      });
       call.pendingArguments = '';
     }
   }

@@ -24,8 +24,17 @@ const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
  * itself, the same for every engine). Statuses and transport failures become the same EngineErrors as
  * chat's, so the router fails over the same way.
  */
-export async function requestEmbeddings(call: EmbeddingCall, request: EmbeddingRequest, signal: AbortSignal): Promise<EmbeddingResult> {
-  const body: Record<string, unknown> = { ...request.extraBody, model: call.upstreamModel, input: request.input, encoding_format: 'float' };
+export async function requestEmbeddings(
+  call: EmbeddingCall,
+  request: EmbeddingRequest,
+  signal: AbortSignal,
+): Promise<EmbeddingResult> {
+  const body: Record<string, unknown> = {
+    ...request.extraBody,
+    model: call.upstreamModel,
+    input: request.input,
+    encoding_format: 'float',
+  };
   if (request.dimensions !== null) body.dimensions = request.dimensions;
   if (request.user !== null) body.user = request.user;
   let status: number;
@@ -44,35 +53,60 @@ export async function requestEmbeddings(call: EmbeddingCall, request: EmbeddingR
     text = await readBounded(response.body);
   } catch (error) {
     if (signal.aborted) throw signal.reason;
-    if ((error as Error).name === 'TimeoutError') throw new EngineError('timeout', `The upstream engine sent no embeddings within ${call.responseTimeoutMs} ms.`, { cause: error });
+    if ((error as Error).name === 'TimeoutError')
+      throw new EngineError('timeout', `The upstream engine sent no embeddings within ${call.responseTimeoutMs} ms.`, {
+        cause: error,
+      });
     throw errorFromTransport(error);
   }
   const json = parseJson(text);
   if (status >= 400) {
-    throw errorFromStatus(status, readErrorDetails(json), parseRetryAfter(header(headers['retry-after-ms']), header(headers['retry-after'])));
+    throw errorFromStatus(
+      status,
+      readErrorDetails(json),
+      parseRetryAfter(header(headers['retry-after-ms']), header(headers['retry-after'])),
+    );
   }
   return readEmbeddings(json, request, call.counter);
 }
 
-async function readEmbeddings(json: unknown, request: EmbeddingRequest, counter: TokenCounter): Promise<EmbeddingResult> {
+async function readEmbeddings(
+  json: unknown,
+  request: EmbeddingRequest,
+  counter: TokenCounter,
+): Promise<EmbeddingResult> {
   const data = asRecord(json)?.data;
   if (!Array.isArray(data) || data.length !== request.input.length) {
-    throw new EngineError('upstream_error', `The upstream engine answered without ${request.input.length} embeddings.`, { retryable: true });
+    throw new EngineError(
+      'upstream_error',
+      `The upstream engine answered without ${request.input.length} embeddings.`,
+      { retryable: true },
+    );
   }
   const vectors: number[][] = new Array<number[]>(data.length);
   for (const [position, item] of data.entries()) {
     const record = asRecord(item);
     const index = typeof record?.index === 'number' ? record.index : position;
     const embedding = record?.embedding;
-    if (!Array.isArray(embedding) || !embedding.every((value) => typeof value === 'number') || index < 0 || index >= data.length) {
-      throw new EngineError('upstream_error', 'The upstream engine answered with an embedding that is not a list of numbers.', { retryable: true });
+    if (
+      !Array.isArray(embedding) ||
+      !embedding.every((value) => typeof value === 'number') ||
+      index < 0 ||
+      index >= data.length
+    ) {
+      throw new EngineError(
+        'upstream_error',
+        'The upstream engine answered with an embedding that is not a list of numbers.',
+        { retryable: true },
+      );
     }
     vectors[index] = embedding as number[];
   }
   const reported = asCount(asRecord(asRecord(json)?.usage)?.prompt_tokens);
   if (reported !== null) return { vectors, promptTokens: reported, source: 'engine' };
   let counted = 0;
-  for (const input of request.input) counted += typeof input === 'string' ? await counter.countCompletion(input) : input.length;
+  for (const input of request.input)
+    counted += typeof input === 'string' ? await counter.countCompletion(input) : input.length;
   return { vectors, promptTokens: counted, source: 'counted' };
 }
 
@@ -81,7 +115,8 @@ async function readBounded(body: AsyncIterable<Buffer>): Promise<string> {
   let size = 0;
   for await (const chunk of body) {
     size += chunk.length;
-    if (size > MAX_RESPONSE_BYTES) throw new EngineError('upstream_error', `The upstream engine's embeddings exceed ${MAX_RESPONSE_BYTES} bytes.`);
+    if (size > MAX_RESPONSE_BYTES)
+      throw new EngineError('upstream_error', `The upstream engine's embeddings exceed ${MAX_RESPONSE_BYTES} bytes.`);
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');

@@ -11,30 +11,57 @@ import type { UpstreamErrorDetails } from './error-body.js';
  * - 408/409/5xx: transient -> retried elsewhere; 503 and 504 keep their meaning;
  * - 429: rate_limited with the upstream's retry-after, unless it is our quota running out.
  */
-export function errorFromStatus(status: number, details: UpstreamErrorDetails, retryAfterMs: number | undefined): EngineError {
+export function errorFromStatus(
+  status: number,
+  details: UpstreamErrorDetails,
+  retryAfterMs: number | undefined,
+): EngineError {
   const said = details.message ? `: ${details.message}` : '.';
   const timing = retryAfterMs === undefined ? {} : { retryAfterMs };
   if (details.code === 'context_length_exceeded') {
-    return new EngineError('context_length_exceeded', details.message ?? 'The prompt is longer than the model context.', { param: details.param ?? 'messages' });
+    return new EngineError(
+      'context_length_exceeded',
+      details.message ?? 'The prompt is longer than the model context.',
+      { param: details.param ?? 'messages' },
+    );
   }
   switch (status) {
     case 400:
     case 422:
-      return new EngineError('invalid_request', details.message ?? `The upstream engine refused the request (HTTP ${status}).`, { param: details.param, status: 400 });
+      return new EngineError(
+        'invalid_request',
+        details.message ?? `The upstream engine refused the request (HTTP ${status}).`,
+        { param: details.param, status: 400 },
+      );
     case 413:
-      return new EngineError('invalid_request', details.message ?? 'The request is too large for the upstream engine.', { param: details.param, status: 413 });
+      return new EngineError(
+        'invalid_request',
+        details.message ?? 'The request is too large for the upstream engine.',
+        { param: details.param, status: 413 },
+      );
     case 401:
     case 403:
-      return new EngineError('upstream_error', `The upstream engine refused the gateway's credentials (HTTP ${status}); the operator must fix this deployment's apiKey.`, {
-        retryable: true,
-      });
+      return new EngineError(
+        'upstream_error',
+        `The upstream engine refused the gateway's credentials (HTTP ${status}); the operator must fix this deployment's apiKey.`,
+        {
+          retryable: true,
+        },
+      );
     case 404:
-      return new EngineError('upstream_error', `The upstream engine does not serve this model or URL (HTTP 404)${said}`, { retryable: true });
+      return new EngineError(
+        'upstream_error',
+        `The upstream engine does not serve this model or URL (HTTP 404)${said}`,
+        { retryable: true },
+      );
     case 408:
       return new EngineError('timeout', `The upstream engine timed out (HTTP 408)${said}`, timing);
     case 429:
       if (details.code === 'insufficient_quota') {
-        return new EngineError('upstream_error', `The upstream account is out of quota (HTTP 429)${said}`, { retryable: true, ...timing });
+        return new EngineError('upstream_error', `The upstream account is out of quota (HTTP 429)${said}`, {
+          retryable: true,
+          ...timing,
+        });
       }
       return new EngineError('rate_limited', `The upstream engine is rate limiting requests (HTTP 429)${said}`, timing);
     case 503:
@@ -43,10 +70,17 @@ export function errorFromStatus(status: number, details: UpstreamErrorDetails, r
       return new EngineError('timeout', `The upstream engine timed out (HTTP 504)${said}`, timing);
     default:
       if (status >= 500 || status === 409) {
-        return new EngineError('upstream_error', `The upstream engine failed (HTTP ${status})${said}`, { retryable: true, ...timing });
+        return new EngineError('upstream_error', `The upstream engine failed (HTTP ${status})${said}`, {
+          retryable: true,
+          ...timing,
+        });
       }
       // Other 4xx (405, 415, ...) mean the gateway and the upstream disagree: not the client's fault, not transient.
-      return new EngineError('upstream_error', `The upstream engine rejected the gateway's request (HTTP ${status})${said}`, { retryable: false });
+      return new EngineError(
+        'upstream_error',
+        `The upstream engine rejected the gateway's request (HTTP ${status})${said}`,
+        { retryable: false },
+      );
   }
 }
 
@@ -59,14 +93,26 @@ export function errorFromStreamEvent(details: UpstreamErrorDetails): EngineError
   return errorFromStatus(status, details, undefined);
 }
 
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_DESTROYED']);
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_DESTROYED',
+]);
 const TIMED_OUT = new Set(['ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
 /** A transport failure (no HTTP answer, or the connection died) before the stream began: retryable. */
 export function errorFromTransport(error: unknown): EngineError {
   if (error instanceof EngineError) return error;
   const code = errorCode(error);
-  if (code !== null && TIMED_OUT.has(code)) return new EngineError('timeout', `The upstream engine did not answer in time (${code}).`, { cause: error });
+  if (code !== null && TIMED_OUT.has(code))
+    return new EngineError('timeout', `The upstream engine did not answer in time (${code}).`, { cause: error });
   const reason = code !== null && UNREACHABLE.has(code) ? code : 'connection failed';
   return new EngineError('unavailable', `The upstream engine is unreachable (${reason}).`, { cause: error });
 }
@@ -75,7 +121,9 @@ export function errorFromTransport(error: unknown): EngineError {
 export function errorMidStream(error: unknown): EngineError {
   if (error instanceof EngineError) return error;
   const code = errorCode(error);
-  return new EngineError('upstream_error', `The upstream engine's stream broke off${code ? ` (${code})` : ''}.`, { cause: error });
+  return new EngineError('upstream_error', `The upstream engine's stream broke off${code ? ` (${code})` : ''}.`, {
+    cause: error,
+  });
 }
 
 function errorCode(error: unknown): string | null {

@@ -96,7 +96,10 @@ export class UpstreamExchange implements Dispatcher.DispatchHandlers {
       this.resolveStarted = resolve;
       this.rejectStarted = reject;
     });
-    this.queue = new PartQueue({ highWaterMark: HIGH_WATER_MARK, onAbandoned: () => this.stopUpstream(new Error('the consumer stopped reading')) });
+    this.queue = new PartQueue({
+      highWaterMark: HIGH_WATER_MARK,
+      onAbandoned: () => this.stopUpstream(new Error('the consumer stopped reading')),
+    });
     this.usage = new UsageTracker(options.request, options.counter);
     this.normalizer = new ChunkNormalizer(options.request.n, this.usage, (part) => this.emit(part));
     this.deadline = new Deadline((phase) => this.expire(phase));
@@ -104,7 +107,10 @@ export class UpstreamExchange implements Dispatcher.DispatchHandlers {
       {
         onEvent: (event) => this.acceptEvent(event),
         onErrorField: (value) => this.normalizer.fail(errorFromStreamEvent(readErrorDetails(parseJson(value)))),
-        onMalformed: (message) => this.normalizer.fail(new EngineError('upstream_error', `The upstream engine's stream is malformed: ${message}.`)),
+        onMalformed: (message) =>
+          this.normalizer.fail(
+            new EngineError('upstream_error', `The upstream engine's stream is malformed: ${message}.`),
+          ),
       },
       options.request.stream,
     );
@@ -189,15 +195,23 @@ export class UpstreamExchange implements Dispatcher.DispatchHandlers {
       this.normalizer.fail(errorFromStreamEvent(readErrorDetails(chunk ?? { error: data })));
       return;
     }
-    if (chunk) this.normalizer.accept(this.options.translateChunk ? this.options.translateChunk(chunk, 'delta') : chunk);
+    if (chunk)
+      this.normalizer.accept(this.options.translateChunk ? this.options.translateChunk(chunk, 'delta') : chunk);
   }
 
   private acceptCompletion(completion: JsonRecord | null): void {
     if (!completion) {
-      this.failBeforeStart(new EngineError('upstream_error', 'The upstream engine answered with a body that is not a JSON completion.', { retryable: true }));
+      this.failBeforeStart(
+        new EngineError('upstream_error', 'The upstream engine answered with a body that is not a JSON completion.', {
+          retryable: true,
+        }),
+      );
       return;
     }
-    this.normalizer.accept(this.options.translateChunk ? this.options.translateChunk(completion, 'message') : completion, 'message');
+    this.normalizer.accept(
+      this.options.translateChunk ? this.options.translateChunk(completion, 'message') : completion,
+      'message',
+    );
     this.endStream(true);
   }
 
@@ -244,7 +258,11 @@ export class UpstreamExchange implements Dispatcher.DispatchHandlers {
     this.normalizer.end(sawEnd);
     if (this.phase === 'waiting') {
       // Nothing was generated and nothing failed: an upstream that sent only `[DONE]`, or only a role chunk.
-      this.failBeforeStart(new EngineError('upstream_error', 'The upstream engine ended the response without generating anything.', { retryable: true }));
+      this.failBeforeStart(
+        new EngineError('upstream_error', 'The upstream engine ended the response without generating anything.', {
+          retryable: true,
+        }),
+      );
       return;
     }
     this.closeStream();
@@ -289,7 +307,11 @@ export class UpstreamExchange implements Dispatcher.DispatchHandlers {
       return;
     }
     const stream = this.options.request.stream;
-    const limit = !stream ? this.options.responseTimeoutMs : phase === 'first-token' ? this.options.firstTokenTimeoutMs : this.options.idleTimeoutMs;
+    const limit = !stream
+      ? this.options.responseTimeoutMs
+      : phase === 'first-token'
+        ? this.options.firstTokenTimeoutMs
+        : this.options.idleTimeoutMs;
     const what = !stream ? 'complete response' : phase === 'first-token' ? 'first token' : 'chunk';
     const error = new EngineError('timeout', `The upstream engine sent no ${what} within ${limit} ms.`);
     if (this.phase === 'waiting') this.failBeforeStart(error);
@@ -298,7 +320,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandlers {
 
   /** The client went away: abort the upstream request now; the parts end with the usage so far (no finish, no error). */
   private readonly cancel = (): void => {
-    const reason = this.options.signal.reason instanceof Error ? this.options.signal.reason : new Error('client disconnected');
+    const reason =
+      this.options.signal.reason instanceof Error ? this.options.signal.reason : new Error('client disconnected');
     // The phase changes first: undici reports the abort synchronously, and it must not read as a failure.
     if (this.phase === 'waiting') {
       this.phase = 'done';

@@ -27,7 +27,11 @@ export class UsageTracker {
     if (promptTokens === null && completionTokens === null) return;
     // vLLM (prefix caching), SGLang and OpenAI say how much of the prompt they reused.
     const cachedTokens = asCount(asRecord(usage.prompt_tokens_details)?.cached_tokens);
-    this.reported = { promptTokens: promptTokens ?? 0, completionTokens: completionTokens ?? 0, ...(cachedTokens === null ? {} : { cachedTokens }) };
+    this.reported = {
+      promptTokens: promptTokens ?? 0,
+      completionTokens: completionTokens ?? 0,
+      ...(cachedTokens === null ? {} : { cachedTokens }),
+    };
   }
 
   addGenerated(text: string): void {
@@ -40,7 +44,10 @@ export class UsageTracker {
   }
 
   async countedUsage(): Promise<Usage> {
-    const [promptTokens, completionTokens] = await Promise.all([this.counter.countPrompt(this.request), this.counter.countCompletion(this.generated)]);
+    const [promptTokens, completionTokens] = await Promise.all([
+      this.counter.countPrompt(this.request),
+      this.counter.countCompletion(this.generated),
+    ]);
     return { promptTokens, completionTokens, source: 'counted' };
   }
 }

@@ -13,7 +13,12 @@ export interface WireRequestOptions {
  * `stream_options` is sent only on streams: vLLM and others reject it on non-streaming requests.
  */
 export function toWireBody(request: ChatRequest, options: WireRequestOptions): string {
-  const body: Record<string, unknown> = { ...request.extraBody, model: options.upstreamModel, messages: request.messages.map(toWireMessage), stream: request.stream };
+  const body: Record<string, unknown> = {
+    ...request.extraBody,
+    model: options.upstreamModel,
+    messages: request.messages.map(toWireMessage),
+    stream: request.stream,
+  };
   if (request.stream) body.stream_options = { include_usage: true };
   const maxTokens = request.maxTokens ?? request.serverMaxTokens ?? null;
   if (maxTokens !== null) body[options.maxTokensField] = maxTokens;
@@ -27,7 +32,11 @@ export function toWireBody(request: ChatRequest, options: WireRequestOptions): s
   if (request.tools.length > 0) {
     body.tools = request.tools.map((tool) => ({
       type: 'function',
-      function: { name: tool.name, ...(tool.description !== null ? { description: tool.description } : {}), ...(tool.parameters ? { parameters: tool.parameters } : {}) },
+      function: {
+        name: tool.name,
+        ...(tool.description !== null ? { description: tool.description } : {}),
+        ...(tool.parameters ? { parameters: tool.parameters } : {}),
+      },
     }));
     body.tool_choice = toWireToolChoice(request.toolChoice);
     if (!request.parallelToolCalls) body.parallel_tool_calls = false;
@@ -51,7 +60,11 @@ function toWireMessage(message: ChatMessage): Record<string, unknown> {
       return {
         role: 'assistant',
         content: message.content,
-        tool_calls: message.toolCalls.map((call) => ({ id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments } })),
+        tool_calls: message.toolCalls.map((call) => ({
+          id: call.id,
+          type: 'function',
+          function: { name: call.name, arguments: call.arguments },
+        })),
       };
     case 'tool':
       return { role: 'tool', content: message.content, tool_call_id: message.toolCallId };

@@ -34,7 +34,12 @@ export async function streamResumably(
   run: (sink: EventSink) => Promise<ChatOutcome>,
 ): Promise<ChatOutcome> {
   scope.detachFromClient();
-  const resumable = new ResumableStream(stream.id, stream.writer, stream.response, { log: deps.log, logger: deps.logger, graceMs: deps.graceMs, cancel: scope.cancel });
+  const resumable = new ResumableStream(stream.id, stream.writer, stream.response, {
+    log: deps.log,
+    logger: deps.logger,
+    graceMs: deps.graceMs,
+    cancel: scope.cancel,
+  });
   const outcome = await run(resumable);
   await resumable.settled();
   if (resumable.expired && outcome.outcome === 'cancelled') return { ...outcome, errorCode: 'resume_window_expired' };

@@ -34,7 +34,12 @@ export interface StreamJob {
 }
 
 /** A streamed chat: the chat assembler over the common stream path. */
-export function streamChat(context: ChatContext, sink: EventSink, response: ServerResponse, usageMode: StreamUsageMode): Promise<ChatOutcome> {
+export function streamChat(
+  context: ChatContext,
+  sink: EventSink,
+  response: ServerResponse,
+  usageMode: StreamUsageMode,
+): Promise<ChatOutcome> {
   return streamParts(
     {
       start: async () => {
@@ -114,7 +119,12 @@ export async function streamParts(job: StreamJob, sink: EventSink, response: Ser
 }
 
 /** An error before the first byte is a status and a JSON body; after it, the contract's error event. */
-async function endWithError(sink: EventSink, response: ServerResponse, job: StreamJob, error: GatewayError): Promise<ChatOutcome> {
+async function endWithError(
+  sink: EventSink,
+  response: ServerResponse,
+  job: StreamJob,
+  error: GatewayError,
+): Promise<ChatOutcome> {
   const wire = error.toWire();
   if (sink.isOpen) {
     // The keep-alive already committed a 200: the failure can only be an error event now.

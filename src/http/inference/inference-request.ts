@@ -92,7 +92,8 @@ export async function runInference(
   } catch (error) {
     const gatewayError = cancellation.byShutdown ? shuttingDownError() : toGatewayError(error);
     // Only the unexpected deserves a stack; a 503 while loading or a 429 is in the request's own line.
-    if (gatewayError.kind === 'internal_error' && !cancellation.byShutdown) request.log.error({ err: error }, 'inference request failed');
+    if (gatewayError.kind === 'internal_error' && !cancellation.byShutdown)
+      request.log.error({ err: error }, 'inference request failed');
     result = cancellation.clientGone
       ? { outcome: 'cancelled', status: 499, errorCode: null }
       : { outcome: 'error', status: gatewayError.status, errorCode: gatewayError.toWire().code ?? gatewayError.kind };

@@ -19,7 +19,11 @@ import {
 type Json = Record<string, unknown>;
 
 /** Request schemas are documented as clients write them (defaults optional), responses as the server writes them. */
-const REQUEST_SCHEMAS = { ChatCompletionRequest: chatRequestSchema, CreateKeyRequest: createKeyBodySchema, UpdateKeyRequest: patchKeyBodySchema };
+const REQUEST_SCHEMAS = {
+  ChatCompletionRequest: chatRequestSchema,
+  CreateKeyRequest: createKeyBodySchema,
+  UpdateKeyRequest: patchKeyBodySchema,
+};
 const RESPONSE_SCHEMAS = {
   ErrorResponse: errorResponseSchema,
   Model: modelSchema,
@@ -57,7 +61,13 @@ export function buildOpenApiDocument(version: string): Json {
     paths: {
       '/v1/inference/chat/completions': { post: chatOperation() },
       '/v1/inference/models': {
-        get: operation('listModels', 'Models this key may use', 'apiKey', { 200: json('ModelList', 'The models.') }, [401]),
+        get: operation(
+          'listModels',
+          'Models this key may use',
+          'apiKey',
+          { 200: json('ModelList', 'The models.') },
+          [401],
+        ),
       },
       '/v1/inference/models/{model}': {
         get: {
@@ -65,29 +75,81 @@ export function buildOpenApiDocument(version: string): Json {
           parameters: [{ name: 'model', in: 'path', required: true, schema: { type: 'string' } }],
         },
       },
-      '/healthz': { get: operation('health', 'Liveness: the process answers', null, { 200: json('Health', 'Alive.') }, []) },
+      '/healthz': {
+        get: operation('health', 'Liveness: the process answers', null, { 200: json('Health', 'Alive.') }, []),
+      },
       '/readyz': {
-        get: operation('ready', 'Readiness: every model is loaded', null, { 200: json('Ready', 'Ready.'), 503: json('Ready', 'A model is still loading.') }, []),
+        get: operation(
+          'ready',
+          'Readiness: every model is loaded',
+          null,
+          { 200: json('Ready', 'Ready.'), 503: json('Ready', 'A model is still loading.') },
+          [],
+        ),
       },
       '/metrics': {
-        get: operation('metrics', 'Prometheus metrics (text format)', null, { 200: { description: 'Prometheus text exposition.', content: { 'text/plain': { schema: { type: 'string' } } } } }, []),
+        get: operation(
+          'metrics',
+          'Prometheus metrics (text format)',
+          null,
+          {
+            200: {
+              description: 'Prometheus text exposition.',
+              content: { 'text/plain': { schema: { type: 'string' } } },
+            },
+          },
+          [],
+        ),
       },
       '/v1/admin/keys': {
-        get: operation('listKeys', 'List API keys', 'adminToken', { 200: json('AdminKeyList', 'Every key (never a hash or a key).') }, [401, 404]),
+        get: operation(
+          'listKeys',
+          'List API keys',
+          'adminToken',
+          { 200: json('AdminKeyList', 'Every key (never a hash or a key).') },
+          [401, 404],
+        ),
         post: {
-          ...operation('createKey', 'Create an API key', 'adminToken', { 201: json('AdminKeyWithSecret', 'The key, shown this once.') }, [400, 401, 404]),
+          ...operation(
+            'createKey',
+            'Create an API key',
+            'adminToken',
+            { 201: json('AdminKeyWithSecret', 'The key, shown this once.') },
+            [400, 401, 404],
+          ),
           requestBody: body('CreateKeyRequest'),
         },
       },
       '/v1/admin/keys/{id}': {
         parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
         get: operation('getKey', 'One API key', 'adminToken', { 200: json('AdminKey', 'The key.') }, [401, 404]),
-        patch: { ...operation('updateKey', 'Change a key (absent = unchanged, null = cleared)', 'adminToken', { 200: json('AdminKey', 'The key.') }, [400, 401, 404, 409]), requestBody: body('UpdateKeyRequest') },
-        delete: operation('revokeKey', 'Revoke a key', 'adminToken', { 200: json('AdminKey', 'The revoked key.') }, [401, 404]),
+        patch: {
+          ...operation(
+            'updateKey',
+            'Change a key (absent = unchanged, null = cleared)',
+            'adminToken',
+            { 200: json('AdminKey', 'The key.') },
+            [400, 401, 404, 409],
+          ),
+          requestBody: body('UpdateKeyRequest'),
+        },
+        delete: operation(
+          'revokeKey',
+          'Revoke a key',
+          'adminToken',
+          { 200: json('AdminKey', 'The revoked key.') },
+          [401, 404],
+        ),
       },
       '/v1/admin/keys/{id}/rotate': {
         parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-        post: operation('rotateKey', 'Replace the secret of a key', 'adminToken', { 200: json('AdminKeyWithSecret', 'The key, with its new secret.') }, [401, 404, 409]),
+        post: operation(
+          'rotateKey',
+          'Replace the secret of a key',
+          'adminToken',
+          { 200: json('AdminKeyWithSecret', 'The key, with its new secret.') },
+          [401, 404, 409],
+        ),
       },
       '/v1/admin/usage': {
         get: {
@@ -95,7 +157,16 @@ export function buildOpenApiDocument(version: string): Json {
             'usage',
             'Requests and tokens per key and model',
             'adminToken',
-            { 200: { description: 'The report.', content: { 'application/json': { schema: ref('UsageReport') }, 'text/csv': { schema: { type: 'string' } }, 'text/plain': { schema: { type: 'string' } } } } },
+            {
+              200: {
+                description: 'The report.',
+                content: {
+                  'application/json': { schema: ref('UsageReport') },
+                  'text/csv': { schema: { type: 'string' } },
+                  'text/plain': { schema: { type: 'string' } },
+                },
+              },
+            },
             [400, 401, 404],
           ),
           parameters: queryParameters(usageQuerySchema),
@@ -116,7 +187,10 @@ function chatOperation(): Json {
           description:
             'A chat.completion, or with `stream: true` a text/event-stream of `data: <ChatCompletionChunk>` events ending with `data: [DONE]` ' +
             '(or with one error event, a chunk carrying `error`, and no [DONE]).',
-          content: { 'application/json': { schema: ref('ChatCompletion') }, 'text/event-stream': { schema: ref('ChatCompletionChunk') } },
+          content: {
+            'application/json': { schema: ref('ChatCompletion') },
+            'text/event-stream': { schema: ref('ChatCompletionChunk') },
+          },
         },
       },
       [400, 401, 404, 413, 429, 500, 502, 503, 504],
@@ -138,11 +212,22 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   504: 'The upstream engine timed out.',
 };
 
-function operation(operationId: string, summary: string, security: 'apiKey' | 'adminToken' | null, responses: Record<number, Json>, errors: number[]): Json {
+function operation(
+  operationId: string,
+  summary: string,
+  security: 'apiKey' | 'adminToken' | null,
+  responses: Record<number, Json>,
+  errors: number[],
+): Json {
   const all: Record<string, Json> = {};
   for (const [status, response] of Object.entries(responses)) all[status] = response;
   for (const status of errors) all[String(status)] = json('ErrorResponse', ERROR_DESCRIPTIONS[status] ?? 'Error.');
-  return { operationId, summary, ...(security ? { security: [{ [security]: [] }] } : { security: [] }), responses: all };
+  return {
+    operationId,
+    summary,
+    ...(security ? { security: [{ [security]: [] }] } : { security: [] }),
+    responses: all,
+  };
 }
 
 function ref(name: string): Json {
@@ -161,7 +246,12 @@ function body(schema: string): Json {
 function componentSchemas(schemas: Record<string, z.ZodType>, io: 'input' | 'output'): Record<string, Json> {
   const registry = z.registry<{ id: string }>();
   for (const [id, schema] of Object.entries(schemas)) registry.add(schema, { id });
-  const converted = z.toJSONSchema(registry, { target: 'draft-2020-12', io, unrepresentable: 'any', uri: (id) => `#/components/schemas/${id}` });
+  const converted = z.toJSONSchema(registry, {
+    target: 'draft-2020-12',
+    io,
+    unrepresentable: 'any',
+    uri: (id) => `#/components/schemas/${id}`,
+  });
   const result: Record<string, Json> = {};
   for (const [id, schema] of Object.entries(converted.schemas)) {
     const { $schema: _dialect, $id: _id, ...rest } = schema as Json;
@@ -172,7 +262,10 @@ function componentSchemas(schemas: Record<string, z.ZodType>, io: 'input' | 'out
 
 /** A zod object of query fields -> OpenAPI query parameters. */
 function queryParameters(schema: z.ZodObject): Json[] {
-  const converted = z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, Json>; required?: string[] };
+  const converted = z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' }) as {
+    properties?: Record<string, Json>;
+    required?: string[];
+  };
   return Object.entries(converted.properties ?? {}).map(([name, property]) => ({
     name,
     in: 'query',

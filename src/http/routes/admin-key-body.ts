@@ -10,7 +10,8 @@ import { formatPath } from '../../validation/param-path.js';
 const limit = z.number().nullable().optional();
 /** The CLI's wording for the same mistake: what is accepted, with examples (zod alone says "Invalid input"). */
 const dateTime = z.union([z.iso.datetime({ offset: true }), z.iso.date()], {
-  error: 'must be an ISO 8601 date or date-time, e.g. 2026-01-31 or 2026-01-31T12:00:00Z (a date alone is midnight UTC)',
+  error:
+    'must be an ISO 8601 date or date-time, e.g. 2026-01-31 or 2026-01-31T12:00:00Z (a date alone is midnight UTC)',
 });
 
 const keyFields = {
@@ -18,7 +19,10 @@ const keyFields = {
   rpm: limit,
   tpm: limit,
   maxConcurrent: limit,
-  budget: z.strictObject({ tokens: z.number(), period: z.enum(BUDGET_PERIODS) }).nullable().optional(),
+  budget: z
+    .strictObject({ tokens: z.number(), period: z.enum(BUDGET_PERIODS) })
+    .nullable()
+    .optional(),
   expiresAt: dateTime.nullable().optional(),
 };
 
@@ -30,7 +34,9 @@ export function parseCreateBody(body: unknown, now: Date): NewKeyInput {
   const parsed = parseOrThrow(createKeyBodySchema, body);
   const input: NewKeyInput = { ...parsed, expiresAt: toDate(parsed.expiresAt) };
   if (input.expiresAt && input.expiresAt.getTime() <= now.getTime()) {
-    throw new GatewayError('invalid_request', `Invalid 'expiresAt': ${parsed.expiresAt} is not in the future.`, { param: 'expiresAt' });
+    throw new GatewayError('invalid_request', `Invalid 'expiresAt': ${parsed.expiresAt} is not in the future.`, {
+      param: 'expiresAt',
+    });
   }
   return input;
 }
@@ -42,12 +48,14 @@ export function parsePatchBody(body: unknown): KeyPatch {
 }
 
 function parseOrThrow<T>(schema: z.ZodType<T>, body: unknown): T {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new GatewayError('invalid_request', 'The request body must be a JSON object.');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new GatewayError('invalid_request', 'The request body must be a JSON object.');
   const parsed = schema.safeParse(body);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   const param = issue ? formatPath(issue.path) || null : null;
-  const detail = issue?.code === 'unrecognized_keys' ? `unknown field(s) ${issue.keys.join(', ')}` : (issue?.message ?? 'invalid');
+  const detail =
+    issue?.code === 'unrecognized_keys' ? `unknown field(s) ${issue.keys.join(', ')}` : (issue?.message ?? 'invalid');
   return throwInvalid(param, detail);
 }
 

@@ -17,7 +17,9 @@ export function registerAdminKeyRoutes(app: FastifyInstance, keyStore: KeyStore)
 
   app.get('/keys', async () => ({ object: 'list', data: (await keyStore.list()).map(keyView) }));
 
-  app.get<IdParams>('/keys/:id', async (request) => keyView(found(await keyStore.get(request.params.id), request.params.id)));
+  app.get<IdParams>('/keys/:id', async (request) =>
+    keyView(found(await keyStore.get(request.params.id), request.params.id)),
+  );
 
   app.patch<IdParams>('/keys/:id', async (request) => {
     const patch = parsePatchBody(request.body);
@@ -44,7 +46,8 @@ async function storeCall<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
-    if (error instanceof InvalidKeyInputError) throw new GatewayError('invalid_request', error.message, { param: error.field });
+    if (error instanceof InvalidKeyInputError)
+      throw new GatewayError('invalid_request', error.message, { param: error.field });
     if (error instanceof KeyRevokedError) throw new GatewayError('key_revoked', error.message);
     throw error;
   }

@@ -5,11 +5,16 @@ import { BUCKET_MS } from '../../usage/ledger-aggregates.js';
 import type { LatencyRow, Ledger, UsageQuery, UsageSeriesRow } from '../../usage/ledger.js';
 import { formatTotals, REPORT_FORMATS } from '../../usage/report-format.js';
 
-const CONTENT_TYPES = { json: 'application/json; charset=utf-8', csv: 'text/csv; charset=utf-8', table: 'text/plain; charset=utf-8' } as const;
+const CONTENT_TYPES = {
+  json: 'application/json; charset=utf-8',
+  csv: 'text/csv; charset=utf-8',
+  table: 'text/plain; charset=utf-8',
+} as const;
 
 /** The CLI's wording for the same mistake: what is accepted, with examples (zod alone says "Invalid input"). */
 const dateTime = z.union([z.iso.datetime({ offset: true }), z.iso.date()], {
-  error: 'must be an ISO 8601 date or date-time, e.g. 2026-01-31 or 2026-01-31T12:00:00Z (a date alone is midnight UTC)',
+  error:
+    'must be an ISO 8601 date or date-time, e.g. 2026-01-31 or 2026-01-31T12:00:00Z (a date alone is midnight UTC)',
 });
 export const usageQuerySchema = z.object({
   keyId: z.string().min(1).optional(),
@@ -37,7 +42,10 @@ export function registerAdminUsageRoutes(app: FastifyInstance, ledger: Ledger): 
     const { format, ...filters } = parseQuery(usageQuerySchema, request.query);
     const query = usageQuery(filters);
     const totals = await ledger.totals(query);
-    const body = format === 'json' ? JSON.stringify({ object: 'usage_report', ...rangeOf(query), data: totals }) : formatTotals(totals, format);
+    const body =
+      format === 'json'
+        ? JSON.stringify({ object: 'usage_report', ...rangeOf(query), data: totals })
+        : formatTotals(totals, format);
     return reply.type(CONTENT_TYPES[format]).send(body);
   });
 
@@ -63,19 +71,28 @@ function parseQuery<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> 
   const param = issue?.path.map(String).join('.') || null;
   const given = param ? (input as Record<string, unknown>)[param] : undefined;
   const got = typeof given === 'string' ? `, got "${given.slice(0, 100)}"` : '';
-  throw new GatewayError('invalid_request', `Invalid ${param ? `'${param}'` : 'query'}: ${issue?.message ?? 'invalid'}${got}.`, { param });
+  throw new GatewayError(
+    'invalid_request',
+    `Invalid ${param ? `'${param}'` : 'query'}: ${issue?.message ?? 'invalid'}${got}.`,
+    { param },
+  );
 }
 
 /** Fills in a missing end of the range and refuses one that would answer too many buckets. */
 function seriesRange(query: UsageQuery, bucketMs: number, defaultBuckets: number): UsageQuery {
   const until = query.until ?? new Date();
   const since = query.since ?? new Date(until.getTime() - defaultBuckets * bucketMs);
-  if (since.getTime() >= until.getTime()) throw new GatewayError('invalid_request', "'since' must be earlier than 'until'.", { param: 'since' });
+  if (since.getTime() >= until.getTime())
+    throw new GatewayError('invalid_request', "'since' must be earlier than 'until'.", { param: 'since' });
   const buckets = Math.ceil((until.getTime() - since.getTime()) / bucketMs);
   if (buckets > MAX_SERIES_BUCKETS) {
-    throw new GatewayError('invalid_request', `The range spans ${buckets} buckets; at most ${MAX_SERIES_BUCKETS} are allowed. Use a shorter range or bucket=day.`, {
-      param: 'since',
-    });
+    throw new GatewayError(
+      'invalid_request',
+      `The range spans ${buckets} buckets; at most ${MAX_SERIES_BUCKETS} are allowed. Use a shorter range or bucket=day.`,
+      {
+        param: 'since',
+      },
+    );
   }
   return { ...query, since, until };
 }
@@ -96,7 +113,12 @@ function usageQuery(filters: { keyId?: string; model?: string; since?: string; u
   return query;
 }
 
-function rangeOf(query: UsageQuery): { keyId: string | null; model: string | null; since: string | null; until: string | null } {
+function rangeOf(query: UsageQuery): {
+  keyId: string | null;
+  model: string | null;
+  since: string | null;
+  until: string | null;
+} {
   return {
     keyId: query.keyId ?? null,
     model: query.model ?? null,

@@ -10,7 +10,12 @@ const require = createRequire(import.meta.url);
 const OPENAPI_PATH = '/v1/inference/openapi.json';
 const REFERENCE_PREFIX = '/v1/inference/reference/';
 /** The only files of swagger-ui-dist the page loads (its own index.html points at a demo API). */
-const RENDERER_FILES = new Set(['/swagger-ui.css', '/swagger-ui-bundle.js', '/favicon-32x32.png', '/favicon-16x16.png']);
+const RENDERER_FILES = new Set([
+  '/swagger-ui.css',
+  '/swagger-ui-bundle.js',
+  '/favicon-32x32.png',
+  '/favicon-16x16.png',
+]);
 
 const PAGE = `<!doctype html>
 <html lang="en">
@@ -48,7 +53,9 @@ export async function registerApiReference(app: FastifyInstance): Promise<void> 
   app.get(OPENAPI_PATH, async (_request, reply) => reply.type('application/json; charset=utf-8').send(document));
   app.get(REFERENCE_PREFIX.slice(0, -1), async (_request, reply) => reply.redirect(REFERENCE_PREFIX));
   app.get(REFERENCE_PREFIX, async (_request, reply) => reply.type('text/html; charset=utf-8').send(PAGE));
-  app.get(`${REFERENCE_PREFIX}init.js`, async (_request, reply) => reply.type('text/javascript; charset=utf-8').send(INIT_SCRIPT));
+  app.get(`${REFERENCE_PREFIX}init.js`, async (_request, reply) =>
+    reply.type('text/javascript; charset=utf-8').send(INIT_SCRIPT),
+  );
   await app.register(fastifyStatic, {
     root: dirname(require.resolve('swagger-ui-dist/package.json')),
     prefix: REFERENCE_PREFIX,

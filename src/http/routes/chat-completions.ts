@@ -26,7 +26,8 @@ export function registerChatRoute(app: FastifyInstance, deps: ChatRouteDependenc
       const model = deps.registry.resolve(parsed.model);
       const lease = await scope.admit(parsed);
       // A budget without max_tokens: generation stops where the reservation ends.
-      const chat = lease.maxCompletionTokens === null ? parsed : { ...parsed, serverMaxTokens: lease.maxCompletionTokens };
+      const chat =
+        lease.maxCompletionTokens === null ? parsed : { ...parsed, serverMaxTokens: lease.maxCompletionTokens };
       const context: ChatContext = {
         request: chat,
         model,
@@ -42,9 +43,15 @@ export function registerChatRoute(app: FastifyInstance, deps: ChatRouteDependenc
         const resumable = deps.resumable && wantsResumable(request.headers) ? deps.resumable : null;
         // Registered before the first byte: a store that cannot take it is a real status, not a broken stream.
         if (resumable) {
-          await resumable.log.create(context.identity.id, { keyId: request.apiKey?.id ?? null }).catch((error: unknown) => {
-            throw new GatewayError('unavailable', 'Resumable streams are unavailable right now (their store failed); retry, or stream without Oruel-Resumable.', { cause: error });
-          });
+          await resumable.log
+            .create(context.identity.id, { keyId: request.apiKey?.id ?? null })
+            .catch((error: unknown) => {
+              throw new GatewayError(
+                'unavailable',
+                'Resumable streams are unavailable right now (their store failed); retry, or stream without Oruel-Resumable.',
+                { cause: error },
+              );
+            });
         }
         reply.hijack();
         // The request's signal also ends a wait for `drain`: a reader that stopped reading cannot hold a shutdown.

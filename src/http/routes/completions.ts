@@ -11,7 +11,12 @@ import { SseWriter } from '../../sse/sse-writer.js';
 import { parseCompletionRequest } from '../../validation/completion-request.js';
 import { collectParts } from '../chat/json-response.js';
 import { streamParts } from '../chat/stream-response.js';
-import { runInference, type AdmissionView, type InferenceDependencies, type InferenceScope } from '../inference/inference-request.js';
+import {
+  runInference,
+  type AdmissionView,
+  type InferenceDependencies,
+  type InferenceScope,
+} from '../inference/inference-request.js';
 import { usageModeFor } from './chat-completions.js';
 
 export interface CompletionsRouteDependencies extends InferenceDependencies {
@@ -31,7 +36,9 @@ export function registerCompletionsRoute(app: FastifyInstance, deps: Completions
       await scope.admit(admissionView(completion));
       const identity = { id: newTextCompletionId(), created: Math.floor(Date.now() / 1000), model: completion.model };
       const choices = completion.prompts.length * completion.n;
-      const echoes = echo ? Array.from({ length: choices }, (_, choice) => completion.prompts[Math.floor(choice / completion.n)] ?? '') : null;
+      const echoes = echo
+        ? Array.from({ length: choices }, (_, choice) => completion.prompts[Math.floor(choice / completion.n)] ?? '')
+        : null;
       const start = () => startText(model.engines, completion, scope);
       if (completion.stream) {
         reply.hijack();
@@ -56,9 +63,16 @@ export function registerCompletionsRoute(app: FastifyInstance, deps: Completions
   );
 }
 
-async function startText(engines: readonly Deployment[], request: TextCompletionRequest, scope: InferenceScope): Promise<PartQueue> {
+async function startText(
+  engines: readonly Deployment[],
+  request: TextCompletionRequest,
+  scope: InferenceScope,
+): Promise<PartQueue> {
   const started = await startAnyWork(engines, request.model, scope.signal, (engine) => {
-    if (!engine.startTextCompletion) throw new EngineError('invalid_request', `Model "${request.model}" does not serve text completions.`, { param: 'model' });
+    if (!engine.startTextCompletion)
+      throw new EngineError('invalid_request', `Model "${request.model}" does not serve text completions.`, {
+        param: 'model',
+      });
     return engine.startTextCompletion(request, scope.signal);
   });
   scope.onEngine(started.engine);
@@ -67,5 +81,11 @@ async function startText(engines: readonly Deployment[], request: TextCompletion
 
 /** Limits read prompts as user messages: the same estimate and reservation as a chat of those prompts. */
 function admissionView(request: TextCompletionRequest): AdmissionView {
-  return { model: request.model, messages: request.prompts.map((content) => ({ role: 'user', content })), tools: [], maxTokens: request.maxTokens, n: request.n * request.prompts.length };
+  return {
+    model: request.model,
+    messages: request.prompts.map((content) => ({ role: 'user', content })),
+    tools: [],
+    maxTokens: request.maxTokens,
+    n: request.n * request.prompts.length,
+  };
 }

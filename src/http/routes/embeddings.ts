@@ -19,12 +19,18 @@ export function registerEmbeddingsRoute(app: FastifyInstance, deps: EmbeddingsRo
       const model = deps.registry.resolve(embedding.model);
       await scope.admit(admissionView(embedding));
       const started = await startAnyWork(model.engines, embedding.model, scope.signal, (engine) => {
-        if (!engine.embed) throw new EngineError('invalid_request', `Model "${embedding.model}" does not serve embeddings.`, { param: 'model' });
+        if (!engine.embed)
+          throw new EngineError('invalid_request', `Model "${embedding.model}" does not serve embeddings.`, {
+            param: 'model',
+          });
         return engine.embed(embedding, scope.signal);
       });
       scope.onEngine(started.engine);
       const result = started.value;
-      scope.meter.observe({ type: 'usage', usage: { promptTokens: result.promptTokens, completionTokens: 0, source: result.source } });
+      scope.meter.observe({
+        type: 'usage',
+        usage: { promptTokens: result.promptTokens, completionTokens: 0, source: result.source },
+      });
       if (scope.signal.aborted) return scope.stoppedBeforeAnswer();
       await reply.send(toEmbeddingList(embedding.model, result, encoding));
       return { outcome: 'completed', status: 200, errorCode: null };
@@ -34,6 +40,9 @@ export function registerEmbeddingsRoute(app: FastifyInstance, deps: EmbeddingsRo
 
 /** Inputs read as messages for the token estimate (token arrays at about four characters a token); nothing is generated. */
 function admissionView(request: EmbeddingRequest): AdmissionView {
-  const messages = request.input.map((input) => ({ role: 'user' as const, content: typeof input === 'string' ? input : ' '.repeat(input.length * 4) }));
+  const messages = request.input.map((input) => ({
+    role: 'user' as const,
+    content: typeof input === 'string' ? input : ' '.repeat(input.length * 4),
+  }));
   return { model: request.model, messages, tools: [], maxTokens: 0, n: 1 };
 }

@@ -11,7 +11,9 @@ import type { ModelRegistry, PublicModel } from '../../router/model-registry.js'
  */
 function toWireModel(model: PublicModel): WireModel {
   const engines = model.engines;
-  const contexts = engines.map((engine) => engine.capabilities.contextSize).filter((size): size is number => size !== null);
+  const contexts = engines
+    .map((engine) => engine.capabilities.contextSize)
+    .filter((size): size is number => size !== null);
   return {
     id: model.name,
     object: 'model',

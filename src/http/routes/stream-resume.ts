@@ -35,7 +35,10 @@ export function registerStreamResumeRoute(app: FastifyInstance, deps: StreamResu
     if (deps.shutdown.aborted) stop();
     else deps.shutdown.addEventListener('abort', stop, { once: true });
     const headers = { ...(reply.getHeaders() as Record<string, string>), [STREAM_ID_HEADER]: id };
-    const heartbeat = setInterval(() => void deps.log.touchReader(id).catch(() => undefined), Math.max(20, Math.min(1_000, Math.floor(deps.graceMs / 3))));
+    const heartbeat = setInterval(
+      () => void deps.log.touchReader(id).catch(() => undefined),
+      Math.max(20, Math.min(1_000, Math.floor(deps.graceMs / 3))),
+    );
     try {
       await deps.log.touchReader(id);
       writer.openIfStillWaiting(headers);
@@ -45,7 +48,11 @@ export function registerStreamResumeRoute(app: FastifyInstance, deps: StreamResu
         next = await events.next();
       } catch (error) {
         if (writer.isOpen) throw error;
-        writeRawError(response, error instanceof StreamGoneError ? streamNotFound(id, error.message) : toGatewayError(error), headers);
+        writeRawError(
+          response,
+          error instanceof StreamGoneError ? streamNotFound(id, error.message) : toGatewayError(error),
+          headers,
+        );
         writer.end();
         return;
       }
@@ -65,8 +72,12 @@ export function registerStreamResumeRoute(app: FastifyInstance, deps: StreamResu
       writer.end();
     } catch (error) {
       // Mid-resume: the contract's error event (the events asked for are gone, or the store failed), no [DONE].
-      const wire = (error instanceof StreamGoneError ? streamNotFound(id, error.message) : toGatewayError(error)).toWire();
-      await writer.sendText(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: '', choices: [{ index: 0, delta: {}, finish_reason: 'error' }], error: wire })}\n\n`);
+      const wire = (
+        error instanceof StreamGoneError ? streamNotFound(id, error.message) : toGatewayError(error)
+      ).toWire();
+      await writer.sendText(
+        `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: '', choices: [{ index: 0, delta: {}, finish_reason: 'error' }], error: wire })}\n\n`,
+      );
       writer.end();
     } finally {
       clearInterval(heartbeat);
@@ -80,7 +91,11 @@ function lastEventId(request: FastifyRequest): number {
   if (header === undefined || header === '') return 0;
   const value = Number(header);
   if (typeof header !== 'string' || !Number.isSafeInteger(value) || value < 0) {
-    throw new GatewayError('invalid_request', 'Last-Event-ID must be the id of an event of this stream (a non-negative integer).', { param: 'Last-Event-ID' });
+    throw new GatewayError(
+      'invalid_request',
+      'Last-Event-ID must be the id of an event of this stream (a non-negative integer).',
+      { param: 'Last-Event-ID' },
+    );
   }
   return value;
 }

@@ -44,14 +44,16 @@ export function registerWebPages(app: FastifyInstance, webRoot: string): void {
   const files = loadBuild(webRoot);
   const send = (reply: FastifyReply, name: string) => {
     const file = files.get(name);
-    if (!file) throw new GatewayError('not_found', `The web pages are not built (looked in ${webRoot}). Run: npm run build:web`);
+    if (!file)
+      throw new GatewayError('not_found', `The web pages are not built (looked in ${webRoot}). Run: npm run build:web`);
     return reply.headers(SECURITY_HEADERS).type(file.type).send(file.body);
   };
   app.get('/', (_request, reply) => send(reply, 'index.html'));
   app.get('/usage', (_request, reply) => send(reply, 'usage.html'));
   app.get<{ Params: { name: string } }>(`${WEB_ASSETS_PREFIX}:name`, (request, reply) => {
     const file = files.get(`assets/${request.params.name}`);
-    if (!file) throw new GatewayError('not_found', `Unknown request URL: GET ${WEB_ASSETS_PREFIX}${request.params.name}.`);
+    if (!file)
+      throw new GatewayError('not_found', `Unknown request URL: GET ${WEB_ASSETS_PREFIX}${request.params.name}.`);
     return reply.headers(SECURITY_HEADERS).type(file.type).send(file.body);
   });
 }

@@ -1,4 +1,10 @@
-import { StreamGoneError, type EventLog, type EventLogLimits, type LoggedEvent, type StreamOwner } from './event-log.js';
+import {
+  StreamGoneError,
+  type EventLog,
+  type EventLogLimits,
+  type LoggedEvent,
+  type StreamOwner,
+} from './event-log.js';
 
 interface MemoryStream {
   owner: StreamOwner;
@@ -18,7 +24,15 @@ export class MemoryEventLog implements EventLog {
   constructor(private readonly limits: EventLogLimits) {}
 
   async create(id: string, owner: StreamOwner): Promise<void> {
-    this.streams.set(id, { owner, events: [], dropped: 0, readerSeenAt: null, delivered: false, wakers: new Set(), expiry: this.expiryTimer(id) });
+    this.streams.set(id, {
+      owner,
+      events: [],
+      dropped: 0,
+      readerSeenAt: null,
+      delivered: false,
+      wakers: new Set(),
+      expiry: this.expiryTimer(id),
+    });
   }
 
   async append(id: string, events: readonly LoggedEvent[]): Promise<void> {
@@ -43,7 +57,8 @@ export class MemoryEventLog implements EventLog {
     for (;;) {
       const stream = this.streams.get(id);
       if (!stream) throw new StreamGoneError(`The stream ${id} is no longer available.`);
-      if (next <= stream.dropped) throw new StreamGoneError(`Events after ${afterSeq} of stream ${id} are no longer kept.`);
+      if (next <= stream.dropped)
+        throw new StreamGoneError(`Events after ${afterSeq} of stream ${id} are no longer kept.`);
       const from = next - stream.dropped - 1;
       for (const event of stream.events.slice(from)) {
         yield event;

@@ -1,6 +1,12 @@
 import type { Redis } from 'ioredis';
 import type { RedisConnection } from '../../storage/redis.js';
-import { StreamGoneError, type EventLog, type EventLogLimits, type LoggedEvent, type StreamOwner } from './event-log.js';
+import {
+  StreamGoneError,
+  type EventLog,
+  type EventLogLimits,
+  type LoggedEvent,
+  type StreamOwner,
+} from './event-log.js';
 
 /** Entries read per XRANGE. */
 const PAGE = 256;
@@ -31,7 +37,8 @@ export class RedisEventLog implements EventLog {
     const pipeline = this.redis.client.pipeline();
     const key = this.key(id, 'e');
     for (const event of events) {
-      const fields = event.data === null ? ['t', event.terminal ? '1' : '0'] : ['t', event.terminal ? '1' : '0', 'd', event.data];
+      const fields =
+        event.data === null ? ['t', event.terminal ? '1' : '0'] : ['t', event.terminal ? '1' : '0', 'd', event.data];
       pipeline.xadd(key, 'MAXLEN', '~', String(this.limits.maxEvents), `${event.seq}-0`, ...fields);
     }
     pipeline.pexpire(key, this.limits.retentionMs);
@@ -75,7 +82,8 @@ export class RedisEventLog implements EventLog {
         }
         for (const [entryId, fields] of entries) {
           const event = toEvent(entryId, fields);
-          if (event.seq !== next) throw new StreamGoneError(`Events after ${next - 1} of stream ${id} are no longer kept.`);
+          if (event.seq !== next)
+            throw new StreamGoneError(`Events after ${next - 1} of stream ${id} are no longer kept.`);
           yield event;
           next += 1;
           if (event.terminal) return;

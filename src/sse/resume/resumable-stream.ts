@@ -115,7 +115,8 @@ export class ResumableStream implements EventSink {
     this.appending = this.appending.then(() =>
       this.options.log.append(this.id, events).catch((error: unknown) => {
         // The live client is unaffected; a resume of this stream will see the gap and say so.
-        if (!this.appendFailed) this.options.logger.warn({ err: error, stream: this.id }, 'resumable stream: storing events failed');
+        if (!this.appendFailed)
+          this.options.logger.warn({ err: error, stream: this.id }, 'resumable stream: storing events failed');
         this.appendFailed = true;
       }),
     );
@@ -127,9 +128,12 @@ export class ResumableStream implements EventSink {
    */
   private forgetSoon(): void {
     this.stopWatchdog();
-    const timer = setTimeout(() => {
-      void this.appending.then(() => this.options.log.delete(this.id)).catch(() => undefined);
-    }, Math.min(this.options.graceMs, LINGER_MS));
+    const timer = setTimeout(
+      () => {
+        void this.appending.then(() => this.options.log.delete(this.id)).catch(() => undefined);
+      },
+      Math.min(this.options.graceMs, LINGER_MS),
+    );
     timer.unref();
   }
 

@@ -42,8 +42,16 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('finished_at', 'bigint', (column) => column.notNull())
     .execute();
 
-  await db.schema.createIndex('usage_ledger_key_started_idx').on('usage_ledger').columns(['key_id', 'started_at']).execute();
-  await db.schema.createIndex('usage_ledger_model_started_idx').on('usage_ledger').columns(['model', 'started_at']).execute();
+  await db.schema
+    .createIndex('usage_ledger_key_started_idx')
+    .on('usage_ledger')
+    .columns(['key_id', 'started_at'])
+    .execute();
+  await db.schema
+    .createIndex('usage_ledger_model_started_idx')
+    .on('usage_ledger')
+    .columns(['model', 'started_at'])
+    .execute();
   // `oruel usage --since` without a key or model filter scans by time alone.
   await db.schema.createIndex('usage_ledger_started_idx').on('usage_ledger').column('started_at').execute();
 }

@@ -16,7 +16,9 @@ export class ApiError extends Error {
 
   /** "404 model_not_found: The model ... does not exist." */
   describe(): string {
-    const prefix = [this.status, this.body.code].filter((part) => part !== null && part !== undefined && part !== '').join(' ');
+    const prefix = [this.status, this.body.code]
+      .filter((part) => part !== null && part !== undefined && part !== '')
+      .join(' ');
     return prefix ? `${prefix}: ${this.body.message}` : this.body.message;
   }
 }

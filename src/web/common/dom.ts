@@ -2,7 +2,11 @@ type Child = Node | string | null | undefined | false;
 type Props = Record<string, string | number | boolean | undefined>;
 
 /** A DOM element with attributes and children; `false`/`null` children are left out. */
-export function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Props = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+export function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Props = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const element = document.createElement(tag);
   for (const [name, value] of Object.entries(props)) {
     if (value === undefined || value === false) continue;

@@ -20,7 +20,14 @@ export class AnswerView implements StreamListener {
     this.#content = el('div', { class: 'content' }, this.#text);
     this.#calls = el('div', { class: 'tool-calls' });
     this.#meta = el('div', { class: 'meta' }, 'waiting for the first token…');
-    this.element = el('article', { class: 'msg assistant', 'aria-busy': 'true' }, el('div', { class: 'role' }, 'assistant'), this.#content, this.#calls, this.#meta);
+    this.element = el(
+      'article',
+      { class: 'msg assistant', 'aria-busy': 'true' },
+      el('div', { class: 'role' }, 'assistant'),
+      this.#content,
+      this.#calls,
+      this.#meta,
+    );
   }
 
   onContent(text: string): void {
@@ -34,7 +41,14 @@ export class AnswerView implements StreamListener {
       el(
         'div',
         { class: 'tool-call', 'data-call-id': call.id },
-        el('div', { class: 'tool-name' }, el('span', { class: 'badge' }, 'tool call'), ' ', call.function.name, el('span', { class: 'call-id' }, ` ${call.id}`)),
+        el(
+          'div',
+          { class: 'tool-name' },
+          el('span', { class: 'badge' }, 'tool call'),
+          ' ',
+          call.function.name,
+          el('span', { class: 'call-id' }, ` ${call.id}`),
+        ),
         el('pre', { class: 'tool-args' }, argumentsText),
       ),
     );
@@ -68,30 +82,56 @@ function statsLine(result: StreamResult): HTMLElement[] {
   items.push(['finish', outcome]);
   if (result.ttftMs !== null) items.push(['TTFT', `${formatNumber(result.ttftMs)} ms`]);
   const completion = result.usage?.completion_tokens;
-  if (completion !== undefined && result.generationMs !== null && result.generationMs > 0) items.push(['speed', `${formatNumber((completion / result.generationMs) * 1000, 1)} tok/s`]);
+  if (completion !== undefined && result.generationMs !== null && result.generationMs > 0)
+    items.push(['speed', `${formatNumber((completion / result.generationMs) * 1000, 1)} tok/s`]);
   if (result.usage) {
     items.push(['prompt', `${formatNumber(result.usage.prompt_tokens)} tok`]);
     items.push(['completion', `${formatNumber(result.usage.completion_tokens)} tok`]);
   }
   if (result.requestId) items.push(['id', result.requestId]);
-  return items.map(([name, value]) => el('span', { class: `stat stat-${name.toLowerCase()}` }, el('b', {}, name), ' ', value));
+  return items.map(([name, value]) =>
+    el('span', { class: `stat stat-${name.toLowerCase()}` }, el('b', {}, name), ' ', value),
+  );
 }
 
 function errorBox(error: ApiError): HTMLElement {
-  return el('div', { class: 'error', role: 'alert' }, el('b', {}, error.status === null ? 'Error during the stream' : 'Error'), ' ', error.describe());
+  return el(
+    'div',
+    { class: 'error', role: 'alert' },
+    el('b', {}, error.status === null ? 'Error during the stream' : 'Error'),
+    ' ',
+    error.describe(),
+  );
 }
 
 export function userMessageView(text: string, label = 'user'): HTMLElement {
-  return el('article', { class: `msg ${label === 'user' ? 'user' : 'tool'}` }, el('div', { class: 'role' }, label), el('div', { class: 'content' }, text));
+  return el(
+    'article',
+    { class: `msg ${label === 'user' ? 'user' : 'tool'}` },
+    el('div', { class: 'role' }, label),
+    el('div', { class: 'content' }, text),
+  );
 }
 
 /** The box under an answer that called tools: one result per call, then "Send results". */
-export function toolResultForm(calls: ToolCall[], onSubmit: (results: { call: ToolCall; content: string }[]) => void): HTMLFormElement {
+export function toolResultForm(
+  calls: ToolCall[],
+  onSubmit: (results: { call: ToolCall; content: string }[]) => void,
+): HTMLFormElement {
   const fields = calls.map((call) => {
     const area = el('textarea', { rows: 3, 'data-call-id': call.id, placeholder: '{"result": ...}' });
-    return { call, area, label: el('label', { class: 'tool-result' }, `Result of ${call.function.name} (${call.id})`, area) };
+    return {
+      call,
+      area,
+      label: el('label', { class: 'tool-result' }, `Result of ${call.function.name} (${call.id})`, area),
+    };
   });
-  const form = el('form', { class: 'tool-results' }, ...fields.map((field) => field.label), el('button', { type: 'submit' }, 'Send tool results'));
+  const form = el(
+    'form',
+    { class: 'tool-results' },
+    ...fields.map((field) => field.label),
+    el('button', { type: 'submit' }, 'Send tool results'),
+  );
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     form.remove();

@@ -28,10 +28,26 @@ export interface StreamResult {
  * reader), handing every delta to the listener as its event arrives. A 4xx/5xx, a mid-stream error
  * event and the caller's abort all end in the result, never in an exception.
  */
-export async function streamChat(baseURL: string, apiKey: string, body: ChatRequestBody, signal: AbortSignal, listener: StreamListener): Promise<StreamResult> {
+export async function streamChat(
+  baseURL: string,
+  apiKey: string,
+  body: ChatRequestBody,
+  signal: AbortSignal,
+  listener: StreamListener,
+): Promise<StreamResult> {
   const started = performance.now();
   let firstFragmentAt: number | null = null;
-  const result: StreamResult = { content: '', toolCalls: [], finishReason: null, usage: null, ttftMs: null, generationMs: null, error: null, stopped: false, requestId: null };
+  const result: StreamResult = {
+    content: '',
+    toolCalls: [],
+    finishReason: null,
+    usage: null,
+    ttftMs: null,
+    generationMs: null,
+    error: null,
+    stopped: false,
+    requestId: null,
+  };
   const markFirst = () => {
     if (firstFragmentAt === null) {
       firstFragmentAt = performance.now();
@@ -84,7 +100,11 @@ export async function streamChat(baseURL: string, apiKey: string, body: ChatRequ
 function applyToolCallDelta(calls: ToolCall[], delta: ChunkToolCallDelta, listener: StreamListener): void {
   let call = calls[delta.index];
   if (!call) {
-    call = { id: delta.id ?? `call_${delta.index}`, type: 'function', function: { name: delta.function?.name ?? '', arguments: '' } };
+    call = {
+      id: delta.id ?? `call_${delta.index}`,
+      type: 'function',
+      function: { name: delta.function?.name ?? '', arguments: '' },
+    };
     calls[delta.index] = call;
     listener.onToolCallStart(delta.index, call);
   }

@@ -23,7 +23,11 @@ export interface ChunkToolCallDelta {
 }
 
 export interface ChatChunk {
-  choices?: { index: number; delta?: { content?: string | null; tool_calls?: ChunkToolCallDelta[] }; finish_reason?: string | null }[];
+  choices?: {
+    index: number;
+    delta?: { content?: string | null; tool_calls?: ChunkToolCallDelta[] };
+    finish_reason?: string | null;
+  }[];
   usage?: Usage | null;
   error?: { message: string; type?: string; code?: string | null };
 }

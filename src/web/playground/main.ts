@@ -50,7 +50,8 @@ async function loadModels(): Promise<void> {
     return;
   }
   const remembered = loadSetting(localStorage, MODEL_SETTING);
-  for (const model of models) modelSelect.append(el('option', { value: model.id, selected: model.id === remembered }, model.id));
+  for (const model of models)
+    modelSelect.append(el('option', { value: model.id, selected: model.id === remembered }, model.id));
   showModelInfo();
   setStatus(models.length === 0 ? 'This key may use no model.' : '');
 }
@@ -96,7 +97,11 @@ async function runTurn(): Promise<void> {
   view.finish(result);
   setStatus(result.stopped ? 'Stopped.' : result.error ? 'The request failed.' : '', result.error ? 'error' : 'info');
   if (result.content !== '' || result.toolCalls.length > 0) {
-    messages.push({ role: 'assistant', content: result.content === '' ? null : result.content, ...(result.toolCalls.length > 0 ? { tool_calls: result.toolCalls } : {}) });
+    messages.push({
+      role: 'assistant',
+      content: result.content === '' ? null : result.content,
+      ...(result.toolCalls.length > 0 ? { tool_calls: result.toolCalls } : {}),
+    });
   }
   if (result.toolCalls.length > 0 && !result.stopped && !result.error) {
     const form = toolResultForm(result.toolCalls, (results) => {

@@ -21,7 +21,8 @@ export function describeModel(model: ModelEntry): string {
   const parts: string[] = [];
   if (model.engine) parts.push(model.engine);
   if (model.status) parts.push(model.status);
-  if (typeof model.context_length === 'number') parts.push(`${model.context_length.toLocaleString('en-US')} tokens context`);
+  if (typeof model.context_length === 'number')
+    parts.push(`${model.context_length.toLocaleString('en-US')} tokens context`);
   if (model.capabilities) {
     const supported = Object.entries(model.capabilities)
       .filter(([, value]) => value === true)

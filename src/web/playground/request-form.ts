@@ -20,7 +20,9 @@ export function buildRequestBody(messages: ChatMessage[]): ChatRequestBody {
   if (tools) {
     body['tools'] = tools;
     const choice = byId<HTMLSelectElement>('tool-choice').value;
-    body['tool_choice'] = ['auto', 'required', 'none'].includes(choice) ? choice : { type: 'function', function: { name: choice } };
+    body['tool_choice'] = ['auto', 'required', 'none'].includes(choice)
+      ? choice
+      : { type: 'function', function: { name: choice } };
   }
   if (byId<HTMLSelectElement>('response-format').value === 'json_schema') body['response_format'] = jsonSchemaFormat();
   return body;

@@ -36,22 +36,55 @@ function pythonSnippet(baseURL: string, body: ChatRequestBody): string {
   const args = Object.entries(rest)
     .map(([name, value]) => `    ${name}=${pythonLiteral(value, 4)},`)
     .join('\n');
-  const lines = ['import os', 'from openai import OpenAI', '', `client = OpenAI(base_url=${JSON.stringify(baseURL)}, api_key=os.environ["ORUEL_API_KEY"])`, ''];
+  const lines = [
+    'import os',
+    'from openai import OpenAI',
+    '',
+    `client = OpenAI(base_url=${JSON.stringify(baseURL)}, api_key=os.environ["ORUEL_API_KEY"])`,
+    '',
+  ];
   if (stream) {
-    lines.push('stream = client.chat.completions.create(', args, '    stream=True,', ')', 'for chunk in stream:', '    if chunk.choices and chunk.choices[0].delta.content:', '        print(chunk.choices[0].delta.content, end="", flush=True)', 'print()');
+    lines.push(
+      'stream = client.chat.completions.create(',
+      args,
+      '    stream=True,',
+      ')',
+      'for chunk in stream:',
+      '    if chunk.choices and chunk.choices[0].delta.content:',
+      '        print(chunk.choices[0].delta.content, end="", flush=True)',
+      'print()',
+    );
   } else {
-    lines.push('completion = client.chat.completions.create(', args, ')', 'print(completion.choices[0].message.content)');
+    lines.push(
+      'completion = client.chat.completions.create(',
+      args,
+      ')',
+      'print(completion.choices[0].message.content)',
+    );
   }
   return lines.join('\n');
 }
 
 function jsSnippet(baseURL: string, body: ChatRequestBody): string {
   const params = JSON.stringify(body, null, 2);
-  const lines = ['import OpenAI from "openai";', '', `const client = new OpenAI({ baseURL: ${JSON.stringify(baseURL)}, apiKey: process.env.ORUEL_API_KEY });`, ''];
+  const lines = [
+    'import OpenAI from "openai";',
+    '',
+    `const client = new OpenAI({ baseURL: ${JSON.stringify(baseURL)}, apiKey: process.env.ORUEL_API_KEY });`,
+    '',
+  ];
   if (body.stream) {
-    lines.push(`const stream = await client.chat.completions.create(${params});`, 'for await (const chunk of stream) {', '  process.stdout.write(chunk.choices[0]?.delta?.content ?? "");', '}');
+    lines.push(
+      `const stream = await client.chat.completions.create(${params});`,
+      'for await (const chunk of stream) {',
+      '  process.stdout.write(chunk.choices[0]?.delta?.content ?? "");',
+      '}',
+    );
   } else {
-    lines.push(`const completion = await client.chat.completions.create(${params});`, 'console.log(completion.choices[0].message.content);');
+    lines.push(
+      `const completion = await client.chat.completions.create(${params});`,
+      'console.log(completion.choices[0].message.content);',
+    );
   }
   return lines.join('\n');
 }
@@ -61,10 +94,13 @@ function pythonLiteral(value: unknown, indent: number): string {
   const pad = ' '.repeat(indent);
   const text = JSON.stringify(value, null, 4) ?? 'None';
   return text
-    .replace(/("(?:[^"\\]|\\.)*")|\b(true|false|null)\b/g, (match, quoted: string | undefined, word: string | undefined) => {
-      if (quoted) return quoted;
-      return word === 'true' ? 'True' : word === 'false' ? 'False' : 'None';
-    })
+    .replace(
+      /("(?:[^"\\]|\\.)*")|\b(true|false|null)\b/g,
+      (match, quoted: string | undefined, word: string | undefined) => {
+        if (quoted) return quoted;
+        return word === 'true' ? 'True' : word === 'false' ? 'False' : 'None';
+      },
+    )
     .split('\n')
     .map((line, index) => (index === 0 ? line : pad + line))
     .join('\n');

@@ -41,7 +41,11 @@ export interface UsageData {
 }
 
 /** Everything the dashboard shows for one range, from the admin API (the aggregates are the server's). */
-export async function loadUsage(token: string, range: { since: Date; until: Date }, bucket: Bucket): Promise<UsageData> {
+export async function loadUsage(
+  token: string,
+  range: { since: Date; until: Date },
+  bucket: Bucket,
+): Promise<UsageData> {
   const query = `since=${encodeURIComponent(range.since.toISOString())}&until=${encodeURIComponent(range.until.toISOString())}`;
   const get = async <T>(path: string): Promise<T> => {
     const response = await fetch(`/v1/admin${path}`, { headers: { Authorization: `Bearer ${token}` } });
@@ -54,7 +58,12 @@ export async function loadUsage(token: string, range: { since: Date; until: Date
     get<{ data: SeriesRow[] }>(`/usage/series?${query}&bucket=${bucket}`),
     get<{ data: LatencyRow[] }>(`/usage/latency?${query}`),
   ]);
-  return { keys: new Map(keys.data.map((key) => [key.id, key])), totals: totals.data, series: series.data, latency: latency.data };
+  return {
+    keys: new Map(keys.data.map((key) => [key.id, key])),
+    totals: totals.data,
+    series: series.data,
+    latency: latency.data,
+  };
 }
 
 /** "alice (key_ab12…)"; "(no key)" for requests made with authentication off. */

@@ -18,7 +18,13 @@ export type Metric = 'requests' | 'totalTokens' | 'failures';
  * The buckets of the range (empty ones at 0) and one line per group (key or model), or for
  * `failures` two lines (errors, cancellations) over all groups.
  */
-export function chartData(rows: SeriesRow[], range: { since: Date; until: Date }, bucket: Bucket, groupOf: (row: SeriesRow) => string, metric: Metric): { labels: string[]; data: uPlot.AlignedData } {
+export function chartData(
+  rows: SeriesRow[],
+  range: { since: Date; until: Date },
+  bucket: Bucket,
+  groupOf: (row: SeriesRow) => string,
+  metric: Metric,
+): { labels: string[]; data: uPlot.AlignedData } {
   const step = BUCKET_SECONDS[bucket];
   const first = Math.floor(range.since.getTime() / 1000 / step) * step;
   const times: number[] = [];
@@ -36,7 +42,12 @@ export function chartData(rows: SeriesRow[], range: { since: Date; until: Date }
   }
   const totals = new Map<string, number>();
   for (const row of rows) totals.set(groupOf(row), (totals.get(groupOf(row)) ?? 0) + row.requests);
-  const top = new Set([...totals.entries()].sort((a, b) => b[1] - a[1]).slice(0, MAX_LINES).map(([label]) => label));
+  const top = new Set(
+    [...totals.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, MAX_LINES)
+      .map(([label]) => label),
+  );
   for (const row of rows) {
     const position = index.get(Date.parse(row.start) / 1000);
     if (position === undefined) continue;
@@ -61,8 +72,19 @@ export function drawChart(container: HTMLElement, labels: string[], data: uPlot.
     tzDate: (seconds) => uPlot.tzDate(new Date(seconds * 1000), 'Etc/UTC'),
     scales: { y: { range: (_plot, _min, max) => [0, Math.max(1, max) * 1.1] } },
     // Counts are whole numbers: the y axis steps 1, 2, 5, 10, 20, 50, ... never 0.25.
-    axes: [{ stroke: '#5b6676', grid: { stroke: '#eef0f3' } }, { stroke: '#5b6676', grid: { stroke: '#eef0f3' }, size: 56, incrs: WHOLE_STEPS }],
-    series: [{ label: 'UTC' }, ...labels.map((label, position) => ({ label, stroke: PALETTE[position % PALETTE.length]!, width: 2, points: { size: 5 } }))],
+    axes: [
+      { stroke: '#5b6676', grid: { stroke: '#eef0f3' } },
+      { stroke: '#5b6676', grid: { stroke: '#eef0f3' }, size: 56, incrs: WHOLE_STEPS },
+    ],
+    series: [
+      { label: 'UTC' },
+      ...labels.map((label, position) => ({
+        label,
+        stroke: PALETTE[position % PALETTE.length]!,
+        width: 2,
+        points: { size: 5 },
+      })),
+    ],
   };
   const plot = new uPlot(options, data, container);
   resizers.get(container)?.disconnect();

@@ -1,12 +1,36 @@
 import { keyLabel, type SeriesRow, type KeySummary } from './admin-api.js';
 
-const COLUMNS = ['bucket_start', 'key_id', 'key_name', 'model', 'requests', 'prompt_tokens', 'completion_tokens', 'total_tokens', 'completed', 'cancelled', 'errors'];
+const COLUMNS = [
+  'bucket_start',
+  'key_id',
+  'key_name',
+  'model',
+  'requests',
+  'prompt_tokens',
+  'completion_tokens',
+  'total_tokens',
+  'completed',
+  'cancelled',
+  'errors',
+];
 
 /** The per-bucket rows as RFC 4180 CSV (CRLF, quotes doubled), key names beside their ids. */
 export function seriesCsv(rows: SeriesRow[], keys: Map<string, KeySummary>): string {
   const lines = [COLUMNS.join(',')];
   for (const row of rows) {
-    const cells = [row.start, row.keyId ?? '', row.keyId === null ? '' : keyLabel(keys, row.keyId), row.model, row.requests, row.promptTokens, row.completionTokens, row.totalTokens, row.completed, row.cancelled, row.errors];
+    const cells = [
+      row.start,
+      row.keyId ?? '',
+      row.keyId === null ? '' : keyLabel(keys, row.keyId),
+      row.model,
+      row.requests,
+      row.promptTokens,
+      row.completionTokens,
+      row.totalTokens,
+      row.completed,
+      row.cancelled,
+      row.errors,
+    ];
     lines.push(cells.map(csvCell).join(','));
   }
   return `${lines.join('\r\n')}\r\n`;

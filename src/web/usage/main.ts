@@ -72,7 +72,9 @@ async function refresh(): Promise<void> {
     const data = await loadUsage(token, range, bucket);
     shown = { data, range, bucket };
     render();
-    setStatus(`${range.since.toISOString().slice(0, 16).replace('T', ' ')} – ${range.until.toISOString().slice(0, 16).replace('T', ' ')} UTC, per ${bucket}`);
+    setStatus(
+      `${range.since.toISOString().slice(0, 16).replace('T', ' ')} – ${range.until.toISOString().slice(0, 16).replace('T', ' ')} UTC, per ${bucket}`,
+    );
   } catch (error) {
     setStatus(error instanceof ApiError ? error.describe() : String(error), 'error');
   }
