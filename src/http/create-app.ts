@@ -120,7 +120,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   registerHealthRoutes(app, () => (deps.drain.draining ? 'draining' : deps.isReady() ? 'ready' : 'loading'));
   registerWebPages(app, deps.webRoot ?? DEFAULT_WEB_ROOT);
   // Outside the API prefix's auth hook: the reference is public, like documentation.
-  await registerApiReference(app);
+  registerApiReference(app);
   for (const prefix of API_PREFIXES) {
     await app.register(
       async (api) => {

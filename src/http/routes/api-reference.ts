@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
-import fastifyStatic from '@fastify/static';
+import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildOpenApiDocument } from '../openapi/openapi-document.js';
 
@@ -9,12 +9,12 @@ const require = createRequire(import.meta.url);
 
 const OPENAPI_PATH = '/v1/inference/openapi.json';
 const REFERENCE_PREFIX = '/v1/inference/reference/';
-/** The only files of swagger-ui-dist the page loads (its own index.html points at a demo API). */
-const RENDERER_FILES = new Set([
-  '/swagger-ui.css',
-  '/swagger-ui-bundle.js',
-  '/favicon-32x32.png',
-  '/favicon-16x16.png',
+/** The only files of swagger-ui-dist the page loads (its own index.html points at a demo API), by type. */
+const RENDERER_FILES: ReadonlyMap<string, string> = new Map([
+  ['swagger-ui.css', 'text/css; charset=utf-8'],
+  ['swagger-ui-bundle.js', 'text/javascript; charset=utf-8'],
+  ['favicon-32x32.png', 'image/png'],
+  ['favicon-16x16.png', 'image/png'],
 ]);
 
 const PAGE = `<!doctype html>
@@ -47,23 +47,28 @@ const INIT_SCRIPT = `window.ui = SwaggerUIBundle({
 /**
  * The API's OpenAPI 3.1 document (generated from the zod schemas) and an interactive reference page
  * (swagger-ui, served from its npm package: no CDN). Public, like the documentation it is.
+ *
+ * Nothing here is built or read before someone asks: the document and swagger-ui's 1.5 MB bundle
+ * are read on the first request, so a server nobody browses holds neither (idle memory, issue 10).
+ * The four renderer files are a fixed list, so a plain file read replaces a static-file plugin.
  */
-export async function registerApiReference(app: FastifyInstance): Promise<void> {
-  const document = JSON.stringify(buildOpenApiDocument(packageVersion()));
-  app.get(OPENAPI_PATH, async (_request, reply) => reply.type('application/json; charset=utf-8').send(document));
+export function registerApiReference(app: FastifyInstance): void {
+  let document: string | null = null;
+  app.get(OPENAPI_PATH, async (_request, reply) => {
+    document ??= JSON.stringify(buildOpenApiDocument(packageVersion()));
+    return reply.type('application/json; charset=utf-8').send(document);
+  });
   app.get(REFERENCE_PREFIX.slice(0, -1), async (_request, reply) => reply.redirect(REFERENCE_PREFIX));
   app.get(REFERENCE_PREFIX, async (_request, reply) => reply.type('text/html; charset=utf-8').send(PAGE));
   app.get(`${REFERENCE_PREFIX}init.js`, async (_request, reply) =>
     reply.type('text/javascript; charset=utf-8').send(INIT_SCRIPT),
   );
-  await app.register(fastifyStatic, {
-    root: dirname(require.resolve('swagger-ui-dist/package.json')),
-    prefix: REFERENCE_PREFIX,
-    // Another static plugin (the web pages) may decorate replies; this one must not collide with it.
-    decorateReply: false,
-    index: false,
-    allowedPath: (pathName) => RENDERER_FILES.has(pathName),
-    maxAge: '1h',
+  const rendererDir = dirname(require.resolve('swagger-ui-dist/package.json'));
+  app.get<{ Params: { file: string } }>(`${REFERENCE_PREFIX}:file`, async (request, reply) => {
+    const type = RENDERER_FILES.get(request.params.file);
+    if (type === undefined) return reply.callNotFound();
+    const body = await readFile(join(rendererDir, request.params.file));
+    return reply.type(type).header('cache-control', 'public, max-age=3600').send(body);
   });
 }
 
