@@ -116,7 +116,7 @@ const ENGINE_BOUNDARIES = [
 ];
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'data/', 'coverage/'] },
+  { ignores: ['dist/', 'node_modules/', 'data/', 'coverage/', 'scratch/', '.venv/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
