@@ -1,3 +1,4 @@
+import { endStartupHeapHold } from './startup-heap.js';
 import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { startSummary } from './start-summary.js';
@@ -92,6 +93,7 @@ export function registerServeCommand(program: Command): void {
         keySource: server.keySource,
       });
       server.app.log.info(summary.fields, summary.text);
+      endStartupHeapHold();
     });
 }
 

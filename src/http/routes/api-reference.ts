@@ -3,7 +3,6 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { buildOpenApiDocument } from '../openapi/openapi-document.js';
 
 const require = createRequire(import.meta.url);
 
@@ -55,7 +54,9 @@ const INIT_SCRIPT = `window.ui = SwaggerUIBundle({
 export function registerApiReference(app: FastifyInstance): void {
   let document: string | null = null;
   app.get(OPENAPI_PATH, async (_request, reply) => {
-    document ??= JSON.stringify(buildOpenApiDocument(packageVersion()));
+    document ??= JSON.stringify(
+      (await import('../openapi/openapi-document.js')).buildOpenApiDocument(packageVersion()),
+    );
     return reply.type('application/json; charset=utf-8').send(document);
   });
   app.get(REFERENCE_PREFIX.slice(0, -1), async (_request, reply) => reply.redirect(REFERENCE_PREFIX));
