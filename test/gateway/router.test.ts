@@ -84,11 +84,14 @@ describe('failover before the first byte', () => {
   it('moves on after a retryable failure and reports which deployment served', async () => {
     const failing = new ScriptedEngine('failing', [serverError()]);
     const healthy = new ScriptedEngine('healthy', ['ok']);
-    // Weight 100 makes `failing` the first choice.
-    const started = await startWithFailover(deployments([failing, healthy], {}, [100, 1]), request, signal);
+    const [f, h] = deployments([failing, healthy]);
+    // `healthy` holds one request, so idle `failing` is the first choice.
+    const held = await h!.startChat(request, signal);
+    const started = await startWithFailover([f!, h!], request, signal);
     expect(started.engine.id).toBe('healthy');
-    expect([failing.calls, healthy.calls]).toEqual([1, 1]);
+    expect([failing.calls, healthy.calls]).toEqual([1, 2]);
     await drain(started.parts);
+    await drain(held);
   });
 
   it('does not retry a request the upstream refused as invalid', async () => {
@@ -117,18 +120,17 @@ describe('cooldown', () => {
     const time = clock();
     const flaky = new ScriptedEngine('flaky', [serverError(), serverError(), 'ok']);
     const steady = new ScriptedEngine('steady', ['ok']);
-    const [f, s] = deployments(
-      [flaky, steady],
-      { now: time.now, failuresBeforeCooldown: 2, cooldownMs: 10_000 },
-      [100, 1],
-    );
-    // `flaky` is picked first (weight 100) and fails; `steady` serves. Twice: flaky now cools down.
+    const [f, s] = deployments([flaky, steady], { now: time.now, failuresBeforeCooldown: 2, cooldownMs: 10_000 });
+    // `steady` holds one request, so idle `flaky` is the first choice (a weight would still lose the
+    // random tie-break now and then); it fails and `steady` serves. Twice: flaky now cools down.
+    const held = await s!.startChat(request, signal);
     for (let i = 0; i < 2; i += 1) await drain((await startWithFailover([f!, s!], request, signal)).parts);
     expect(flaky.calls).toBe(2);
     for (let i = 0; i < 3; i += 1) expect((await startWithFailover([f!, s!], request, signal)).engine).toBe(s);
     expect(flaky.calls).toBe(2);
     time.advance(10_001);
     expect((await startWithFailover([f!, s!], request, signal)).engine).toBe(f);
+    await drain(held);
   });
 
   it('honours retry-after: the deployment is skipped while another can serve', async () => {
@@ -138,12 +140,15 @@ describe('cooldown', () => {
       'ok',
     ]);
     const other = new ScriptedEngine('other', ['ok']);
-    const [l, o] = deployments([limited, other], { now: time.now }, [100, 1]);
+    const [l, o] = deployments([limited, other], { now: time.now });
+    // `other` holds one request, so idle `limited` is the first choice whenever it may be tried.
+    const held = await o!.startChat(request, signal);
     expect((await startWithFailover([l!, o!], request, signal)).engine).toBe(o);
     expect((await startWithFailover([l!, o!], request, signal)).engine).toBe(o);
     expect(limited.calls).toBe(1);
     time.advance(5_001);
     expect((await startWithFailover([l!, o!], request, signal)).engine).toBe(l);
+    await drain(held);
   });
 
   it('waits for a short retry-after when no other deployment can serve', async () => {
