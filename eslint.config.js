@@ -53,6 +53,47 @@ const FRAMEWORK = {
   message: 'The web framework lives only in src/http/ (and the wiring in main).',
 };
 
+/**
+ * One public face per folder (docs/decisions/0006-folder-faces.md): another folder imports
+ * `<folder>/index.js`, never a file behind it. The exceptions are the modules loaded only when a
+ * config uses them (dynamic import; a face would load them for everyone): Redis and Postgres
+ * adapters, the progress bar, the OpenAPI document, the llama.cpp backend.
+ */
+const FACED_FOLDERS = [
+  'assembly',
+  'auth',
+  'config',
+  'engines',
+  'errors',
+  'http',
+  'ids',
+  'limits',
+  'logging',
+  'metrics',
+  'models',
+  'router',
+  'sse',
+  'storage',
+  'usage',
+  'validation',
+];
+const BEHIND_NO_FACE = [
+  'index\\.js$',
+  'openai-upstream/index\\.js$',
+  'llama-cpp/',
+  'redis\\.js$',
+  'postgres\\.js$',
+  'redis-key-change-feed\\.js$',
+  'redis-limit-store\\.js$',
+  'resume/redis-event-log\\.js$',
+  'progress\\.js$',
+  'openapi/openapi-document\\.js$',
+];
+const FACE = {
+  regex: `^(\\.\\./)+(${FACED_FOLDERS.join('|')})/(?!${BEHIND_NO_FACE.join('|')})`,
+  message: "Import another folder through its face, '<folder>/index.js' (docs/decisions/0006-folder-faces.md).",
+};
+
 function boundary(folder, allowed) {
   const forbidden = KNOWN_FOLDERS.filter((name) => name !== folder && !allowed.includes(name));
   return {
@@ -66,6 +107,7 @@ function boundary(folder, allowed) {
               regex: `^(\\.\\./)+(${forbidden.join('|')})(/|\\.js$)`,
               message: `src/${folder}/ may import only ${allowed.map((name) => `${name}/`).join(', ') || 'no other folder'} (docs/architecture.md: dependencies point one way).`,
             },
+            FACE,
             FRAMEWORK,
           ],
         },
@@ -74,7 +116,7 @@ function boundary(folder, allowed) {
   };
 }
 
-/** engines/engine.ts and its siblings import only errors/ and ids/; a backend imports only those siblings, errors/ and its own library. */
+/** engines/engine.ts and its siblings import only errors/ and ids/; a backend imports only those siblings, errors/, ids/ and its own library. */
 const ENGINE_BOUNDARIES = [
   {
     files: ['src/engines/*.ts'],
@@ -88,6 +130,7 @@ const ENGINE_BOUNDARIES = [
               message: 'src/engines/ (the interface) imports only errors/ and ids/.',
             },
             { regex: '^\\./[^/]+/', message: 'The engine interface never imports a backend.' },
+            FACE,
             FRAMEWORK,
           ],
         },
@@ -102,11 +145,12 @@ const ENGINE_BOUNDARIES = [
         {
           patterns: [
             {
-              regex: '^\\.\\./\\.\\./(?!errors/)',
+              regex: '^\\.\\./\\.\\./(?!errors/|ids/)',
               message:
-                'A backend imports only engines/engine.ts, engine-error.ts, their siblings, errors/ and its own library.',
+                'A backend imports only engines/engine.ts, engine-error.ts, their siblings, errors/, ids/ and its own library.',
             },
             { regex: '^\\.\\./[^./][^/]*/', message: 'A backend never imports another backend.' },
+            FACE,
             FRAMEWORK,
           ],
         },
@@ -137,6 +181,11 @@ export default tseslint.config(
   },
   ...Object.entries(MAY_IMPORT).map(([folder, allowed]) => boundary(folder, allowed)),
   ...ENGINE_BOUNDARIES,
+  {
+    // The composition layer imports every folder, but through its face too.
+    files: ['src/http/**/*.ts', 'src/cli/**/*.ts', 'src/main.ts', 'src/main/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [FACE] }] },
+  },
   {
     files: ['src/config/**', 'test/**', 'bench/**', 'vitest.config.ts', 'eslint.config.js'],
     rules: { 'no-restricted-properties': 'off' },

@@ -19,6 +19,7 @@ const UNIT = [
   'test/gateway/part-queue.test.ts',
   'test/gateway/router.test.ts',
   'test/gateway/tool-call-repair.test.ts',
+  'test/ids/**/*.test.ts',
   'test/limits/admission.test.ts',
   'test/limits/bucket-math.test.ts',
   'test/limits/budget-period.test.ts',

@@ -1,23 +1,18 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import Fastify, { LogController } from 'fastify';
 import type { Logger } from 'pino';
-import { OperatorError } from './errors/operator-error.js';
-import type { KeyStore } from './auth/key-store.js';
-import { DEFAULT_MODEL, type Config, type LlamaCppModelConfig, type ModelConfig } from './config/schema.js';
-import { createApp } from './http/create-app.js';
-import { Drain } from './http/drain.js';
-import { ensurePortFree, listenError } from './http/port-check.js';
-import { registerMetricsRoute } from './http/routes/metrics.js';
-import { createLogger } from './logging/create-logger.js';
-import { LiveLineGuard } from './logging/live-line.js';
-import { Metrics } from './metrics/metrics.js';
-import { isHfUri } from './models/hf-uri.js';
-import { resolveModelPath } from './models/resolve-model.js';
-import { ModelRegistry } from './router/model-registry.js';
-import { openDatabase, type Database } from './storage/database.js';
+import { OperatorError } from './errors/index.js';
+import type { KeyStore } from './auth/index.js';
+import { DEFAULT_MODEL, type Config, type LlamaCppModelConfig, type ModelConfig } from './config/index.js';
+import { createApp, Drain, ensurePortFree, listenError, registerMetricsRoute } from './http/index.js';
+import { createLogger, LiveLineGuard } from './logging/index.js';
+import { Metrics } from './metrics/index.js';
+import { isHfUri, resolveModelPath } from './models/index.js';
+import { ModelRegistry } from './router/index.js';
+import { openDatabase, type Database } from './storage/index.js';
 import { openSharedState, type SharedState } from './main/shared-state.js';
 import { buildEngines, loadEmbeddedRuntime, needsLlamaRuntime, type EngineBuild } from './main/build-engines.js';
-import type { SqlLedger } from './usage/sql-ledger.js';
+import type { SqlLedger } from './usage/index.js';
 
 export interface ServerOptions {
   /** Where the first key of a fresh install is shown (once). Default: stdout. */

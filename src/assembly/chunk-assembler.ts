@@ -1,6 +1,6 @@
-import { assertNever, type FinishReason, type StreamPart, type Usage } from '../engines/engine.js';
-import type { WireError } from '../errors/gateway-error.js';
-import { GatewayError, toGatewayError } from '../errors/gateway-error.js';
+import { assertNever, type FinishReason, type StreamPart, type Usage } from '../engines/index.js';
+import type { WireError } from '../errors/index.js';
+import { GatewayError, toGatewayError } from '../errors/index.js';
 import { toWireUsage } from './usage.js';
 import type { ResponseIdentity, WireChunk, WireChunkChoice } from './wire-types.js';
 

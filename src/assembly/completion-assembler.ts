@@ -1,5 +1,4 @@
-import { assertNever, type FinishReason, type StreamPart, type Usage } from '../engines/engine.js';
-import { EngineError } from '../engines/engine-error.js';
+import { assertNever, type FinishReason, type StreamPart, type Usage, EngineError } from '../engines/index.js';
 import { toWireUsage } from './usage.js';
 import type { ResponseIdentity, WireCompletion, WireToolCall } from './wire-types.js';
 

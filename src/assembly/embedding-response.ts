@@ -1,4 +1,4 @@
-import type { EmbeddingResult } from '../engines/engine.js';
+import type { EmbeddingResult } from '../engines/index.js';
 
 export interface WireEmbeddingList {
   object: 'list';

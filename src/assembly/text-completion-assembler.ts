@@ -1,5 +1,5 @@
-import type { StreamPart } from '../engines/engine.js';
-import type { WireError } from '../errors/gateway-error.js';
+import type { StreamPart } from '../engines/index.js';
+import type { WireError } from '../errors/index.js';
 import { ChunkAssembler, errorChunk, type StreamUsageMode } from './chunk-assembler.js';
 import { CompletionAssembler } from './completion-assembler.js';
 import type { ResponseIdentity, WireChunk, WireUsage } from './wire-types.js';

@@ -1,4 +1,4 @@
-import type { Usage } from '../engines/engine.js';
+import type { Usage } from '../engines/index.js';
 import type { WireUsage } from './wire-types.js';
 
 export function toWireUsage(usage: Usage): WireUsage {

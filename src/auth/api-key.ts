@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { randomBase62 } from '../ids/random-base62.js';
+import { randomBase62 } from '../ids/index.js';
 
 export const API_KEY_PREFIX = 'oruel_';
 /** 40 base62 characters: about 238 bits of randomness. */

@@ -1,4 +1,4 @@
-import type { Logger } from '../logging/logger.js';
+import type { Logger } from '../logging/index.js';
 import { hashApiKey } from './api-key.js';
 import type { KeyChangeFeed } from './key-change-feed.js';
 import { isKeyActive } from './key-status.js';

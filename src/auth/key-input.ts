@@ -1,5 +1,5 @@
-import { OperatorError } from '../errors/operator-error.js';
-import { MAX_INTEGER_COLUMN } from '../storage/schema.js';
+import { OperatorError } from '../errors/index.js';
+import { MAX_INTEGER_COLUMN } from '../storage/index.js';
 import { BUDGET_PERIODS, type BudgetPeriod, type KeyPatch, type NewKeyInput, type TokenBudget } from './key-store.js';
 
 const MAX_NAME_LENGTH = 200;

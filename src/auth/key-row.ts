@@ -1,4 +1,4 @@
-import type { ApiKeysTable } from '../storage/schema.js';
+import type { ApiKeysTable } from '../storage/index.js';
 import { isBudgetPeriod } from './key-input.js';
 import type { ApiKeyRecord, KeyPatch, TokenBudget } from './key-store.js';
 

@@ -1,4 +1,4 @@
-import { OperatorError } from '../errors/operator-error.js';
+import { OperatorError } from '../errors/index.js';
 
 /** Calendar periods (UTC) a token budget can cover; the budget starts afresh at each period's start. */
 export const BUDGET_PERIODS = ['day', 'week', 'month'] as const;

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { Logger } from '../logging/logger.js';
+import type { Logger } from '../logging/index.js';
 import { openRedis, type RedisConnection } from '../storage/redis.js';
 import type { KeyChangeFeed } from './key-change-feed.js';
 

@@ -1,8 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { toNumber, type DatabaseSchema } from '../storage/schema.js';
+import { toNumber, type DatabaseSchema } from '../storage/index.js';
 import { apiKeyDisplayPrefix, generateApiKey, hashApiKey } from './api-key.js';
-import { randomBase62 } from '../ids/random-base62.js';
+import { randomBase62 } from '../ids/index.js';
 import { validateKeyInput, validateKeyPatch } from './key-input.js';
 import { fromKeyRow, patchColumns, toKeyRow } from './key-row.js';
 import { isKeyActive } from './key-status.js';

@@ -1,8 +1,7 @@
-import { loadConfig } from '../config/load.js';
-import type { Config } from '../config/schema.js';
-import { redactDatabaseUrl } from '../storage/database-url.js';
-import { withDatabase } from '../storage/with-database.js';
-import type { Database } from '../storage/database.js';
+import { loadConfig } from '../config/index.js';
+import type { Config } from '../config/index.js';
+import { redactDatabaseUrl, withDatabase } from '../storage/index.js';
+import type { Database } from '../storage/index.js';
 
 /** Where a command writes, and the environment it reads its configuration from (tests pass their own). */
 export interface CliIo {

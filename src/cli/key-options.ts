@@ -1,5 +1,5 @@
-import { BUDGET_PERIODS, type KeyPatch, type NewKeyInput, type TokenBudget } from '../auth/key-store.js';
-import { OperatorError } from '../errors/operator-error.js';
+import { BUDGET_PERIODS, type KeyPatch, type NewKeyInput, type TokenBudget } from '../auth/index.js';
+import { OperatorError } from '../errors/index.js';
 
 /** The options of `keys create` and `keys update`, as commander hands them over (text). */
 export interface KeyOptions {

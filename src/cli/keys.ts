@@ -1,10 +1,8 @@
 import type { Command } from 'commander';
-import { InvalidKeyInputError } from '../auth/key-input.js';
-import { KeyRevokedError, type ApiKeyRecord } from '../auth/key-store.js';
-import { SqlKeyStore } from '../auth/sql-key-store.js';
-import { formatTable } from '../usage/report-format.js';
+import { InvalidKeyInputError, KeyRevokedError, type ApiKeyRecord, SqlKeyStore } from '../auth/index.js';
+import { formatTable } from '../usage/index.js';
 import { BUDGET_EXAMPLE, ISO_EXAMPLE, keyPatch, newKeyInput, type KeyOptions } from './key-options.js';
-import { OperatorError } from '../errors/operator-error.js';
+import { OperatorError } from '../errors/index.js';
 import { configOf, processIo, withCommandDatabase, type CliIo, type ConfigOption } from './cli-context.js';
 
 interface FormatOption extends ConfigOption {

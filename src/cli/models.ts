@@ -1,10 +1,14 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../config/load.js';
-import { formatBytes } from '../models/format-bytes.js';
-import { isHfUri } from '../models/hf-uri.js';
-import { listLocalModels, listPartialDownloads, type LocalModel } from '../models/local-models.js';
-import { resolveModelPath } from '../models/resolve-model.js';
-import { OperatorError } from '../errors/operator-error.js';
+import { loadConfig } from '../config/index.js';
+import {
+  formatBytes,
+  isHfUri,
+  listLocalModels,
+  listPartialDownloads,
+  type LocalModel,
+  resolveModelPath,
+} from '../models/index.js';
+import { OperatorError } from '../errors/index.js';
 
 export interface ModelsCommandOptions {
   /** Hugging Face token used when `--token` is not given (e.g. HF_TOKEN, read by the caller). */

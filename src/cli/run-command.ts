@@ -1,4 +1,4 @@
-import { isOperatorFacing } from '../errors/operator-error.js';
+import { isOperatorFacing } from '../errors/index.js';
 
 /** Known operator errors print one clear line and exit 1; anything else keeps its stack for a bug report. */
 export async function runCommand(action: () => Promise<unknown>): Promise<void> {

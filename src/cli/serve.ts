@@ -1,6 +1,6 @@
 import { endStartupHeapHold } from './startup-heap.js';
 import type { Command } from 'commander';
-import { ConfigError, loadConfig } from '../config/load.js';
+import { ConfigError, loadConfig } from '../config/index.js';
 import { startSummary } from './start-summary.js';
 
 interface ServeOptions {

@@ -1,6 +1,6 @@
-import type { Config } from '../config/schema.js';
-import type { PublicModel } from '../router/model-registry.js';
-import { maskUrlPassword } from '../logging/redact.js';
+import type { Config } from '../config/index.js';
+import type { PublicModel } from '../router/index.js';
+import { maskUrlPassword } from '../logging/index.js';
 
 export interface StartFacts {
   config: Config;

@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
-import type { UsageQuery } from '../usage/ledger.js';
-import { selectUsageTotals } from '../usage/ledger-queries.js';
-import { formatTotals, isReportFormat, REPORT_FORMATS } from '../usage/report-format.js';
+import type { UsageQuery } from '../usage/index.js';
+import { selectUsageTotals, formatTotals, isReportFormat, REPORT_FORMATS } from '../usage/index.js';
 import { parseIsoDate } from './key-options.js';
 import { processIo, withCommandDatabase, type CliIo } from './cli-context.js';
-import { OperatorError } from '../errors/operator-error.js';
+import { OperatorError } from '../errors/index.js';
 
 interface UsageOptions {
   key?: string;

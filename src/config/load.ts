@@ -3,7 +3,7 @@ import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { defaultCacheDir, defaultDatabaseUrl, defaultDataDir } from './data-dir.js';
-import { OperatorError } from '../errors/operator-error.js';
+import { OperatorError } from '../errors/index.js';
 import { configSchema, type Config } from './schema.js';
 
 /** A configuration the server cannot start with; its message is meant for the operator, as is. */

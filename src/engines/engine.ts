@@ -7,6 +7,11 @@ export interface ChatRequest {
   model: string;
   messages: ChatMessage[];
   stream: boolean;
+  /**
+   * `stream_options.include_usage` as the client sent it; absent when it did not say. Absent puts usage
+   * on the final chunk (the contract); true or false speaks OpenAI's dialect (a separate chunk, or none).
+   */
+  includeUsage?: boolean;
   maxTokens: number | null;
   /**
    * A ceiling on completion tokens per choice set by the server, not the client (what a key's budget
@@ -98,6 +103,11 @@ export interface TextCompletionRequest {
   /** Text that should follow the completion (fill-in-the-middle); null = none. */
   suffix: string | null;
   stream: boolean;
+  /**
+   * `stream_options.include_usage` as the client sent it; absent when it did not say. Absent puts usage
+   * on the final chunk (the contract); true or false speaks OpenAI's dialect (a separate chunk, or none).
+   */
+  includeUsage?: boolean;
   maxTokens: number | null;
   temperature: number | null;
   topP: number | null;

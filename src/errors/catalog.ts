@@ -1,4 +1,4 @@
-import type { EngineErrorCode } from '../engines/engine-error.js';
+import type { EngineErrorCode } from '../engines/index.js';
 
 /** Every error a client can see: one row per code, used by the HTTP handler and the SSE error event. */
 export const ERROR_CATALOG = {

@@ -1,4 +1,4 @@
-import { EngineError } from '../engines/engine-error.js';
+import { EngineError } from '../engines/index.js';
 import { ENGINE_ERROR_KIND, ERROR_CATALOG, type ErrorKind } from './catalog.js';
 import { retryAfterHeaders } from './retry-after-headers.js';
 

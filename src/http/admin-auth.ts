@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { API_KEY_PREFIX, parseBearer } from '../auth/api-key.js';
-import { GatewayError } from '../errors/gateway-error.js';
+import { API_KEY_PREFIX, parseBearer } from '../auth/index.js';
+import { GatewayError } from '../errors/index.js';
 
 /**
  * onRequest hook for /v1/admin (before the body is read: strangers cost no parsing): `Authorization: Bearer <ORUEL_ADMIN_TOKEN>`.

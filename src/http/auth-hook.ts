@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { parseBearer } from '../auth/api-key.js';
-import type { ApiKeyRecord, KeyStore } from '../auth/key-store.js';
-import { GatewayError } from '../errors/gateway-error.js';
+import { parseBearer } from '../auth/index.js';
+import type { ApiKeyRecord, KeyStore } from '../auth/index.js';
+import { GatewayError } from '../errors/index.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

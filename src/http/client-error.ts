@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { GatewayError } from '../errors/gateway-error.js';
+import { GatewayError } from '../errors/index.js';
 import { errorBody } from './error-response.js';
 
 export interface ConnectionTimeouts {

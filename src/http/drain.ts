@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { GatewayError } from '../errors/gateway-error.js';
+import { GatewayError } from '../errors/index.js';
 
 /**
  * The server's shutdown state, shared by the HTTP hooks and the chat route: whether new requests are

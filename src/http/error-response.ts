@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyError, FastifyReply } from 'fastify';
-import { GatewayError, toGatewayError } from '../errors/gateway-error.js';
+import { GatewayError, toGatewayError } from '../errors/index.js';
 
 /** The one error serializer: `{"error": {message, type, param, code}}` with the catalog's status. */
 export function errorBody(error: GatewayError): string {

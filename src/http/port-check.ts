@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { OperatorError } from '../errors/operator-error.js';
+import { OperatorError } from '../errors/index.js';
 
 /**
  * Binds the address for a moment and lets it go: `serve` learns that its port is taken before it opens

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { redactUrl } from '../logging/redact.js';
+import { redactUrl } from '../logging/index.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

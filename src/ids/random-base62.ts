@@ -1,7 +1,7 @@
 import { randomFillSync } from 'node:crypto';
 
 /**
- * The one base62 generator: request, completion and tool-call ids (engines/random-id.ts), key ids
+ * The one base62 generator: request, completion and tool-call ids (ids/wire-ids.ts), key ids
  * and API keys (auth/) all draw from it. It sits in ids/, below every step, so both may import it.
  */
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';

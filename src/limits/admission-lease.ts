@@ -1,4 +1,4 @@
-import type { Logger } from '../logging/logger.js';
+import type { Logger } from '../logging/index.js';
 import type { AdmissionPlan, LimitStore } from './limit-store.js';
 
 /** A request's admission: the headers to send, and the settlement owed once it ends. */

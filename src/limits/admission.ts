@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { ApiKeyRecord } from '../auth/key-store.js';
-import { assertNever } from '../engines/engine.js';
-import { GatewayError } from '../errors/gateway-error.js';
-import { retryAfterHeaders } from '../errors/retry-after-headers.js';
-import type { Logger } from '../logging/logger.js';
+import type { ApiKeyRecord } from '../auth/index.js';
+import { assertNever } from '../engines/index.js';
+import { GatewayError, retryAfterHeaders } from '../errors/index.js';
+import type { Logger } from '../logging/index.js';
 import { StoreLease, UNLIMITED_LEASE, type AdmissionLease } from './admission-lease.js';
 import { periodWindow } from './budget-period.js';
 import type { AdmissionPlan, BudgetPlan, LimitStore, LimitViews, StoreDecision } from './limit-store.js';

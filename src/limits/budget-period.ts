@@ -1,5 +1,5 @@
-import type { BudgetPeriod } from '../auth/key-store.js';
-import { assertNever } from '../engines/engine.js';
+import type { BudgetPeriod } from '../auth/index.js';
+import { assertNever } from '../engines/index.js';
 
 export interface PeriodWindow {
   /** Names the period (`month:2025-03-01`): the budget counter of one period has its own key. */

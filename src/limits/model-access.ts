@@ -1,5 +1,5 @@
-import type { ApiKeyRecord } from '../auth/key-store.js';
-import { modelNotFound } from '../errors/model-not-found.js';
+import type { ApiKeyRecord } from '../auth/index.js';
+import { modelNotFound } from '../errors/index.js';
 
 /**
  * A model outside the key's allow-list is a 404 `model_not_found` with the very words of an unknown

@@ -1,4 +1,4 @@
-import type { ChatRequest } from '../engines/engine.js';
+import type { ChatRequest } from '../engines/index.js';
 
 /** What the estimate reads: chat requests, and other endpoints' prompts seen as user messages. */
 export type EstimatedRequest = Pick<ChatRequest, 'model' | 'messages' | 'tools' | 'maxTokens' | 'n'>;

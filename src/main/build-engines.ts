@@ -6,16 +6,15 @@ import type {
   ModelConfig,
   OpenAIModelConfig,
   UpstreamDeploymentConfig,
-} from '../config/schema.js';
-import type { Engine } from '../engines/engine.js';
+} from '../config/index.js';
+import type { Engine } from '../engines/index.js';
 // Types only: the modules themselves are imported when a config has an embedded model.
 import type { LlamaCppEngine } from '../engines/llama-cpp/llama-cpp-engine.js';
-import { OpenAIUpstreamEngine } from '../engines/openai-upstream/openai-upstream-engine.js';
-import type { LiveLineGuard } from '../logging/live-line.js';
-import type { Metrics } from '../metrics/metrics.js';
-import { resolveModelPath } from '../models/resolve-model.js';
-import { Deployment } from '../router/deployment.js';
-import { DEFAULT_ROUTING_POLICY, SINGLE_ENGINE_POLICY, type RoutingPolicy } from '../router/routing-policy.js';
+import { OpenAIUpstreamEngine } from '../engines/openai-upstream/index.js';
+import type { LiveLineGuard } from '../logging/index.js';
+import type { Metrics } from '../metrics/index.js';
+import { resolveModelPath } from '../models/index.js';
+import { Deployment, DEFAULT_ROUTING_POLICY, SINGLE_ENGINE_POLICY, type RoutingPolicy } from '../router/index.js';
 
 /** Building each public model's engines from its configuration (part of the composition root). */
 

@@ -1,20 +1,20 @@
 import { dirname, join } from 'node:path';
-import { CachedKeyStore } from '../auth/cached-key-store.js';
-import { LocalKeyChangeFeed, type KeyChangeFeed } from '../auth/key-change-feed.js';
-import { SqlKeyStore } from '../auth/sql-key-store.js';
-import type { Config } from '../config/schema.js';
-import { Admission, type RefusalReason } from '../limits/admission.js';
-import type { LimitStore } from '../limits/limit-store.js';
-import { MemoryLimitStore } from '../limits/memory-limit-store.js';
-import type { EventLog, EventLogLimits } from '../sse/resume/event-log.js';
-import { MemoryEventLog } from '../sse/resume/memory-event-log.js';
-import { SqlLedger } from '../usage/sql-ledger.js';
-import { insertLedgerRows } from '../usage/ledger-queries.js';
-import { postgresRowWriter } from '../usage/postgres-row-writer.js';
-import { sqliteRowWriter, type LedgerRowWriter } from '../usage/sqlite-row-writer.js';
-import type { Database } from '../storage/database.js';
-import { parseDatabaseUrl } from '../storage/database-url.js';
-import type { Logger } from '../logging/logger.js';
+import { CachedKeyStore, LocalKeyChangeFeed, type KeyChangeFeed, SqlKeyStore } from '../auth/index.js';
+import type { Config } from '../config/index.js';
+import { Admission, type RefusalReason, MemoryLimitStore } from '../limits/index.js';
+import type { LimitStore } from '../limits/index.js';
+import type { EventLog, EventLogLimits } from '../sse/index.js';
+import { MemoryEventLog } from '../sse/index.js';
+import {
+  SqlLedger,
+  insertLedgerRows,
+  postgresRowWriter,
+  sqliteRowWriter,
+  type LedgerRowWriter,
+} from '../usage/index.js';
+import type { Database } from '../storage/index.js';
+import { parseDatabaseUrl } from '../storage/index.js';
+import type { Logger } from '../logging/index.js';
 import type { RedisConnection } from '../storage/redis.js';
 
 /**

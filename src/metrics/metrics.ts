@@ -1,9 +1,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { EngineError } from '../engines/engine-error.js';
-import type { RefusalReason } from '../limits/admission.js';
-import type { DeploymentObserver } from '../router/deployment.js';
-import type { ModelRegistry } from '../router/model-registry.js';
-import type { LedgerStats } from '../usage/sql-ledger.js';
+import type { EngineError } from '../engines/index.js';
+import type { RefusalReason } from '../limits/index.js';
+import type { DeploymentObserver, ModelRegistry } from '../router/index.js';
+import type { LedgerStats } from '../usage/index.js';
 import { registerEngineGauges, registerLedgerGauges } from './scraped-gauges.js';
 
 /**

@@ -1,7 +1,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { Deployment } from '../router/deployment.js';
-import type { ModelRegistry } from '../router/model-registry.js';
-import type { LedgerStats } from '../usage/sql-ledger.js';
+import { Deployment } from '../router/index.js';
+import type { ModelRegistry } from '../router/index.js';
+import type { LedgerStats } from '../usage/index.js';
 
 /** Gauges and counters whose values are read when Prometheus scrapes, not observed per request. */
 

@@ -1,4 +1,4 @@
-import { OperatorError } from '../errors/operator-error.js';
+import { OperatorError } from '../errors/index.js';
 
 /** What a failed download is about: the operator's name for it (an `hf:` URI) and the address fetched. */
 export interface DownloadSubject {

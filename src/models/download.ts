@@ -5,7 +5,7 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { Agent, fetch } from 'undici';
-import { OperatorError } from '../errors/operator-error.js';
+import { OperatorError } from '../errors/index.js';
 import { httpFailure, interruptedFailure, networkFailure, type DownloadSubject } from './download-errors.js';
 import { bodyLength, headFileSize, parseContentRange, parseUnsatisfiedRangeTotal } from './http-headers.js';
 

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { OperatorError } from '../errors/operator-error.js';
+import { OperatorError } from '../errors/index.js';
 
 /**
  * A model file in a Hugging Face repository, written

@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import type { LiveLineGuard } from '../logging/live-line.js';
+import type { LiveLineGuard } from '../logging/index.js';
 import type { DownloadProgress } from './download.js';
 import { formatBytes } from './format-bytes.js';
 

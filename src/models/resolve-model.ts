@@ -2,7 +2,7 @@ import type { Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { OperatorError } from '../errors/operator-error.js';
+import { OperatorError } from '../errors/index.js';
 import { downloadFile, type DownloadProgress } from './download.js';
 import { hfDownloadUrl, hfLocalPath, isHfUri, parseHfUri } from './hf-uri.js';
 

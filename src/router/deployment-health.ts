@@ -1,5 +1,5 @@
-import { assertNever } from '../engines/engine.js';
-import type { EngineError } from '../engines/engine-error.js';
+import { assertNever } from '../engines/index.js';
+import type { EngineError } from '../engines/index.js';
 import type { RoutingPolicy } from './routing-policy.js';
 
 /**

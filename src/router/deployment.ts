@@ -7,9 +7,9 @@ import type {
   EngineKind,
   EngineSnapshot,
   TextCompletionRequest,
-} from '../engines/engine.js';
-import { EngineError } from '../engines/engine-error.js';
-import type { PartQueue } from '../engines/part-queue.js';
+  PartQueue,
+} from '../engines/index.js';
+import { EngineError } from '../engines/index.js';
 import { DeploymentHealth } from './deployment-health.js';
 import type { RoutingPolicy } from './routing-policy.js';
 

@@ -1,6 +1,6 @@
-import type { Engine } from '../engines/engine.js';
+import type { Engine } from '../engines/index.js';
 import type { Deployment } from './deployment.js';
-import { modelNotFound } from '../errors/model-not-found.js';
+import { modelNotFound } from '../errors/index.js';
 
 export interface PublicModel {
   /** The name clients send as `model`. */

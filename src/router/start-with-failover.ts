@@ -1,6 +1,5 @@
-import type { ChatRequest, Engine } from '../engines/engine.js';
-import type { PartQueue } from '../engines/part-queue.js';
-import { EngineError } from '../engines/engine-error.js';
+import type { ChatRequest, Engine, PartQueue } from '../engines/index.js';
+import { EngineError } from '../engines/index.js';
 import { abortableSleep } from './abortable-sleep.js';
 import { pickDeployment } from './balancer.js';
 import type { Deployment } from './deployment.js';

@@ -1,4 +1,4 @@
-import { OperatorError } from '../errors/operator-error.js';
+import { OperatorError } from '../errors/index.js';
 
 export type DatabaseTarget = { dialect: 'sqlite'; path: string } | { dialect: 'postgres'; connectionString: string };
 

@@ -1,6 +1,6 @@
 import { Kysely, Migrator, sql, type Dialect } from 'kysely';
 import { DatabaseConfigError, parseDatabaseUrl, redactDatabaseUrl, type DatabaseTarget } from './database-url.js';
-import type { Logger } from '../logging/logger.js';
+import type { Logger } from '../logging/index.js';
 import { migrationProvider } from './migrations/index.js';
 import type { DatabaseSchema } from './schema.js';
 import { createSqliteDialect, type SqliteHandle } from './sqlite.js';

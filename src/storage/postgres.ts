@@ -1,6 +1,6 @@
 import { PostgresDialect } from 'kysely';
 import pg from 'pg';
-import type { Logger } from '../logging/logger.js';
+import type { Logger } from '../logging/index.js';
 
 const POOL_SIZE = 10;
 const CONNECT_TIMEOUT_MS = 10_000;

@@ -1,7 +1,7 @@
-import { OperatorError } from '../errors/operator-error.js';
+import { OperatorError } from '../errors/index.js';
 import { Redis } from 'ioredis';
 import { redactDatabaseUrl } from './database-url.js';
-import type { Logger } from '../logging/logger.js';
+import type { Logger } from '../logging/index.js';
 
 export interface RedisConnection {
   /** Commands and scripts. Fails fast while disconnected (no offline queue): callers decide what a failure means. */

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type SqlBool } from 'kysely';
-import { toNumber, type DatabaseSchema } from '../storage/schema.js';
+import { toNumber, type DatabaseSchema } from '../storage/index.js';
 import { countOutcome, matchesQuery, toTotalsRow } from './ledger-queries.js';
 import type { LatencyPercentiles, LatencyRow, SeriesBucket, UsageQuery, UsageSeriesRow } from './ledger.js';
 

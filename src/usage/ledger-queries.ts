@@ -1,5 +1,5 @@
 import type { Expression, ExpressionBuilder, Kysely, SqlBool } from 'kysely';
-import { toNumber, type DatabaseSchema, type UsageLedgerTable } from '../storage/schema.js';
+import { toNumber, type DatabaseSchema, type UsageLedgerTable } from '../storage/index.js';
 import type { LedgerRecord, RequestOutcome, UsageQuery, UsageTotalsRow } from './ledger.js';
 import { fromLedgerRow } from './ledger-row.js';
 

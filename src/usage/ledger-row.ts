@@ -1,4 +1,4 @@
-import { MAX_INTEGER_COLUMN, type UsageLedgerTable } from '../storage/schema.js';
+import { MAX_INTEGER_COLUMN, type UsageLedgerTable } from '../storage/index.js';
 import type { LedgerRecord, RequestOutcome } from './ledger.js';
 
 /** Client-supplied text (the model name) is cut to this length; the ledger is not a blob store. */

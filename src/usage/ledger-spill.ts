@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Logger } from '../logging/logger.js';
-import type { UsageLedgerTable } from '../storage/schema.js';
+import type { Logger } from '../logging/index.js';
+import type { UsageLedgerTable } from '../storage/index.js';
 
 const FILE_PATTERN = /^ledger-\d+-[0-9a-f]+\.jsonl$/;
 

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { DatabaseSchema, UsageLedgerTable } from '../storage/schema.js';
+import type { DatabaseSchema, UsageLedgerTable } from '../storage/index.js';
 import type { LedgerRowWriter } from './sqlite-row-writer.js';
 
 /** Each column with its Postgres array type, in table order. */

@@ -1,5 +1,5 @@
-import type { Logger } from '../logging/logger.js';
-import type { UsageLedgerTable } from '../storage/schema.js';
+import type { Logger } from '../logging/index.js';
+import type { UsageLedgerTable } from '../storage/index.js';
 import { LedgerSpill } from './ledger-spill.js';
 
 /** After a failed write (disk full?), memory is the only place left; the disk is tried again after this. */

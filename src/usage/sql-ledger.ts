@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
-import type { Logger } from '../logging/logger.js';
-import type { DatabaseSchema, UsageLedgerTable } from '../storage/schema.js';
+import type { Logger } from '../logging/index.js';
+import type { DatabaseSchema, UsageLedgerTable } from '../storage/index.js';
 import { FlushWaiters, LedgerFlushError } from './flush-waiters.js';
 import type {
   LatencyRow,
@@ -18,7 +18,7 @@ import { retryDelayMs } from './retry-backoff.js';
 import { SpillBacklog } from './spill-backlog.js';
 import type { LedgerRowWriter } from './sqlite-row-writer.js';
 
-export type { Logger } from '../logging/logger.js';
+export type { Logger } from '../logging/index.js';
 export { LedgerFlushError } from './flush-waiters.js';
 
 export interface SqlLedgerOptions {

@@ -1,5 +1,4 @@
-import type { SqliteHandle } from '../storage/database.js';
-import type { UsageLedgerTable } from '../storage/schema.js';
+import type { SqliteHandle, UsageLedgerTable } from '../storage/index.js';
 
 /** Writes one batch of ledger rows; rejects if none of them was stored. */
 export type LedgerRowWriter = (rows: UsageLedgerTable[]) => Promise<void>;

@@ -1,4 +1,4 @@
-import { assertNever, type FinishReason, type StreamPart, type Usage } from '../engines/engine.js';
+import { assertNever, type FinishReason, type StreamPart, type Usage } from '../engines/index.js';
 
 /**
  * Watches the parts of one request as they pass, so the ledger gets the tokens actually produced

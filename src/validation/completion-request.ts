@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { TextCompletionRequest } from '../engines/engine.js';
-import { GatewayError } from '../errors/gateway-error.js';
+import type { TextCompletionRequest } from '../engines/index.js';
+import { GatewayError } from '../errors/index.js';
 import { toValidationError } from './parse-chat-request.js';
 import { checkCompletionBounds } from './request-bounds.js';
 import { REQUEST_LIMITS as LIMITS } from './request-limits.js';
@@ -108,6 +108,9 @@ export function parseCompletionRequest(body: unknown): ParsedCompletion {
       prompts,
       suffix: wire.suffix ?? null,
       stream: wire.stream ?? false,
+      ...(typeof wire.stream_options?.include_usage === 'boolean'
+        ? { includeUsage: wire.stream_options.include_usage }
+        : {}),
       maxTokens: wire.max_tokens ?? DEFAULT_COMPLETION_MAX_TOKENS,
       temperature: wire.temperature ?? null,
       topP: wire.top_p ?? null,

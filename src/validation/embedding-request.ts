@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { EmbeddingRequest } from '../engines/engine.js';
-import { GatewayError } from '../errors/gateway-error.js';
+import type { EmbeddingRequest } from '../engines/index.js';
+import { GatewayError } from '../errors/index.js';
 import { toValidationError } from './parse-chat-request.js';
 import { checkEmbeddingBounds } from './request-bounds.js';
 import { REQUEST_LIMITS as LIMITS } from './request-limits.js';

@@ -1,7 +1,6 @@
 import type { z } from 'zod';
-import type { ChatMessage, ChatRequest, ResponseFormat, ToolChoice, ToolDefinition } from '../engines/engine.js';
-import { echoName } from '../errors/echo-name.js';
-import { GatewayError } from '../errors/gateway-error.js';
+import type { ChatMessage, ChatRequest, ResponseFormat, ToolChoice, ToolDefinition } from '../engines/index.js';
+import { echoName, GatewayError } from '../errors/index.js';
 import { chatRequestSchema, textPart, type WireChatRequest } from './chat-request-schema.js';
 import { formatPath } from './param-path.js';
 import { checkRequestBounds } from './request-bounds.js';
@@ -39,12 +38,6 @@ export function parseChatRequest(body: unknown): ChatRequest {
   return toChatRequest(parsed.data);
 }
 
-/** Whether the client asked for usage in OpenAI's own way; the contract then speaks OpenAI's dialect. */
-export function explicitIncludeUsage(body: unknown): boolean | undefined {
-  const options = (body as { stream_options?: { include_usage?: unknown } } | null)?.stream_options;
-  return typeof options?.include_usage === 'boolean' ? options.include_usage : undefined;
-}
-
 function toChatRequest(wire: WireChatRequest): ChatRequest {
   const tools = (wire.tools ?? []).map(toToolDefinition);
   const toolChoice = toToolChoice(wire, tools);
@@ -54,6 +47,9 @@ function toChatRequest(wire: WireChatRequest): ChatRequest {
     model: wire.model,
     messages: wire.messages.map(toMessage),
     stream: wire.stream ?? false,
+    ...(typeof wire.stream_options?.include_usage === 'boolean'
+      ? { includeUsage: wire.stream_options.include_usage }
+      : {}),
     maxTokens: wire.max_completion_tokens ?? wire.max_tokens ?? null,
     temperature: wire.temperature ?? null,
     topP: wire.top_p ?? null,

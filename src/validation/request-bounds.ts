@@ -1,4 +1,4 @@
-import { GatewayError } from '../errors/gateway-error.js';
+import { GatewayError } from '../errors/index.js';
 import { measureJson } from './json-shape.js';
 import { REQUEST_LIMITS as LIMITS } from './request-limits.js';
 

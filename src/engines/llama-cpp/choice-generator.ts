@@ -7,7 +7,7 @@ import type {
 } from 'node-llama-cpp';
 import type { ChatRequest, FinishReason, StreamPart } from '../engine.js';
 import { EngineError } from '../engine-error.js';
-import { newToolCallId } from '../random-id.js';
+import { newToolCallId } from '../../ids/index.js';
 import { toFinishReason } from './finish-reason.js';
 import { ForcedCallScanner } from './forced-call-scanner.js';
 import type { GenerationPlan } from './generation-plan.js';

@@ -1,6 +1,6 @@
 import type { ChatHistoryItem, ChatModelFunctionCall, ChatModelResponse } from 'node-llama-cpp';
 import type { ChatMessage } from '../engine.js';
-import { echoName } from '../../errors/echo-name.js';
+import { echoName } from '../../errors/index.js';
 import { EngineError } from '../engine-error.js';
 
 /**

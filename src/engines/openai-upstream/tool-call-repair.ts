@@ -1,5 +1,5 @@
 import type { StreamPart } from '../engine.js';
-import { newToolCallId } from '../random-id.js';
+import { newToolCallId } from '../../ids/index.js';
 import { asRecord, asString } from './json-value.js';
 
 interface CallState {

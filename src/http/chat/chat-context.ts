@@ -1,7 +1,7 @@
-import type { ResponseIdentity } from '../../assembly/wire-types.js';
-import type { ChatRequest, Engine } from '../../engines/engine.js';
-import type { PublicModel } from '../../router/model-registry.js';
-import type { UsageMeter } from '../../usage/usage-meter.js';
+import type { ResponseIdentity } from '../../assembly/index.js';
+import type { ChatRequest, Engine } from '../../engines/index.js';
+import type { PublicModel } from '../../router/index.js';
+import type { UsageMeter } from '../../usage/index.js';
 
 /** Everything one chat request's response needs, built once by the route. */
 export interface ChatContext {

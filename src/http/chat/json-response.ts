@@ -1,11 +1,9 @@
-import { CompletionAssembler } from '../../assembly/completion-assembler.js';
-import type { WireCompletion } from '../../assembly/wire-types.js';
-import type { StreamPart } from '../../engines/engine.js';
-import type { EngineError } from '../../engines/engine-error.js';
-import type { PartQueue } from '../../engines/part-queue.js';
-import { toGatewayError } from '../../errors/gateway-error.js';
-import { startWithFailover } from '../../router/start-with-failover.js';
-import type { UsageMeter } from '../../usage/usage-meter.js';
+import { CompletionAssembler } from '../../assembly/index.js';
+import type { WireCompletion } from '../../assembly/index.js';
+import type { StreamPart, EngineError, PartQueue } from '../../engines/index.js';
+import { toGatewayError } from '../../errors/index.js';
+import { startWithFailover } from '../../router/index.js';
+import type { UsageMeter } from '../../usage/index.js';
 import type { ChatContext } from './chat-context.js';
 
 /** A non-streamed chat: the same parts as a stream, collected into one chat.completion. */

@@ -1,12 +1,10 @@
 import type { ServerResponse } from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Logger } from '../../logging/logger.js';
-import type { EventLog } from '../../sse/resume/event-log.js';
-import { ResumableStream } from '../../sse/resume/resumable-stream.js';
-import type { SseWriter } from '../../sse/sse-writer.js';
+import type { Logger } from '../../logging/index.js';
+import type { EventLog, SseWriter, EventSink } from '../../sse/index.js';
+import { ResumableStream } from '../../sse/index.js';
 import type { InferenceScope } from '../inference/inference-request.js';
 import type { ChatOutcome } from './chat-context.js';
-import type { EventSink } from '../../sse/event-sink.js';
 
 /** The request header a client opts in with. */
 const RESUMABLE_HEADER = 'oruel-resumable';

@@ -1,11 +1,10 @@
 import type { ServerResponse } from 'node:http';
-import { ChunkAssembler, errorChunk, type StreamUsageMode } from '../../assembly/chunk-assembler.js';
-import type { StreamPart } from '../../engines/engine.js';
-import type { PartQueue } from '../../engines/part-queue.js';
-import { toGatewayError, type GatewayError, type WireError } from '../../errors/gateway-error.js';
-import { startWithFailover } from '../../router/start-with-failover.js';
-import type { EventSink } from '../../sse/event-sink.js';
-import type { UsageMeter } from '../../usage/usage-meter.js';
+import { ChunkAssembler, errorChunk, type StreamUsageMode } from '../../assembly/index.js';
+import type { StreamPart, PartQueue } from '../../engines/index.js';
+import { toGatewayError, type GatewayError, type WireError } from '../../errors/index.js';
+import { startWithFailover } from '../../router/index.js';
+import type { EventSink } from '../../sse/index.js';
+import type { UsageMeter } from '../../usage/index.js';
 import { shuttingDownError } from '../drain.js';
 import { writeRawError } from '../error-response.js';
 import type { ChatContext, ChatOutcome } from './chat-context.js';

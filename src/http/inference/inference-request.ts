@@ -1,11 +1,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Engine } from '../../engines/engine.js';
-import { toGatewayError } from '../../errors/gateway-error.js';
-import type { Admission, AdmissionLease } from '../../limits/admission.js';
-import type { Metrics } from '../../metrics/metrics.js';
-import type { Ledger, LedgerRecord } from '../../usage/ledger.js';
-import { UsageMeter } from '../../usage/usage-meter.js';
-import { REQUEST_LIMITS } from '../../validation/request-limits.js';
+import type { Engine } from '../../engines/index.js';
+import { toGatewayError } from '../../errors/index.js';
+import type { Admission, AdmissionLease } from '../../limits/index.js';
+import type { Metrics } from '../../metrics/index.js';
+import type { Ledger, LedgerRecord } from '../../usage/index.js';
+import { UsageMeter } from '../../usage/index.js';
+import { REQUEST_LIMITS } from '../../validation/index.js';
 import type { ChatOutcome } from '../chat/chat-context.js';
 import { RequestCancellation } from '../chat/request-cancellation.js';
 import { shuttingDownError, type Drain } from '../drain.js';

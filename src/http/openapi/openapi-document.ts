@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { chatRequestSchema } from '../../validation/chat-request-schema.js';
+import { chatRequestSchema } from '../../validation/index.js';
 import { createKeyBodySchema, patchKeyBodySchema } from '../routes/admin-key-body.js';
 import { usageQuerySchema } from '../routes/admin-usage.js';
 import {

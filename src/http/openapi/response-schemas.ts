@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { WireChunk, WireCompletion } from '../../assembly/wire-types.js';
-import { BUDGET_PERIODS } from '../../auth/key-store.js';
-import type { UsageTotalsRow } from '../../usage/ledger.js';
+import type { WireChunk, WireCompletion } from '../../assembly/index.js';
+import { BUDGET_PERIODS } from '../../auth/index.js';
+import type { UsageTotalsRow } from '../../usage/index.js';
 import type { KeyView } from '../routes/admin-key-view.js';
 import type { WireModel } from '../routes/models.js';
 

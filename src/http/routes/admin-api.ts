@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { KeyStore } from '../../auth/key-store.js';
-import type { Ledger } from '../../usage/ledger.js';
+import type { KeyStore } from '../../auth/index.js';
+import type { Ledger } from '../../usage/index.js';
 import { requireAdminToken } from '../admin-auth.js';
 import { registerAdminKeyRoutes } from './admin-keys.js';
 import { registerAdminUsageRoutes } from './admin-usage.js';

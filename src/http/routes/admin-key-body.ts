@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { BUDGET_PERIODS, type KeyPatch, type NewKeyInput } from '../../auth/key-store.js';
-import { GatewayError } from '../../errors/gateway-error.js';
-import { formatPath } from '../../validation/param-path.js';
+import { BUDGET_PERIODS, type KeyPatch, type NewKeyInput } from '../../auth/index.js';
+import { GatewayError } from '../../errors/index.js';
+import { formatPath } from '../../validation/index.js';
 
 // Shapes only: ranges (rpm >= 1, name length, ...) are checked by the key store, one rule set for
 // the API and the CLI. Unknown fields are refused, unlike on the public API: an admin typing

@@ -1,4 +1,4 @@
-import type { ApiKeyRecord, TokenBudget } from '../../auth/key-store.js';
+import type { ApiKeyRecord, TokenBudget } from '../../auth/index.js';
 
 /** A key as the admin API shows it: never the hash; the key itself only at creation and rotation. */
 export interface KeyView {

@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { InvalidKeyInputError } from '../../auth/key-input.js';
-import { KeyRevokedError, type ApiKeyRecord, type KeyStore } from '../../auth/key-store.js';
-import { GatewayError } from '../../errors/gateway-error.js';
+import { InvalidKeyInputError, KeyRevokedError, type ApiKeyRecord, type KeyStore } from '../../auth/index.js';
+import { GatewayError } from '../../errors/index.js';
 import { parseCreateBody, parsePatchBody } from './admin-key-body.js';
 import { keyView } from './admin-key-view.js';
 

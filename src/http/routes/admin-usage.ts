@@ -1,9 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { GatewayError } from '../../errors/gateway-error.js';
-import { BUCKET_MS } from '../../usage/ledger-aggregates.js';
-import type { LatencyRow, Ledger, UsageQuery, UsageSeriesRow } from '../../usage/ledger.js';
-import { formatTotals, REPORT_FORMATS } from '../../usage/report-format.js';
+import { GatewayError } from '../../errors/index.js';
+import { BUCKET_MS, formatTotals, REPORT_FORMATS } from '../../usage/index.js';
+import type { LatencyRow, Ledger, UsageQuery, UsageSeriesRow } from '../../usage/index.js';
 
 const CONTENT_TYPES = {
   json: 'application/json; charset=utf-8',

@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import type { StreamUsageMode } from '../../assembly/chunk-assembler.js';
-import { newCompletionId } from '../../engines/random-id.js';
-import { GatewayError } from '../../errors/gateway-error.js';
-import type { ModelRegistry } from '../../router/model-registry.js';
-import { SseWriter } from '../../sse/sse-writer.js';
-import { explicitIncludeUsage, parseChatRequest } from '../../validation/parse-chat-request.js';
+import type { StreamUsageMode } from '../../assembly/index.js';
+import { newCompletionId } from '../../ids/index.js';
+import { GatewayError } from '../../errors/index.js';
+import type { ModelRegistry } from '../../router/index.js';
+import { SseWriter } from '../../sse/index.js';
+import { parseChatRequest } from '../../validation/index.js';
 import type { ChatContext } from '../chat/chat-context.js';
 import { completeChat } from '../chat/json-response.js';
 import { streamResumably, wantsResumable, type ResumableDependencies } from '../chat/resumable.js';
@@ -39,7 +39,7 @@ export function registerChatRoute(app: FastifyInstance, deps: ChatRouteDependenc
         onEngine: scope.onEngine,
       };
       if (chat.stream) {
-        const usageMode = usageModeFor(request.body);
+        const usageMode = usageModeFor(chat.includeUsage);
         const resumable = deps.resumable && wantsResumable(request.headers) ? deps.resumable : null;
         // Registered before the first byte: a store that cannot take it is a real status, not a broken stream.
         if (resumable) {
@@ -69,8 +69,7 @@ export function registerChatRoute(app: FastifyInstance, deps: ChatRouteDependenc
 }
 
 /** The contract's default puts usage on the final chunk; an explicit include_usage speaks OpenAI's dialect. */
-export function usageModeFor(body: unknown): StreamUsageMode {
-  const explicit = explicitIncludeUsage(body);
-  if (explicit === undefined) return 'final-chunk';
-  return explicit ? 'separate-chunk' : 'none';
+export function usageModeFor(includeUsage: boolean | undefined): StreamUsageMode {
+  if (includeUsage === undefined) return 'final-chunk';
+  return includeUsage ? 'separate-chunk' : 'none';
 }

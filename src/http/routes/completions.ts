@@ -1,14 +1,12 @@
 import type { FastifyInstance } from 'fastify';
-import { TextChunkAssembler, TextCompletionAssembler } from '../../assembly/text-completion-assembler.js';
-import type { TextCompletionRequest } from '../../engines/engine.js';
-import { EngineError } from '../../engines/engine-error.js';
-import type { PartQueue } from '../../engines/part-queue.js';
-import { newTextCompletionId } from '../../engines/random-id.js';
-import type { Deployment } from '../../router/deployment.js';
-import type { ModelRegistry } from '../../router/model-registry.js';
-import { startAnyWork } from '../../router/start-with-failover.js';
-import { SseWriter } from '../../sse/sse-writer.js';
-import { parseCompletionRequest } from '../../validation/completion-request.js';
+import { TextChunkAssembler, TextCompletionAssembler } from '../../assembly/index.js';
+import type { TextCompletionRequest, PartQueue } from '../../engines/index.js';
+import { EngineError } from '../../engines/index.js';
+import { newTextCompletionId } from '../../ids/index.js';
+import type { Deployment, ModelRegistry } from '../../router/index.js';
+import { startAnyWork } from '../../router/index.js';
+import { SseWriter } from '../../sse/index.js';
+import { parseCompletionRequest } from '../../validation/index.js';
 import { collectParts } from '../chat/json-response.js';
 import { streamParts } from '../chat/stream-response.js';
 import {
@@ -42,7 +40,7 @@ export function registerCompletionsRoute(app: FastifyInstance, deps: Completions
       const start = () => startText(model.engines, completion, scope);
       if (completion.stream) {
         reply.hijack();
-        const assembler = new TextChunkAssembler(identity, choices, usageModeFor(request.body), echoes);
+        const assembler = new TextChunkAssembler(identity, choices, usageModeFor(completion.includeUsage), echoes);
         const job = {
           start,
           assembler,

@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import { toEmbeddingList } from '../../assembly/embedding-response.js';
-import type { EmbeddingRequest } from '../../engines/engine.js';
-import { EngineError } from '../../engines/engine-error.js';
-import type { ModelRegistry } from '../../router/model-registry.js';
-import { startAnyWork } from '../../router/start-with-failover.js';
-import { parseEmbeddingRequest } from '../../validation/embedding-request.js';
+import { toEmbeddingList } from '../../assembly/index.js';
+import type { EmbeddingRequest } from '../../engines/index.js';
+import { EngineError } from '../../engines/index.js';
+import type { ModelRegistry } from '../../router/index.js';
+import { startAnyWork } from '../../router/index.js';
+import { parseEmbeddingRequest } from '../../validation/index.js';
 import { runInference, type AdmissionView, type InferenceDependencies } from '../inference/inference-request.js';
 
 export interface EmbeddingsRouteDependencies extends InferenceDependencies {

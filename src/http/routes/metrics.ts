@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Metrics } from '../../metrics/metrics.js';
+import type { Metrics } from '../../metrics/index.js';
 import { requireAdminToken } from '../admin-auth.js';
 
 /** GET /metrics (Prometheus text format); behind the admin token when `adminToken` is given. */

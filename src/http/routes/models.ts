@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import type { EngineKind } from '../../engines/engine.js';
-import { isModelAllowed } from '../../limits/model-access.js';
-import { modelNotFound } from '../../errors/model-not-found.js';
-import type { ModelRegistry, PublicModel } from '../../router/model-registry.js';
+import type { EngineKind } from '../../engines/index.js';
+import { isModelAllowed } from '../../limits/index.js';
+import { modelNotFound } from '../../errors/index.js';
+import type { ModelRegistry, PublicModel } from '../../router/index.js';
 
 /**
  * OpenAI's four fields, then what a client needs to pick and use a model (the SDKs ignore fields they

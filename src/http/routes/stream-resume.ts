@@ -1,8 +1,13 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { toGatewayError, GatewayError } from '../../errors/gateway-error.js';
-import { StreamGoneError, type EventLog, type LoggedEvent } from '../../sse/resume/event-log.js';
-import { STREAM_ID_HEADER } from '../../sse/resume/resumable-stream.js';
-import { sseEvent, SseWriter } from '../../sse/sse-writer.js';
+import { toGatewayError, GatewayError } from '../../errors/index.js';
+import {
+  StreamGoneError,
+  type EventLog,
+  type LoggedEvent,
+  STREAM_ID_HEADER,
+  sseEvent,
+  SseWriter,
+} from '../../sse/index.js';
 import { shuttingDownError } from '../drain.js';
 import { writeRawError } from '../error-response.js';
 

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { GatewayError } from '../../errors/gateway-error.js';
+import { GatewayError } from '../../errors/index.js';
 
 /** `npm run build:web` output, found the same from src/http/routes (tsx) and dist/http/routes (built). */
 export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../../dist/web/', import.meta.url));

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { Logger } from '../../logging/logger.js';
+import type { Logger } from '../../logging/index.js';
 import { sseEvent, type SseWriter } from '../sse-writer.js';
 import type { EventLog, LoggedEvent } from './event-log.js';
 import type { EventSink } from '../event-sink.js';

@@ -1,4 +1,6 @@
-import { randomBase62 } from '../ids/random-base62.js';
+import { randomBase62 } from './random-base62.js';
+
+/** The ids the wire carries (OpenAI's prefixes and lengths): requests, completions, tool calls. */
 
 export const newRequestId = (): string => `req_${randomBase62(24)}`;
 export const newCompletionId = (): string => `chatcmpl-${randomBase62(29)}`;

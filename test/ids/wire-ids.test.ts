@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { newCompletionId, newRequestId, newTextCompletionId, newToolCallId } from '../../src/engines/random-id.js';
+import { newCompletionId, newRequestId, newTextCompletionId, newToolCallId } from '../../src/ids/wire-ids.js';
 import { randomBase62 } from '../../src/ids/random-base62.js';
 
 describe('ids from the pooled random buffer', () => {
