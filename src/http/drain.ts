@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { GatewayError } from '../errors/index.js';
+import { GatewayError, retryAfterHeaders } from '../errors/index.js';
 
 /**
  * The server's shutdown state, shared by the HTTP hooks and the chat route: whether new requests are
@@ -75,6 +75,6 @@ export class Drain {
 /** What a request refused or cut off by a shutdown gets: 503, and a hint to retry (elsewhere) at once. */
 export function shuttingDownError(): GatewayError {
   return new GatewayError('shutting_down', 'The server is shutting down; retry the request.', {
-    headers: { 'retry-after': '1', 'retry-after-ms': '1000' },
+    headers: retryAfterHeaders(1_000),
   });
 }
