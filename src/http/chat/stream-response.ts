@@ -14,7 +14,8 @@ type Headers = Record<string, string | number | string[]>;
 /** Parts -> wire events for one endpoint (chat chunks, text_completion chunks). Pure. */
 interface EventAssembler {
   start(): unknown[];
-  accept(part: StreamPart): unknown[];
+  /** A part's events as the sink takes them: objects, or an event's JSON text already (see EventSink). */
+  acceptWire(part: StreamPart): unknown[];
   end(): unknown[];
   readonly failed: boolean;
   readonly failureCode: string | null;
@@ -89,7 +90,7 @@ export async function streamParts(job: StreamJob, sink: EventSink, response: Ser
       opening = [];
       for (const part of batch) {
         job.meter.observe(part);
-        for (const event of assembler.accept(part)) events.push(event);
+        for (const event of assembler.acceptWire(part)) events.push(event);
       }
       sink.open(job.headers);
       await sink.send(events);
