@@ -92,6 +92,11 @@ export async function streamParts(job: StreamJob, sink: EventSink, response: Ser
         job.meter.observe(part);
         for (const event of assembler.acceptWire(part)) events.push(event);
       }
+      if (parts.drainedToEnd) {
+        // Nothing more can come: these leave with the final chunk and [DONE], in one write (none is delayed).
+        opening = events;
+        break;
+      }
       sink.open(job.headers);
       await sink.send(events);
       parts.written();
@@ -115,6 +120,7 @@ export async function streamParts(job: StreamJob, sink: EventSink, response: Ser
   }
   // The final chunk (finish_reason, usage) and [DONE] leave with the end of the response, in one write.
   sink.done(closing);
+  parts.written();
   return { outcome: 'completed', status: 200, errorCode: null };
 }
 
