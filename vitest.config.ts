@@ -17,6 +17,7 @@ const UNIT = [
   'test/engines/sequence-pool.test.ts',
   'test/gateway/normalization.test.ts',
   'test/gateway/part-queue.test.ts',
+  'test/gateway/plain-delta.test.ts',
   'test/gateway/router.test.ts',
   'test/gateway/tool-call-repair.test.ts',
   'test/ids/**/*.test.ts',

@@ -1,6 +1,7 @@
 import { assertNever, type FinishReason, type StreamPart, type Usage } from '../engines/index.js';
 import type { WireError } from '../errors/index.js';
 import { GatewayError, toGatewayError } from '../errors/index.js';
+import { ContentChunkJson } from './chunk-json.js';
 import { toWireUsage } from './usage.js';
 import type { ResponseIdentity, WireChunk, WireChunkChoice } from './wire-types.js';
 
@@ -21,6 +22,7 @@ export class ChunkAssembler {
   private usage: Usage | null = null;
   private ended = false;
   private failure: WireError | null = null;
+  private json: ContentChunkJson | null = null;
 
   constructor(
     private readonly identity: ResponseIdentity,
@@ -78,6 +80,16 @@ export class ChunkAssembler {
       default:
         return assertNever(part);
     }
+  }
+
+  /**
+   * `accept` as the stream writes it: a text delta's chunk comes as its JSON text, made by template
+   * (the same bytes as JSON.stringify of the chunk `accept` returns); every other chunk as an object.
+   */
+  acceptWire(part: StreamPart): (WireChunk | string)[] {
+    if (part.type !== 'text-delta' || this.ended) return this.accept(part);
+    this.json ??= new ContentChunkJson(this.identity);
+    return [this.json.text(part.choice, part.text)];
   }
 
   /**

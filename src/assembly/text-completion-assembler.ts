@@ -47,6 +47,11 @@ export class TextChunkAssembler {
     return this.chat.accept(part).map((chunk) => this.rename(chunk));
   }
 
+  /** `accept` as the stream writes it (every chunk an object here). */
+  acceptWire(part: StreamPart): WireTextCompletion[] {
+    return this.accept(part);
+  }
+
   end(): WireTextCompletion[] {
     return this.chat.end().map((chunk) => this.rename(chunk));
   }

@@ -60,6 +60,11 @@ export class PartQueue implements AsyncIterable<StreamPart> {
     return this.buffer.length > 0 || this.closed;
   }
 
+  /** True when the producer closed and every part was taken: the next batch is the end. */
+  get drainedToEnd(): boolean {
+    return this.closed && this.buffer.length === 0;
+  }
+
   /** Parts fed from any async iterable (tests, adapters); the queue's rules apply as for any engine. */
   static from(parts: AsyncIterable<StreamPart> | Iterable<StreamPart>): PartQueue {
     const queue = new PartQueue();

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
 import { redactUrl } from '../logging/index.js';
 
 declare module 'fastify' {
@@ -31,21 +31,29 @@ const MAX_LOGGED_TEXT = 128;
 /** One line per finished request, written when the response is done; never a key, never a query value. */
 export function registerRequestLog(app: FastifyInstance): void {
   app.decorateRequest('requestLogged', false);
-  app.addHook('onResponse', async (request, reply) => {
-    if (request.requestLogged) return;
-    const path = request.url.split('?')[0] ?? '';
-    const level = QUIET_PATHS.has(path) ? 'debug' : levelFor(reply.statusCode);
-    const durationMs = Math.round(reply.elapsedTime);
-    request.log[level](
-      { ...baseFields(request), status: reply.statusCode, durationMs },
-      `${request.method} ${redactUrl(request.url)} ${reply.statusCode} ${durationMs} ms`,
-    );
+  app.addHook('onResponse', (request, reply, done) => {
+    if (!request.requestLogged) logResponse(request, reply.statusCode, reply.elapsedTime);
+    done();
   });
+}
+
+function logResponse(request: FastifyRequest, status: number, elapsedMs: number): void {
+  const path = request.url.split('?')[0] ?? '';
+  const level = QUIET_PATHS.has(path) ? 'debug' : levelFor(status);
+  if (!emits(request.log, level)) return;
+  const durationMs = Math.round(elapsedMs);
+  request.log[level](
+    { ...baseFields(request), status, durationMs },
+    `${request.method} ${redactUrl(request.url)} ${status} ${durationMs} ms`,
+  );
 }
 
 /** The line of a chat (or other generating) request: model, engine, tokens, time to first token. */
 export function logFinishedRequest(request: FastifyRequest, fields: FinishedRequestLog): void {
   request.requestLogged = true;
+  const level = levelFor(fields.status);
+  // The line's object and text are built only if it is written (a silent or warn-level server skips them).
+  if (!emits(request.log, level)) return;
   const {
     engine,
     stream,
@@ -62,7 +70,7 @@ export function logFinishedRequest(request: FastifyRequest, fields: FinishedRequ
   const tokens = `${fields.promptTokens}+${fields.completionTokens} tokens`;
   const ttft = fields.ttftMs === null ? '' : `, ttft ${fields.ttftMs} ms`;
   const error = fields.errorCode ? ` ${fields.errorCode}` : '';
-  request.log[levelFor(fields.status)](
+  request.log[level](
     {
       ...baseFields(request),
       model,
@@ -84,6 +92,23 @@ export function logFinishedRequest(request: FastifyRequest, fields: FinishedRequ
 function baseFields(request: FastifyRequest): Record<string, unknown> {
   const key = request.apiKey;
   return { method: request.method, url: redactUrl(request.url), keyId: key?.id ?? null, keyName: key?.name ?? null };
+}
+
+/** pino's level values; a level of another name (a custom one) counts as writing everything. */
+const LEVEL_VALUES: Readonly<Record<string, number>> = {
+  trace: 10,
+  debug: 20,
+  info: 30,
+  warn: 40,
+  error: 50,
+  fatal: 60,
+};
+
+/** Whether the logger writes lines of this level (pino's `isLevelEnabled`, which Fastify's logger type omits). */
+function emits(log: FastifyBaseLogger, level: 'debug' | 'info' | 'warn' | 'error'): boolean {
+  if (log.level === 'silent') return false;
+  const threshold = LEVEL_VALUES[log.level];
+  return threshold === undefined || threshold <= LEVEL_VALUES[level]!;
 }
 
 /**

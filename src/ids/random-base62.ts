@@ -4,7 +4,8 @@ import { randomFillSync } from 'node:crypto';
  * The one base62 generator: request, completion and tool-call ids (ids/wire-ids.ts), key ids
  * and API keys (auth/) all draw from it. It sits in ids/, below every step, so both may import it.
  */
-const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+/** In ASCII order, so fixed-width numbers in these digits sort as text in numeric order. */
+export const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 /** The largest multiple of 62 that fits in a byte; bytes at or above it are discarded (no modulo bias). */
 const UNBIASED_BYTE_LIMIT = 248;
 

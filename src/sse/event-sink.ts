@@ -1,6 +1,10 @@
 type Headers = Record<string, string | number | string[]>;
 
-/** Where a stream's events go: the SSE writer, or a resumable stream (its log, and the writer while attached). */
+/**
+ * Where a stream's events go: the SSE writer, or a resumable stream (its log, and the writer while attached).
+ * An event is an object, written as JSON.stringify writes it, or a string: that JSON already (an
+ * assembler's template for its most frequent event), written as is.
+ */
 export interface EventSink {
   /** Status and headers are committed. */
   readonly isOpen: boolean;
@@ -16,4 +20,9 @@ export interface EventSink {
   done(events?: readonly unknown[]): void;
   /** The end without `[DONE]` (after an error event, or a cancel). */
   end(): void;
+}
+
+/** An event's `data:` text: its JSON (a string event is its JSON already). */
+export function eventJson(event: unknown): string {
+  return typeof event === 'string' ? event : JSON.stringify(event);
 }

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { EventSink } from './event-sink.js';
+import { eventJson, type EventSink } from './event-sink.js';
 
 /** The contract's stream headers: no caching, no transformation, no proxy buffering. */
 const SSE_HEADERS = {
@@ -136,6 +136,6 @@ export class SseWriter implements EventSink {
 
 function eventsText(events: readonly unknown[]): string {
   let text = '';
-  for (const event of events) text += `data: ${JSON.stringify(event)}\n\n`;
+  for (const event of events) text += `data: ${eventJson(event)}\n\n`;
   return text;
 }

@@ -24,3 +24,25 @@ describe('ids from the pooled random buffer', () => {
     expect(characters.size).toBe(62);
   });
 });
+
+describe('request ids', () => {
+  it('sort by the time they were made, and stay unique within one millisecond', async () => {
+    const first = Array.from({ length: 1_000 }, () => newRequestId());
+    expect(new Set(first).size).toBe(1_000);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const later = newRequestId();
+    for (const id of first) expect(id < later).toBe(true);
+  });
+
+  it('lead with the creation time in 7 base62 digits, then 17 random characters', () => {
+    const before = Date.now();
+    const id = newRequestId();
+    const after = Date.now();
+    let milliseconds = 0;
+    for (const character of id.slice(4, 11))
+      milliseconds =
+        milliseconds * 62 + '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'.indexOf(character);
+    expect(milliseconds).toBeGreaterThanOrEqual(before);
+    expect(milliseconds).toBeLessThanOrEqual(after);
+  });
+});

@@ -3,6 +3,7 @@ import { EngineError } from '../engine-error.js';
 import { readErrorDetails } from './error-body.js';
 import { readFinishReason } from './finish-reason.js';
 import { asRecord, type JsonRecord } from './json-value.js';
+import { readPlainDelta } from './plain-delta.js';
 import { ToolCallRepair } from './tool-call-repair.js';
 import { errorFromStreamEvent } from './upstream-errors.js';
 import type { UsageTracker } from './usage-tracker.js';
@@ -59,6 +60,21 @@ export class ChunkNormalizer {
     const choices = chunk.choices;
     if (Array.isArray(choices)) for (const choice of choices) this.acceptChoice(asRecord(choice), messageKey);
     if (chunk.usage !== undefined) this.usage.observe(chunk.usage);
+  }
+
+  /**
+   * One event's data if it is a plain content delta (plain-delta.ts), read without JSON.parse: the same
+   * as `accept` of the parsed chunk. False when it is not one: the caller parses it and calls `accept`.
+   */
+  acceptPlainDelta(data: string): boolean {
+    const delta = readPlainDelta(data);
+    if (delta === null) return false;
+    if (this.failed) return true;
+    const state = this.choices[delta.choice];
+    if (!state || state.finished || delta.text === '') return true;
+    this.usage.addGenerated(delta.text);
+    this.emit({ type: 'text-delta', choice: delta.choice, text: delta.text });
+    return true;
   }
 
   /**

@@ -190,6 +190,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandlers {
       this.endStream(true);
       return;
     }
+    // Most chunks are one token of text, read without JSON.parse; anything else is parsed here.
+    if (event.event !== 'error' && !this.options.translateChunk && this.normalizer.acceptPlainDelta(data)) return;
     const chunk = asRecord(parseJson(data));
     if (event.event === 'error') {
       this.normalizer.fail(errorFromStreamEvent(readErrorDetails(chunk ?? { error: data })));

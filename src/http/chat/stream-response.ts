@@ -14,7 +14,8 @@ type Headers = Record<string, string | number | string[]>;
 /** Parts -> wire events for one endpoint (chat chunks, text_completion chunks). Pure. */
 interface EventAssembler {
   start(): unknown[];
-  accept(part: StreamPart): unknown[];
+  /** A part's events as the sink takes them: objects, or an event's JSON text already (see EventSink). */
+  acceptWire(part: StreamPart): unknown[];
   end(): unknown[];
   readonly failed: boolean;
   readonly failureCode: string | null;
@@ -89,7 +90,12 @@ export async function streamParts(job: StreamJob, sink: EventSink, response: Ser
       opening = [];
       for (const part of batch) {
         job.meter.observe(part);
-        for (const event of assembler.accept(part)) events.push(event);
+        for (const event of assembler.acceptWire(part)) events.push(event);
+      }
+      if (parts.drainedToEnd) {
+        // Nothing more can come: these leave with the final chunk and [DONE], in one write (none is delayed).
+        opening = events;
+        break;
       }
       sink.open(job.headers);
       await sink.send(events);
@@ -114,6 +120,7 @@ export async function streamParts(job: StreamJob, sink: EventSink, response: Ser
   }
   // The final chunk (finish_reason, usage) and [DONE] leave with the end of the response, in one write.
   sink.done(closing);
+  parts.written();
   return { outcome: 'completed', status: 200, errorCode: null };
 }
 

@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { Logger } from '../../logging/index.js';
 import { sseEvent, type SseWriter } from '../sse-writer.js';
 import type { EventLog, LoggedEvent } from './event-log.js';
-import type { EventSink } from '../event-sink.js';
+import { eventJson, type EventSink } from '../event-sink.js';
 
 /** The response header that names a resumable stream (the `{id}` of GET /chat/completions/{id}/stream). */
 export const STREAM_ID_HEADER = 'oruel-stream-id';
@@ -97,7 +97,7 @@ export class ResumableStream implements EventSink {
 
   /** Numbers the events, queues them for the log and returns them framed with their `id:` lines. */
   private log(events: readonly unknown[]): string {
-    const logged = events.map((event) => ({ seq: ++this.seq, data: JSON.stringify(event), terminal: false }));
+    const logged = events.map((event) => ({ seq: ++this.seq, data: eventJson(event), terminal: false }));
     if (logged.length > 0) this.append(logged);
     return logged.map((event) => sseEvent(event.seq, event.data)).join('');
   }
