@@ -20,12 +20,6 @@ export interface PartQueueOptions {
   highWaterMark?: number;
   /** The reader stopped before the end (client gone, error thrown): the producer should stop too. */
   onAbandoned?: () => void;
-  /**
-   * How a waiting reader is woken with what was pushed (default: a microtask, right after the
-   * producer's synchronous burst). An engine may order it after its own next step (llama-cpp: after
-   * the next decode is dispatched); it must never wait for a later part.
-   */
-  handOver?: (deliver: () => void) => void;
 }
 
 /**
@@ -55,12 +49,10 @@ export class PartQueue implements AsyncIterable<StreamPart> {
   private readonly endListeners: ((failure: EngineError | null) => void)[] = [];
   private readonly highWaterMark: number;
   private readonly onAbandoned: (() => void) | null;
-  private readonly handOver: (deliver: () => void) => void;
 
   constructor(options: PartQueueOptions = {}) {
     this.highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
     this.onAbandoned = options.onAbandoned ?? null;
-    this.handOver = options.handOver ?? queueMicrotask;
   }
 
   /** True when the reader would get a batch (or the end) without waiting. */
@@ -92,7 +84,7 @@ export class PartQueue implements AsyncIterable<StreamPart> {
       // The reader runs after this synchronous burst anyway (a promise); it takes whatever the burst
       // pushed (a whole socket read of chunks), so a burst is one batch, and no part waits for I/O.
       this.waiter = null;
-      this.handOver(() => waiter(this.take(false)));
+      queueMicrotask(() => waiter(this.take(false)));
       return true;
     }
     return this.buffer.length < this.highWaterMark;

@@ -18,11 +18,10 @@ import type {
 } from '../engine.js';
 import { EngineError } from '../engine-error.js';
 import { PartQueue } from '../part-queue.js';
-import { AfterDispatch } from './after-dispatch.js';
 import { generateChoice, type ChoiceWork } from './choice-generator.js';
 import { EmbeddingRunner } from './embeddings.js';
 import { planGeneration, type GenerationPlan } from './generation-plan.js';
-import { assertPromptMayFit, resolveMaxTokens } from './prompt-fit.js';
+import { assertPromptMayFit } from './prompt-fit.js';
 import { toChatHistory } from './history.js';
 import { SchemaValidator } from './schema-validator.js';
 import { SequencePool } from './sequence-pool.js';
@@ -64,8 +63,6 @@ interface Loaded {
   pool: SequencePool<Slot>;
   contextSize: number;
   embeddings: EmbeddingRunner | null;
-  /** Hands tokens to their readers after the next decode is dispatched (see AfterDispatch). */
-  afterDispatch: AfterDispatch;
 }
 
 const DEFAULT_MAX_CONTEXT = 4096;
@@ -117,7 +114,7 @@ export class LlamaCppEngine implements Engine {
       );
     }
     // No pause: generation is bounded by max_tokens, and the SSE writer waits for the client's socket.
-    const channel = new PartQueue({ highWaterMark: Infinity, handOver: loaded.afterDispatch.handOver() });
+    const channel = new PartQueue({ highWaterMark: Infinity });
     void this.generate(loaded, { request, history, plan, prompt, promptTokens, maxTokens }, signal, channel);
     return channel;
   }
@@ -135,7 +132,7 @@ export class LlamaCppEngine implements Engine {
       );
     }
     // No pause, as for chat: generation is bounded by max_tokens.
-    const channel = new PartQueue({ highWaterMark: Infinity, handOver: loaded.afterDispatch.handOver() });
+    const channel = new PartQueue({ highWaterMark: Infinity });
     void generateTextCompletion(target, work, signal, channel);
     return channel;
   }
@@ -178,13 +175,7 @@ export class LlamaCppEngine implements Engine {
     const modelPath = await this.options.modelPath();
     const model = await llama.loadModel({ modelPath, gpuLayers });
     const contextSize = this.options.contextSize || Math.min(model.trainContextSize, DEFAULT_MAX_CONTEXT);
-    const afterDispatch = new AfterDispatch();
-    const context = await model.createContext({
-      sequences,
-      contextSize,
-      threads,
-      batching: { dispatchSchedule: afterDispatch.dispatchSchedule },
-    });
+    const context = await model.createContext({ sequences, contextSize, threads });
     const slots = Array.from({ length: sequences }, () => {
       const sequence = context.getSequence();
       return { sequence, chat: new LlamaChat({ contextSequence: sequence }) };
@@ -194,14 +185,7 @@ export class LlamaCppEngine implements Engine {
     const embeddings = this.options.embeddings
       ? new EmbeddingRunner(model, { name: this.options.name, contextSize, threads })
       : null;
-    this.loaded = {
-      model,
-      context,
-      pool: new SequencePool(slots, maxQueue),
-      contextSize: sequenceContext,
-      embeddings,
-      afterDispatch,
-    };
+    this.loaded = { model, context, pool: new SequencePool(slots, maxQueue), contextSize: sequenceContext, embeddings };
     Object.assign(this.capabilities, {
       contextSize: sequenceContext,
       tools: chatWrapper ? supportsTools(chatWrapper) : false,
@@ -340,6 +324,28 @@ function reuseScore(slot: Slot, prompt: Token[]): number {
 function heldPrefix(slot: Slot, prompt: Token[]): number {
   if (prompt.length === 0) return 0;
   return Math.min(slot.sequence.compareContextTokens(prompt).firstDifferentIndex, prompt.length - 1);
+}
+
+/** Fits max_tokens into the context: the default is whatever room the prompt leaves. */
+function resolveMaxTokens(request: ChatRequest, promptTokens: number, contextSize: number): number {
+  const room = contextSize - promptTokens;
+  const ceiling = request.serverMaxTokens ?? Number.POSITIVE_INFINITY;
+  if (room <= 0) {
+    throw new EngineError(
+      'context_length_exceeded',
+      `This model's maximum context length is ${contextSize} tokens, but the messages take ${promptTokens} tokens.`,
+      { param: 'messages' },
+    );
+  }
+  if (request.maxTokens === null) return Math.min(room, ceiling);
+  if (request.maxTokens > room) {
+    throw new EngineError(
+      'context_length_exceeded',
+      `This model's maximum context length is ${contextSize} tokens. However, you requested ${promptTokens + request.maxTokens} tokens (${promptTokens} in the messages, ${request.maxTokens} in the completion). Please reduce the length of the messages or completion.`,
+      { param: 'max_tokens' },
+    );
+  }
+  return Math.min(request.maxTokens, ceiling);
 }
 
 function asEngineError(error: unknown): EngineError {

@@ -1,6 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { LlamaModel } from 'node-llama-cpp';
-import type { ChatMessage, ChatRequest } from '../engine.js';
+import type { ChatMessage } from '../engine.js';
 import { EngineError } from '../engine-error.js';
 
 /** Characters tokenized between two yields to the event loop (a few milliseconds of work). */
@@ -48,26 +48,4 @@ function* messageTexts(messages: readonly ChatMessage[]): Generator<string> {
     if (message.content) yield message.content;
     if (message.role === 'assistant') for (const call of message.toolCalls) yield call.arguments;
   }
-}
-
-export /** Fits max_tokens into the context: the default is whatever room the prompt leaves. */
-function resolveMaxTokens(request: ChatRequest, promptTokens: number, contextSize: number): number {
-  const room = contextSize - promptTokens;
-  const ceiling = request.serverMaxTokens ?? Number.POSITIVE_INFINITY;
-  if (room <= 0) {
-    throw new EngineError(
-      'context_length_exceeded',
-      `This model's maximum context length is ${contextSize} tokens, but the messages take ${promptTokens} tokens.`,
-      { param: 'messages' },
-    );
-  }
-  if (request.maxTokens === null) return Math.min(room, ceiling);
-  if (request.maxTokens > room) {
-    throw new EngineError(
-      'context_length_exceeded',
-      `This model's maximum context length is ${contextSize} tokens. However, you requested ${promptTokens + request.maxTokens} tokens (${promptTokens} in the messages, ${request.maxTokens} in the completion). Please reduce the length of the messages or completion.`,
-      { param: 'max_tokens' },
-    );
-  }
-  return Math.min(request.maxTokens, ceiling);
 }
