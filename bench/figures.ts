@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
 import type { MultiTurnFigures } from './multi-turn.js';
+import type { MultiTurnFloor } from './multi-turn-floor.js';
 import type { BenchOptions } from './options.js';
 import { decodeTokensPerSecond, tokensPerSecond, type GenerationSample } from './sample.js';
 import { median, percentile, summarize, type Summary } from './stats.js';
@@ -26,6 +27,8 @@ export interface Measurements {
   serverRssBytes: { before: number; after: number };
   partWaitMs: number[];
   multiTurn: MultiTurnFigures;
+  /** llama.cpp alone on the last turn's new tokens, empty vs held sequence (null: not measured). */
+  multiTurnFloor: MultiTurnFloor | null;
 }
 
 export interface Figures {

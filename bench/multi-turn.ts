@@ -6,6 +6,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import { BENCH_SEED } from './direct.js';
+import type { ChatMessage } from '../src/engines/index.js';
+import { floorLine, type MultiTurnFloor } from './multi-turn-floor.js';
 import { sseData } from './sse-events.js';
 import { median } from './stats.js';
 import type { ServerTarget } from './through-server.js';
@@ -28,6 +30,8 @@ export interface MultiTurnFigures {
   reuseRatio: number;
   coldRatio: number;
   identicalOutputs: boolean;
+  /** The first round's last turn with reuse, as sent, and what the server reported for it (the floor's input). */
+  lastTurn: { messages: ChatMessage[]; promptTokens: number; cachedTokens: number };
 }
 
 type Message = { role: 'user' | 'assistant'; content: string };
@@ -79,16 +83,24 @@ async function chatTurn(target: ServerTarget, messages: Message[]): Promise<Turn
   };
 }
 
-async function conversation(target: ServerTarget, round: number): Promise<TurnSample[]> {
+interface Conversation {
+  samples: TurnSample[];
+  /** The last turn's request messages. */
+  lastMessages: Message[];
+}
+
+async function conversation(target: ServerTarget, round: number): Promise<Conversation> {
   const messages: Message[] = [];
   const samples: TurnSample[] = [];
+  let lastMessages: Message[] = [];
   for (let turn = 1; turn <= TURNS; turn++) {
     messages.push({ role: 'user', content: question(round, turn) });
-    const sample = await chatTurn(target, [...messages]);
+    lastMessages = [...messages];
+    const sample = await chatTurn(target, lastMessages);
     samples.push(sample);
     messages.push({ role: 'assistant', content: sample.text });
   }
-  return samples;
+  return { samples, lastMessages };
 }
 
 export async function measureMultiTurn(
@@ -99,10 +111,22 @@ export async function measureMultiTurn(
 ): Promise<MultiTurnFigures> {
   const warmRuns: TurnSample[][] = [];
   const coldRuns: TurnSample[][] = [];
+  let lastTurn: MultiTurnFigures['lastTurn'] | null = null;
   for (let round = 1; round <= rounds; round++) {
     progress(`multi-turn: round ${round}/${rounds} (${TURNS} turns with prefix reuse, then without)`);
-    warmRuns.push(await conversation(reuse, round));
-    coldRuns.push(await conversation(cold, round));
+    const warm = await conversation(reuse, round);
+    warmRuns.push(warm.samples);
+    coldRuns.push((await conversation(cold, round)).samples);
+    const last = warm.samples.at(-1)!;
+    lastTurn ??= {
+      messages: warm.lastMessages.map((message): ChatMessage =>
+        message.role === 'user'
+          ? { role: 'user', content: message.content }
+          : { role: 'assistant', content: message.content, toolCalls: [] },
+      ),
+      promptTokens: last.promptTokens,
+      cachedTokens: last.cachedTokens,
+    };
   }
   const at = (runs: TurnSample[][], turn: number, pick: (sample: TurnSample) => number) =>
     median(runs.map((run) => pick(run[turn]!)));
@@ -123,10 +147,11 @@ export async function measureMultiTurn(
     reuseRatio: turns.at(-1)!.reuseTtftMs / turns[0]!.reuseTtftMs,
     coldRatio: turns.at(-1)!.coldTtftMs / turns[0]!.coldTtftMs,
     identicalOutputs,
+    lastTurn: lastTurn ?? { messages: [], promptTokens: 0, cachedTokens: 0 },
   };
 }
 
-export function printMultiTurn(figures: MultiTurnFigures, rounds: number): void {
+export function printMultiTurn(figures: MultiTurnFigures, rounds: number, floor: MultiTurnFloor | null): void {
   const lines = [
     '',
     `Multi-turn chat (embedded, each turn sends the whole history; medians of ${rounds} rounds, temperature 0, ${REPLY_TOKENS}-token replies)`,
@@ -136,6 +161,7 @@ export function printMultiTurn(figures: MultiTurnFigures, rounds: number): void 
         `${String(index + 1).padStart(4)}  ${String(turn.promptTokens).padStart(13)}  ${String(turn.cachedTokens).padStart(13)}  ${`${turn.reuseTtftMs.toFixed(1)} ms`.padStart(15)}  ${`${turn.coldTtftMs.toFixed(1)} ms`.padStart(18)}`,
     ),
     `TTFT turn ${TURNS} / turn 1: with reuse ${figures.reuseRatio.toFixed(2)}x (goal <= 1.5x: ${figures.reuseRatio <= 1.5 ? 'met' : 'NOT met'}), without ${figures.coldRatio.toFixed(2)}x`,
+    ...(floor ? [floorLine(floor)] : []),
     `outputs and prompt_tokens identical with and without reuse: ${figures.identicalOutputs ? 'yes' : 'NO'}`,
     '',
   ];

@@ -9,6 +9,7 @@ import { DirectGenerator } from './direct.js';
 import { computeFigures, type Measurements } from './figures.js';
 import { parseBenchOptions, USAGE, type BenchOptions } from './options.js';
 import { measureMultiTurn, printMultiTurn } from './multi-turn.js';
+import { measureMultiTurnFloor } from './multi-turn-floor.js';
 import { choosePrompt } from './prompt.js';
 import { printReport } from './report.js';
 import { concurrencyRounds, interleavedRounds } from './rounds.js';
@@ -31,7 +32,7 @@ async function main(): Promise<void> {
   const measurements = await measure(parsed);
   const figures = computeFigures(measurements);
   printReport(figures);
-  printMultiTurn(measurements.multiTurn, parsed.rounds);
+  printMultiTurn(measurements.multiTurn, parsed.rounds, measurements.multiTurnFloor);
   if (!figures.completionTokens.allEqualTokens) process.exitCode = 1;
 }
 
@@ -78,6 +79,12 @@ async function measure(options: BenchOptions): Promise<Measurements> {
       options.rounds,
       progress,
     );
+    progress("multi-turn floor: llama.cpp alone, the last turn's new tokens on an empty and on a held sequence");
+    const multiTurnFloor = await measureMultiTurnFloor(
+      llama,
+      { modelPath: options.modelPath, contextSize: direct.requestedContextSize, threads: options.threads, rounds: 10 },
+      multiTurn.lastTurn,
+    );
     return {
       options,
       prompt,
@@ -92,6 +99,7 @@ async function measure(options: BenchOptions): Promise<Measurements> {
       serverRssBytes: { before: rssBefore, after: rssAfter },
       partWaitMs: interleaved.partWaitMs,
       multiTurn,
+      multiTurnFloor,
     };
   } finally {
     await server?.close();
