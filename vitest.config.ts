@@ -20,6 +20,7 @@ const UNIT = [
   'test/gateway/plain-delta.test.ts',
   'test/gateway/router.test.ts',
   'test/gateway/tool-call-repair.test.ts',
+  'test/http/stream-parts.test.ts',
   'test/ids/**/*.test.ts',
   'test/limits/admission.test.ts',
   'test/limits/bucket-math.test.ts',
