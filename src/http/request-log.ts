@@ -94,21 +94,13 @@ function baseFields(request: FastifyRequest): Record<string, unknown> {
   return { method: request.method, url: redactUrl(request.url), keyId: key?.id ?? null, keyName: key?.name ?? null };
 }
 
-/** pino's level values; a level of another name (a custom one) counts as writing everything. */
-const LEVEL_VALUES: Readonly<Record<string, number>> = {
-  trace: 10,
-  debug: 20,
-  info: 30,
-  warn: 40,
-  error: 50,
-  fatal: 60,
-};
-
-/** Whether the logger writes lines of this level (pino's `isLevelEnabled`, which Fastify's logger type omits). */
+/**
+ * Whether the logger writes lines of this level: pino's own `isLevelEnabled` (Fastify's logger type
+ * omits it); a logger without it is taken to write everything.
+ */
 function emits(log: FastifyBaseLogger, level: 'debug' | 'info' | 'warn' | 'error'): boolean {
-  if (log.level === 'silent') return false;
-  const threshold = LEVEL_VALUES[log.level];
-  return threshold === undefined || threshold <= LEVEL_VALUES[level]!;
+  const isLevelEnabled = (log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled;
+  return isLevelEnabled === undefined || isLevelEnabled.call(log, level);
 }
 
 /**
