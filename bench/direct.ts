@@ -48,7 +48,8 @@ export class DirectGenerator {
     return this.sequence.contextSize;
   }
 
-  async generate(prompt: string, maxTokens: number): Promise<GenerationSample> {
+  /** `onText`: each non-empty piece of text as node-llama-cpp hands it over (the embedded floor streams it). */
+  async generate(prompt: string, maxTokens: number, onText?: (text: string) => void): Promise<GenerationSample> {
     const history = toChatHistory([{ role: 'user', content: prompt }]);
     const controller = new AbortController();
     const tokensBefore = this.sequence.tokenMeter.usedOutputTokens;
@@ -69,6 +70,7 @@ export class DirectGenerator {
         if (text === '') return;
         last = performance.now();
         if (Number.isNaN(first)) first = last;
+        onText?.(text);
       },
     });
     const end = performance.now();

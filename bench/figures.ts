@@ -19,8 +19,10 @@ export interface Measurements {
   /** Interleaved with `server`: direct[i] ran just before server[i]. */
   direct: GenerationSample[];
   server: GenerationSample[];
+  /** The embedded floor, interleaved with both (see embedded-floor-child.ts). */
+  floor: GenerationSample[];
   /** CPU time (all threads) per interleaved round: see InterleavedRounds. */
-  cpuMs: { direct: number[]; server: number[]; client: number[] };
+  cpuMs: { direct: number[]; server: number[]; client: number[]; floor: number[] };
   /** CPU the (idle) server process used while the direct rounds ran. */
   serverCpuDuringDirectMs: number;
   concurrency: { streams: number; runs: ConcurrentRun[] }[];
@@ -47,6 +49,9 @@ export interface Figures {
     direct: Summary;
     server: Summary;
     ratio: number;
+    /** The embedded floor's tokens/s, and its ratio to direct: the most any HTTP server reaches here. */
+    floor: Summary;
+    floorRatio: number;
     pairedRatioMedian: number;
     target: number;
     meetsTarget: boolean;
@@ -54,7 +59,14 @@ export interface Figures {
   decode: { direct: Summary; server: Summary; ratio: number };
   ttftMs: { direct: Summary; server: Summary };
   /** CPU per request, all threads: less sensitive to a busy machine than wall time. */
-  cpuMsPerRequest: { direct: Summary; server: Summary; client: Summary; serverExtraUsPerToken: number };
+  cpuMsPerRequest: {
+    direct: Summary;
+    server: Summary;
+    client: Summary;
+    floor: Summary;
+    serverExtraUsPerToken: number;
+    floorExtraUsPerToken: number;
+  };
   aggregate: { streams: number; tokensPerSecond: Summary; streamTtftMs: Summary; completionTokens: number[] }[];
   serverRssMiB: { before: number; after: number };
   serverCpuDuringDirectMs: number;
@@ -72,9 +84,11 @@ export function computeFigures(m: Measurements): Figures {
   const directDecode = m.direct.map(decodeTokensPerSecond);
   const serverDecode = m.server.map(decodeTokensPerSecond);
   const ratio = median(serverRates) / median(directRates);
+  const floorRates = m.floor.map(tokensPerSecond);
   const allTokens = [
     ...m.direct,
     ...m.server,
+    ...m.floor,
     ...m.concurrency.flatMap((level) => level.runs.flatMap((run) => run.samples)),
   ];
   return {
@@ -100,6 +114,8 @@ export function computeFigures(m: Measurements): Figures {
       direct: summarize(directRates),
       server: summarize(serverRates),
       ratio,
+      floor: summarize(floorRates),
+      floorRatio: median(floorRates) / median(directRates),
       // Rounds are interleaved, so each pair shares the machine's state at that moment.
       pairedRatioMedian: median(serverRates.map((rate, i) => rate / (directRates[i] ?? Number.NaN))),
       target: TARGET_RATIO,
@@ -115,7 +131,9 @@ export function computeFigures(m: Measurements): Figures {
       direct: summarize(m.cpuMs.direct),
       server: summarize(m.cpuMs.server),
       client: summarize(m.cpuMs.client),
+      floor: summarize(m.cpuMs.floor),
       serverExtraUsPerToken: ((median(m.cpuMs.server) - median(m.cpuMs.direct)) * 1000) / m.options.tokens,
+      floorExtraUsPerToken: ((median(m.cpuMs.floor) - median(m.cpuMs.direct)) * 1000) / m.options.tokens,
     },
     aggregate: m.concurrency.map((level) => ({
       streams: level.streams,

@@ -18,8 +18,11 @@ export function printReport(f: Figures): void {
     '1. tokens/s, end to end (call -> last token)',
     summaryRow('   direct', f.throughput.direct, 0),
     summaryRow('   server (HTTP+SSE)', f.throughput.server, 0),
+    summaryRow('   embedded floor (bare node:http + SSE)', f.throughput.floor, 0),
     `   ratio server/direct: ${fixed(f.throughput.ratio, 3)} (of medians; target >= ${f.throughput.target}: ${f.throughput.meetsTarget ? 'met' : 'NOT met'}),` +
       ` ${fixed(f.throughput.pairedRatioMedian, 3)} (median of interleaved pairs)`,
+    `   ratio floor/direct: ${fixed(f.throughput.floorRatio, 3)} (the most an HTTP server reaches with this client on this machine;` +
+      ` target ${f.throughput.floorRatio >= f.throughput.target ? 'met' : 'NOT met'} by the floor)`,
     '   tokens/s, decode only (first -> last text)',
     summaryRow('   direct', f.decode.direct, 0),
     summaryRow('   server', f.decode.server, 0),
@@ -31,7 +34,9 @@ export function printReport(f: Figures): void {
     summaryRow('   direct (this process)', f.cpuMsPerRequest.direct, 1),
     summaryRow('   server process', f.cpuMsPerRequest.server, 1),
     summaryRow('   client (this process, fetch + SSE)', f.cpuMsPerRequest.client, 1),
-    `   server - direct: ${fixed(f.cpuMsPerRequest.serverExtraUsPerToken, 1)} us of CPU per token (medians)`,
+    summaryRow('   embedded floor process', f.cpuMsPerRequest.floor, 1),
+    `   server - direct: ${fixed(f.cpuMsPerRequest.serverExtraUsPerToken, 1)} us of CPU per token (medians);` +
+      ` floor - direct: ${fixed(f.cpuMsPerRequest.floorExtraUsPerToken, 1)} us`,
     '3. aggregate tokens/s through the server',
   );
   for (const level of f.aggregate) {

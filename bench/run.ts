@@ -4,6 +4,7 @@
  * context, prompt, chat wrapper and sampling. Prints a table, then one JSON line with every figure.
  */
 import { basename } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createLlamaRuntime } from '../src/engines/llama-cpp/runtime.js';
 import { DirectGenerator } from './direct.js';
 import { computeFigures, type Measurements } from './figures.js';
@@ -15,6 +16,8 @@ import { printReport } from './report.js';
 import { concurrencyRounds, interleavedRounds } from './rounds.js';
 import { startServerProcess, type ServerProcess } from './server-process.js';
 import { streamChat, streamConcurrently, type ServerTarget } from './through-server.js';
+
+const FLOOR_CHILD = fileURLToPath(new URL('./embedded-floor-child.ts', import.meta.url));
 
 const CLIENT =
   "Node's global fetch (undici) reading the SSE body, not the openai SDK; tokens from the final usage chunk";
@@ -46,6 +49,7 @@ async function measure(options: BenchOptions): Promise<Measurements> {
   });
   const direct = await DirectGenerator.load(llama, options);
   let server: ServerProcess | null = null;
+  let floor: ServerProcess | null = null;
   try {
     // Choosing the prompt runs full generations: it is the direct side's warm-up, and one more follows.
     const { prompt } = await choosePrompt(direct, options.tokens);
@@ -67,9 +71,29 @@ async function measure(options: BenchOptions): Promise<Measurements> {
     const target: ServerTarget = { baseURL: server.baseURL, apiKey: server.apiKey, model: modelName };
     const rssBefore = (await server.stats()).rssBytes;
     await warmUpServer(target, prompt, options);
+    progress('embedded floor: a bare node:http server around the direct call, in a child process');
+    floor = await startServerProcess(
+      {
+        modelPath: options.modelPath,
+        modelName,
+        threads: options.threads,
+        sequences: 1,
+        contextSize: direct.requestedContextSize,
+      },
+      null,
+      FLOOR_CHILD,
+    );
+    const floorTarget: ServerTarget = { baseURL: floor.baseURL, apiKey: floor.apiKey, model: modelName };
+    await streamChat(floorTarget, prompt, options.tokens);
 
-    progress(`phases 1-2: ${options.rounds} interleaved rounds (direct, server)`);
-    const interleaved = await interleavedRounds(direct, server, target, prompt, options);
+    progress(`phases 1-2: ${options.rounds} interleaved rounds (direct, server, embedded floor)`);
+    const interleaved = await interleavedRounds(
+      direct,
+      { process: server, target },
+      { process: floor, target: floorTarget },
+      prompt,
+      options,
+    );
     progress(`phase 3: ${options.rounds} rounds each of 1 and ${options.sequences} concurrent streams`);
     const concurrency = await concurrencyRounds(target, prompt, options);
     const rssAfter = (await server.stats()).rssBytes;
@@ -93,6 +117,7 @@ async function measure(options: BenchOptions): Promise<Measurements> {
       client: CLIENT,
       direct: interleaved.direct,
       server: interleaved.server,
+      floor: interleaved.floor,
       cpuMs: interleaved.cpuMs,
       serverCpuDuringDirectMs: interleaved.serverCpuDuringDirectMs,
       concurrency,
@@ -103,6 +128,7 @@ async function measure(options: BenchOptions): Promise<Measurements> {
     };
   } finally {
     await server?.close();
+    await floor?.close();
     await direct.dispose();
     await llama.dispose();
   }

@@ -20,13 +20,20 @@ export interface ServerProcess {
   close(): Promise<void>;
 }
 
-const CHILD = fileURLToPath(new URL('./server-child.ts', import.meta.url));
+const SERVER_CHILD = fileURLToPath(new URL('./server-child.ts', import.meta.url));
 
-/** Forks server-child.ts under tsx and resolves once its model is loaded and a key exists. */
-export async function startServerProcess(config: ServerChildConfig, cpuProfDir: string | null): Promise<ServerProcess> {
+/**
+ * Forks server-child.ts (or another child speaking the same IPC protocol, such as the embedded floor)
+ * under tsx and resolves once its model is loaded and a key exists.
+ */
+export async function startServerProcess(
+  config: ServerChildConfig,
+  cpuProfDir: string | null,
+  childFile: string = SERVER_CHILD,
+): Promise<ServerProcess> {
   const execArgv = ['--import', import.meta.resolve('tsx')];
   if (cpuProfDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`);
-  const child = fork(CHILD, [JSON.stringify(config)], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(childFile, [JSON.stringify(config)], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const ready = await new Promise<Extract<ChildMessage, { type: 'ready' }>>((resolve, reject) => {
     const onExit = (code: number | null) => reject(new Error(`server process exited (${code}) before it was ready`));
     child.once('exit', onExit);
