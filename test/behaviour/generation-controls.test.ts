@@ -276,6 +276,14 @@ describe('context overflow', () => {
     expect(error.message).toContain(String(storiesModel.contextSize));
   });
 
+  it('a prompt of many slices is refused by its sliced count, before the exact tokenization', async () => {
+    const many = [{ role: 'user', content: 'the cat sat on the mat. '.repeat(2_000) }];
+    const error = expectError(await postChat(harness, { model: MODEL, messages: many }), 400, {
+      code: 'context_length_exceeded',
+    });
+    expect(error.message).toContain('take more than');
+  });
+
   it('streamed, the same 400 comes before any event', async () => {
     const response = await postChat(harness, { model: MODEL, messages: huge, stream: true });
     expectError(response, 400, { code: 'context_length_exceeded' });
