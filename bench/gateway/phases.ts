@@ -26,6 +26,7 @@ export interface RoundFigures {
   completionsPerSecond: PerLabel;
   cpuPerInstantStreamMs: PerLabel;
   cpuPerPacedStreamMs: PerLabel;
+  cpuPerCompletionMs: PerLabel;
 }
 
 /** The process that does the proxying for a label (none for direct). */
@@ -52,6 +53,7 @@ export async function runRound(
     completionsPerSecond: empty(),
     cpuPerInstantStreamMs: empty(),
     cpuPerPacedStreamMs: empty(),
+    cpuPerCompletionMs: empty(),
   };
   for (const label of order) figures.ttftMs[label] = await sequentialTtft(targets[label].instant, settings.sequential);
   for (const label of order) {
@@ -73,10 +75,13 @@ export async function runRound(
     figures.slowCpuPercent[label] = (100 * measured.cpuMs) / measured.result.wallMs;
     figures.cpuPerPacedStreamMs[label] = measured.cpuMs / settings.slowStreams;
   }
-  for (const label of order)
-    figures.completionsPerSecond[label] = (
-      await countedLoop(32, settings.phaseMs, () => completeOnce(targets[label].instant))
-    ).perSecond;
+  for (const label of order) {
+    const measured = await withCpu(proxies[label], () =>
+      countedLoop(32, settings.phaseMs, () => completeOnce(targets[label].instant)),
+    );
+    figures.completionsPerSecond[label] = measured.result.perSecond;
+    figures.cpuPerCompletionMs[label] = measured.cpuMs / measured.result.count;
+  }
   return figures;
 }
 

@@ -128,6 +128,20 @@ export function printGatewayReport(figures: Record<string, number>, settings: Ga
       met: null,
     },
     {
+      name: `proxy CPU per ${settings.tokens}-chunk stream, ${settings.slowTokenDelayMs} ms/token`,
+      direct: '',
+      ...both('cpuPerPacedStreamMs', (value) => `${fixed(value, 3)} ms`),
+      target: '',
+      met: null,
+    },
+    {
+      name: 'proxy CPU per non-streaming request',
+      direct: '',
+      ...both('cpuPerCompletionMs', (value) => `${fixed(value, 3)} ms`),
+      target: '',
+      met: null,
+    },
+    {
       name: 'resident memory idle, fresh process under tsx',
       direct: '',
       ...both('idleRssMiB', (value) => `${fixed(value)} MiB`),

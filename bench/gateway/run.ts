@@ -158,6 +158,7 @@ function summarize(
     );
     figures[`${label}.cpuPerInstantStreamMs`] = across((round) => round.cpuPerInstantStreamMs[label]);
     figures[`${label}.cpuPerPacedStreamMs`] = across((round) => round.cpuPerPacedStreamMs[label]);
+    figures[`${label}.cpuPerCompletionMs`] = across((round) => round.cpuPerCompletionMs[label]);
     figures[`${label}.memoryPerOpenStreamKiB`] = memory[label].rssPerStreamKiB;
     figures[`${label}.heapPerOpenStreamKiB`] = memory[label].heapPerStreamKiB;
   }
