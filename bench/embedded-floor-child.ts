@@ -1,7 +1,8 @@
 /**
  * The embedded floor: the least any HTTP server streaming node-llama-cpp can do. A bare node:http
  * server, a key check, then node-llama-cpp called exactly as the direct side calls it, each piece of
- * text written as one SSE event the moment it arrives; no validation, no ledger, no metrics. Measured
+ * text written as one SSE event on the next turn of the event loop (what waited together leaves
+ * together); no validation, no ledger, no metrics. Measured
  * by the same client as Oru-el, it shows what HTTP, SSE and the client's own CPU cost on this machine
  * (two cores shared by llama.cpp, the server and the client). It speaks server-child.ts's IPC protocol.
  */
@@ -69,9 +70,18 @@ async function main(): Promise<void> {
 async function stream(generator: DirectGenerator, request: FloorRequest, response: ServerResponse): Promise<void> {
   response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
   const prompt = request.messages?.at(-1)?.content ?? '';
+  // Written on the next turn of the event loop, not inside node-llama-cpp's callback: the socket write
+  // then overlaps the next token's evaluation (on llama.cpp's thread) instead of delaying it.
+  let waiting = '';
+  const flush = () => {
+    response.write(waiting);
+    waiting = '';
+  };
   const sample = await generator.generate(prompt, request.max_tokens ?? 16, (text) => {
-    response.write(`data: {"choices":[{"index":0,"delta":{"content":${JSON.stringify(text)}}}]}\n\n`);
+    if (waiting === '') setImmediate(flush);
+    waiting += `data: {"choices":[{"index":0,"delta":{"content":${JSON.stringify(text)}}}]}\n\n`;
   });
+  if (waiting !== '') flush();
   const usage = { completion_tokens: sample.completionTokens };
   const final = { choices: [{ index: 0, delta: {}, finish_reason: sample.finishReason }], usage };
   response.end(`data: ${JSON.stringify(final)}\n\ndata: [DONE]\n\n`);
