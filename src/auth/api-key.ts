@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import crypto from 'node:crypto';
 import { randomBase62 } from '../ids/index.js';
 
 export const API_KEY_PREFIX = 'oruel_';
@@ -14,11 +14,19 @@ export function generateApiKey(): string {
 }
 
 /**
+ * `crypto.hash` (Node 20.12+) hashes a string in one native call, a quarter of the time of a Hash
+ * object (the key is hashed on every request); older Node versions, which `engines` still allows, lack it.
+ */
+const oneShotHash = (crypto as Partial<typeof crypto>).hash;
+
+/**
  * SHA-256, hex. A fast unsalted hash is right here (unlike passwords): keys are long and random,
  * so nothing can be guessed from the hash, and lookup by hash needs it to be deterministic.
  */
 export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex');
+  return oneShotHash === undefined
+    ? crypto.createHash('sha256').update(key, 'utf8').digest('hex')
+    : oneShotHash('sha256', key, 'hex');
 }
 
 export function looksLikeApiKey(value: string): boolean {
