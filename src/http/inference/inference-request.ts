@@ -103,6 +103,7 @@ export async function runInference(
     const totals = meter.totals;
     // Frees the concurrency slot and turns the token reservation into the real count.
     (lease as AdmissionLease | null)?.settle(totals.promptTokens + totals.completionTokens);
+    const finishedAt = new Date();
     const record: LedgerRecord = {
       requestId: request.id,
       keyId: request.apiKey?.id ?? null,
@@ -118,15 +119,30 @@ export async function runInference(
       errorCode: result.errorCode,
       status: result.status,
       ttftMs: meter.ttftMs,
-      durationMs: Date.now() - startedAt.getTime(),
+      durationMs: finishedAt.getTime() - startedAt.getTime(),
       startedAt,
-      finishedAt: new Date(),
+      finishedAt,
     };
     deps.ledger.record(record);
-    // A 429 before admission let the request in is a key limit's refusal, not an engine's.
-    const outcome = lease === null && result.status === 429 ? 'refused' : record.outcome;
-    deps.metrics?.requestFinished({ ...record, endpoint, outcome });
-    logFinishedRequest(request, { ...record, outcome });
+    // One object for the metrics and the log line (they read the same fields).
+    const finished = {
+      endpoint,
+      model: record.model,
+      engine: record.engine,
+      keyId: record.keyId,
+      stream: record.stream,
+      status: record.status,
+      // A 429 before admission let the request in is a key limit's refusal, not an engine's.
+      outcome: lease === null && result.status === 429 ? ('refused' as const) : record.outcome,
+      errorCode: record.errorCode,
+      finishReason: record.finishReason,
+      promptTokens: record.promptTokens,
+      completionTokens: record.completionTokens,
+      ttftMs: record.ttftMs,
+      durationMs: record.durationMs,
+    };
+    deps.metrics?.requestFinished(finished);
+    logFinishedRequest(request, finished);
     leave();
   }
   return reply;
