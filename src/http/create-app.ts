@@ -187,7 +187,7 @@ function connectionTimeouts(config: Config) {
 function parseEveryBodyAsJson(app: FastifyInstance): void {
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (request, body, done) => {
+  const parseBody: Parameters<typeof app.addContentTypeParser>[2] = (request, body, done) => {
     const bytes = body as Buffer;
     if (bytes.length === 0) return done(null, undefined);
     if (!isUtf8(bytes))
@@ -196,5 +196,9 @@ function parseEveryBodyAsJson(app: FastifyInstance): void {
         undefined,
       );
     parseJson(request, bytes.toString('utf8'), done);
-  });
+  };
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, parseBody);
+  // The same parser under the usual label: Fastify caches the parser of a named type per header value,
+  // while the catch-all is looked up anew (the Content-Type header parsed again) on every request.
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, parseBody);
 }
