@@ -222,7 +222,12 @@ export class SqlLedger implements Ledger {
     if (this.#writer !== null || this.#retryTimer !== null || this.#stopped) return;
     this.#writer = new Promise<void>((resolve) => setImmediate(resolve))
       .then(() => this.#writeLoop())
-      .finally(() => (this.#writer = null));
+      .finally(() => {
+        this.#writer = null;
+        // A record that came after the loop's last look at the queue (in the same run of microtasks)
+        // found a writer still set and scheduled none; without this it would wait for the next record.
+        if (this.#queue.length > 0) this.#scheduleWrite();
+      });
   }
 
   #retryNow(): void {
@@ -355,14 +360,8 @@ export class SqlLedger implements Ledger {
 }
 
 function settingsFrom(options: SqlLedgerOptions): Settings {
-  const settings: Settings = {
-    batchSize: options.batchSize ?? DEFAULTS.batchSize,
-    maxQueued: options.maxQueued ?? DEFAULTS.maxQueued,
-    retryBaseMs: options.retryBaseMs ?? DEFAULTS.retryBaseMs,
-    retryMaxMs: options.retryMaxMs ?? DEFAULTS.retryMaxMs,
-    flushTimeoutMs: options.flushTimeoutMs ?? DEFAULTS.flushTimeoutMs,
-    spillAfterMs: options.spillAfterMs ?? DEFAULTS.spillAfterMs,
-  };
+  const settings: Settings = { ...DEFAULTS };
+  for (const name of Object.keys(DEFAULTS) as (keyof Settings)[]) settings[name] = options[name] ?? DEFAULTS[name];
   for (const [name, value] of Object.entries(settings)) {
     const minimum = name === 'spillAfterMs' ? 0 : 1;
     if (!Number.isInteger(value) || value < minimum)

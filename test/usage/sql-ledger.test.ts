@@ -201,6 +201,21 @@ describe.each(DIALECTS)('SqlLedger on %s', (dialect) => {
     expect(totals?.requests).toBe(250);
   });
 
+  it('stores a record that arrives just as the writer finishes, without waiting for another record', async () => {
+    // Each delay, in microtasks after a flush, lands the record at another point of the writer's
+    // wind-down; one of them used to fall between its last look at the queue and its end.
+    for (let ticks = 0; ticks < 8; ticks += 1) {
+      const ledger = newLedger({ flushTimeoutMs: 1_000 });
+      ledger.record(ledgerRecord());
+      await ledger.flush();
+      for (let tick = 0; tick < ticks; tick += 1) await Promise.resolve();
+      ledger.record(ledgerRecord());
+      await ledger.flush();
+    }
+    const [totals] = await newLedger().totals({});
+    expect(totals?.requests).toBe(16);
+  });
+
   it('keeps records through failed inserts and stores them once the database is back', async () => {
     spy.failuresLeft = 3;
     const ledger = newLedger();
