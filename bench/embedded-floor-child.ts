@@ -10,7 +10,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { createLlamaRuntime } from '../src/engines/llama-cpp/runtime.js';
 import { DirectGenerator } from './direct.js';
-import type { ChildMessage, ParentMessage, ServerChildConfig } from './server-protocol.js';
+import { statsReply, type ChildMessage, type ParentMessage, type ServerChildConfig } from './server-protocol.js';
 
 const API_KEY = 'floor-key';
 const send = (message: ChildMessage): void => {
@@ -44,14 +44,7 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   process.on('message', (message: ParentMessage) => {
     if (message.type === 'stats') {
-      const cpu = process.cpuUsage();
-      send({
-        type: 'stats',
-        id: message.id,
-        rssBytes: process.memoryUsage.rss(),
-        cpuMicros: cpu.user + cpu.system,
-        partWaitMs: [],
-      });
+      send(statsReply(message.id, []));
       return;
     }
     server.closeAllConnections();

@@ -49,7 +49,7 @@ export interface Figures {
     direct: Summary;
     server: Summary;
     ratio: number;
-    /** The embedded floor's tokens/s, and its ratio to direct: the most any HTTP server reaches here. */
+    /** The embedded floor's tokens/s, and its ratio to direct: a bare HTTP server's cost, measured alongside. */
     floor: Summary;
     floorRatio: number;
     pairedRatioMedian: number;

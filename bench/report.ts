@@ -21,7 +21,7 @@ export function printReport(f: Figures): void {
     summaryRow('   embedded floor (bare node:http + SSE)', f.throughput.floor, 0),
     `   ratio server/direct: ${fixed(f.throughput.ratio, 3)} (of medians; target >= ${f.throughput.target}: ${f.throughput.meetsTarget ? 'met' : 'NOT met'}),` +
       ` ${fixed(f.throughput.pairedRatioMedian, 3)} (median of interleaved pairs)`,
-    `   ratio floor/direct: ${fixed(f.throughput.floorRatio, 3)} (the most an HTTP server reaches with this client on this machine;` +
+    `   ratio floor/direct: ${fixed(f.throughput.floorRatio, 3)} (a bare HTTP server around the direct call, same client, same rounds;` +
       ` target ${f.throughput.floorRatio >= f.throughput.target ? 'met' : 'NOT met'} by the floor)`,
     '   tokens/s, decode only (first -> last text)',
     summaryRow('   direct', f.decode.direct, 0),

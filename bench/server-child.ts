@@ -11,7 +11,7 @@ import { pino } from 'pino';
 import { partWaitChannel } from '../src/engines/part-queue.js';
 import { configSchema } from '../src/config/schema.js';
 import { startServer } from '../src/main.js';
-import type { ChildMessage, ParentMessage, ServerChildConfig } from './server-protocol.js';
+import { statsReply, type ChildMessage, type ParentMessage, type ServerChildConfig } from './server-protocol.js';
 
 const send = (message: ChildMessage): void => {
   process.send?.(message);
@@ -62,14 +62,7 @@ async function main(): Promise<void> {
 
   process.on('message', (message: ParentMessage) => {
     if (message.type === 'stats') {
-      const cpu = process.cpuUsage();
-      send({
-        type: 'stats',
-        id: message.id,
-        rssBytes: process.memoryUsage.rss(),
-        cpuMicros: cpu.user + cpu.system,
-        partWaitMs,
-      });
+      send(statsReply(message.id, partWaitMs));
       partWaitMs = [];
       return;
     }

@@ -16,3 +16,9 @@ export type ChildMessage =
   | { type: 'ready'; baseURL: string; apiKey: string }
   | { type: 'failed'; message: string }
   | { type: 'stats'; id: number; rssBytes: number; cpuMicros: number; partWaitMs: number[] };
+
+/** The reply to `stats`: this process's RSS and CPU so far, and the part waits since the last reply. */
+export function statsReply(id: number, partWaitMs: number[]): ChildMessage {
+  const cpu = process.cpuUsage();
+  return { type: 'stats', id, rssBytes: process.memoryUsage.rss(), cpuMicros: cpu.user + cpu.system, partWaitMs };
+}
