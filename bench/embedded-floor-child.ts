@@ -1,10 +1,9 @@
 /**
- * The embedded floor: the least any HTTP server streaming node-llama-cpp can do. A bare node:http
- * server, a key check, then node-llama-cpp called exactly as the direct side calls it, each piece of
- * text written as one SSE event on the next turn of the event loop (what waited together leaves
- * together); no validation, no ledger, no metrics. Measured
- * by the same client as Oru-el, it shows what HTTP, SSE and the client's own CPU cost on this machine
- * (two cores shared by llama.cpp, the server and the client). It speaks server-child.ts's IPC protocol.
+ * The embedded floor: a bare node:http server around the direct call. A key check, then node-llama-cpp
+ * called exactly as the direct side calls it, each piece of text written as one SSE event on the next
+ * turn of the event loop (what waited together leaves together); no validation, no ledger, no metrics.
+ * Read by the same client as Oru-el, it shows what HTTP, SSE and the client cost on this machine (two
+ * cores shared by llama.cpp, the server and the client). It speaks server-child.ts's IPC protocol.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
